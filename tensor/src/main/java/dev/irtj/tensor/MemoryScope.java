@@ -1,0 +1,95 @@
+package dev.irtj.tensor;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Explicit lifetime for temporaries: every storage allocated on this thread while the scope is
+ * the innermost open one is released when it closes, except storage passed to {@link #keep}.
+ * Kept storage moves to the enclosing scope (or becomes unscoped at top level).
+ *
+ * <pre>{@code
+ * try (MemoryScope step = MemoryScope.open()) {
+ *     Tensor loss = ...;            // temporaries of the step
+ *     return step.keep(loss);       // survives; everything else goes back to the pool
+ * }
+ * }</pre>
+ *
+ * Using a released tensor throws {@link IllegalStateException}; it never reads recycled data.
+ */
+public final class MemoryScope implements AutoCloseable {
+    private static final ThreadLocal<MemoryScope> CURRENT = new ThreadLocal<>();
+
+    private final MemoryScope parent;
+    private final Set<Storage> owned = Collections.newSetFromMap(new IdentityHashMap<>());
+    private final boolean suspended;
+    private boolean closed;
+
+    private MemoryScope(MemoryScope parent, boolean suspended) {
+        this.parent = parent;
+        this.suspended = suspended;
+    }
+
+    /** Opens a scope nested in the current one. */
+    public static MemoryScope open() {
+        MemoryScope s = new MemoryScope(CURRENT.get(), false);
+        CURRENT.set(s);
+        return s;
+    }
+
+    /**
+     * Opens a pseudo-scope inside which allocations belong to no scope (long-lived state such as
+     * parameters, gradients of leaves and optimizer moments created during a step).
+     */
+    public static MemoryScope unscoped() {
+        MemoryScope s = new MemoryScope(CURRENT.get(), true);
+        CURRENT.set(s);
+        return s;
+    }
+
+    static void register(Storage s) {
+        MemoryScope scope = CURRENT.get();
+        if (scope != null && !scope.suspended) scope.owned.add(s);
+    }
+
+    /** Keeps the tensors' storage alive past this scope and returns the first tensor. */
+    public Tensor keep(Tensor first, Tensor... more) {
+        keepStorage(first.storage());
+        for (Tensor t : more) keepStorage(t.storage());
+        return first;
+    }
+
+    public <T extends Iterable<Tensor>> T keepAll(T tensors) {
+        for (Tensor t : tensors) keepStorage(t.storage());
+        return tensors;
+    }
+
+    private void keepStorage(Storage s) {
+        if (owned.remove(s)) {
+            MemoryScope p = parent;
+            while (p != null && p.suspended) p = p.parent;
+            if (p != null && !p.closed) p.owned.add(s);
+        }
+    }
+
+    /** Number of storages this scope will release on close. */
+    public int ownedCount() {
+        return owned.size();
+    }
+
+    @Override
+    public void close() {
+        if (closed) return;
+        if (CURRENT.get() != this) {
+            throw new IllegalStateException("MemoryScopes must be closed innermost first");
+        }
+        closed = true;
+        CURRENT.set(parent);
+        List<Storage> toRelease = new ArrayList<>(owned);
+        owned.clear();
+        for (Storage s : toRelease) s.release();
+    }
+}
