@@ -597,6 +597,7 @@ public final class Tensor {
         if (bias != null && (bias.rank() != 1 || bias.shape(0) != weight.shape(0))) {
             throw new IllegalArgumentException("linear: bias " + Shape.str(bias.shape()) + " vs weight " + Shape.str(weight.shape()));
         }
+        if (rank() == 1) return unsqueeze(0).linear(weight, bias).squeeze(0);
         return backend().gemm(this, false, weight, true, 1.0, bias, bias == null ? 0.0 : 1.0);
     }
 
