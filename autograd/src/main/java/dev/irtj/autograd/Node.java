@@ -8,7 +8,7 @@ package dev.irtj.autograd;
  */
 final class Node {
     final String op;
-    final Var[] inputs;
+    Var[] inputs;
     private Backward backward;
 
     Node(String op, Var[] inputs, Backward backward) {
@@ -25,7 +25,9 @@ final class Node {
         return backward;
     }
 
+    /** Drops the saved tensors and the links to inputs; a later backward through here fails clearly. */
     void release() {
         backward = null;
+        inputs = new Var[0];
     }
 }

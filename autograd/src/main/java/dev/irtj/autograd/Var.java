@@ -99,10 +99,7 @@ public final class Var {
     }
 
     void releaseNode() {
-        if (node != null) {
-            node.release();
-            node = null;
-        }
+        if (node != null) node.release();
     }
 
     void accumulateGrad(Tensor g) {

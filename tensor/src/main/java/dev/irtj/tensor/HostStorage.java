@@ -29,6 +29,18 @@ public final class HostStorage extends Storage {
         return s;
     }
 
+    /**
+     * A new zeroed array outside the pool and every scope: for data handed to callers, who may
+     * keep it as long as they like.
+     */
+    public static HostStorage unpooled(DType dtype, int size) {
+        return switch (dtype) {
+            case F32 -> wrap(new float[size]);
+            case F64 -> wrap(new double[size]);
+            case I64 -> wrap(new long[size]);
+        };
+    }
+
     /** Wraps an existing array without copying; such storage never returns to the pool. */
     public static HostStorage wrap(float[] data) {
         return new HostStorage(DType.F32, data.length, data, false);

@@ -43,7 +43,10 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public HostStorage download(Tensor t) {
-        return host(copy(t, t.dtype()));
+        // Unpooled: the caller owns the array, and no scope may recycle it underneath.
+        HostStorage out = HostStorage.unpooled(t.dtype(), t.numel());
+        copyInto(Tensor.contiguousView(out, t.shape()), t);
+        return out;
     }
 
     private static HostStorage host(Tensor t) {

@@ -26,7 +26,7 @@ public final class Tensor {
     }
 
     /** A view over {@code storage}; bounds are checked so no view can reach past the storage. */
-    public static Tensor view(Storage storage, int[] shape, int[] strides, int offset) {
+    public static Tensor strided(Storage storage, int[] shape, int[] strides, int offset) {
         if (shape.length != strides.length) {
             throw new IllegalArgumentException("shape " + Shape.str(shape) + " and strides " + Shape.str(strides) + " differ in rank");
         }
@@ -223,9 +223,13 @@ public final class Tensor {
 
     // ---- host access and conversion -----------------------------------------------------------
 
-    /** Elements in row-major order, widened to double; copies from the device if needed. */
+    /**
+     * Elements in row-major order, widened to double; always a fresh array the caller owns
+     * (copied from the device if needed).
+     */
     public double[] toDoubleArray() {
         HostStorage h = backend().download(this);
+        if (h.dtype() == DType.F64) return h.f64();
         double[] out = new double[h.size()];
         for (int i = 0; i < out.length; i++) out[i] = h.get(i);
         return out;
@@ -713,7 +717,7 @@ public final class Tensor {
         sb.append(" [");
         for (int i = 0; i < show; i++) {
             if (i > 0) sb.append(", ");
-            sb.append(dtype() == DType.I64 ? Long.toString((long) v[i]) : String.format("%.6g", v[i]));
+            sb.append(dtype() == DType.I64 ? Long.toString((long) v[i]) : String.format(java.util.Locale.ROOT, "%.6g", v[i]));
         }
         if (n > show) sb.append(", ... (").append(n).append(" values)");
         return sb.append("]").toString();
