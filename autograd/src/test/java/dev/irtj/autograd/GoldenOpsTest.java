@@ -25,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * atol 1e-5 (single-precision rounding of sums of a few dozen terms near zero cannot be held to
  * a relative bound).
  */
-class GoldenOpsTest {
+public class GoldenOpsTest {
     static final double F64_RTOL = 1e-10, F64_ATOL = 1e-12;
     static final double F32_RTOL = 1e-4, F32_ATOL = 1e-5;
 
@@ -66,7 +66,7 @@ class GoldenOpsTest {
     }
 
     @TestFactory
-    List<DynamicTest> everyGoldenOpMatchesInF64AndF32() {
+    public List<DynamicTest> everyGoldenOpMatchesInF64AndF32() {
         SafeTensors.File file = Golden.load("ops.safetensors");
         Map<String, Function<Var[], Var>> defs = definitions(file);
         TreeSet<String> ops = new TreeSet<>();
