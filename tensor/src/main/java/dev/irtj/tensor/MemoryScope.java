@@ -69,9 +69,9 @@ public final class MemoryScope implements AutoCloseable {
 
     private void keepStorage(Storage s) {
         if (owned.remove(s)) {
-            MemoryScope p = parent;
-            while (p != null && p.suspended) p = p.parent;
-            if (p != null && !p.closed) p.owned.add(s);
+            // The enclosing scope takes it over. Inside unscoped() that is no scope at all, as
+            // for storage allocated there directly: it must not reach a step scope further out.
+            if (parent != null && !parent.suspended && !parent.closed) parent.owned.add(s);
         }
     }
 

@@ -166,9 +166,18 @@ public final class ReferenceBackend implements Backend {
     @Override
     public Tensor scatterAdd(int[] shape, int dim, Tensor index, Tensor src) {
         long[] idx = indices(index, shape[dim], "scatter_add");
+        int[] idxShape = index.shape();
+        if (idxShape.length != shape.length) {
+            throw new IllegalArgumentException("scatter_add: index " + Shape.str(idxShape) + " and output " + Shape.str(shape) + " differ in rank");
+        }
+        for (int d = 0; d < idxShape.length; d++) {
+            if (d != dim && idxShape[d] > shape[d]) {
+                throw new IllegalArgumentException("scatter_add: index " + Shape.str(idxShape) + " larger than output " + Shape.str(shape) + " in dim " + d);
+            }
+        }
         Tensor out = newZeros(src.dtype(), shape);
         HostStorage in = host(src), o = host(out);
-        int[] idxShape = index.shape(), coord = new int[idxShape.length], srcOff = StridedIndex.offsets(src.narrowTo(idxShape));
+        int[] coord = new int[idxShape.length], srcOff = StridedIndex.offsets(src.narrowTo(idxShape));
         for (int i = 0; i < idx.length; i++) {
             StridedIndex.coordinates(i, idxShape, coord);
             coord[dim] = (int) idx[i];

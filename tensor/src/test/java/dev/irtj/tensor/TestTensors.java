@@ -97,6 +97,47 @@ final class TestTensors {
         }
     }
 
+    /** A shape of rank in [minRank, maxRank] with dims in [1, maxDim]. */
+    static int[] randomShape(Rng r, int minRank, int maxRank, int maxDim) {
+        int[] s = new int[minRank + r.nextInt(maxRank - minRank + 1)];
+        for (int i = 0; i < s.length; i++) s[i] = 1 + r.nextInt(maxDim);
+        return s;
+    }
+
+    /** A shape that broadcasts to {@code out}: some leading dims dropped, some dims set to 1. */
+    static int[] broadcastableTo(Rng r, int[] out) {
+        int drop = r.nextInt(out.length + 1);
+        int[] s = Arrays.copyOfRange(out, drop, out.length);
+        for (int i = 0; i < s.length; i++) if (r.nextInt(3) == 0) s[i] = 1;
+        return s;
+    }
+
+    /**
+     * Runs {@code op} on F32 copies of the inputs and on the same (F32-rounded) values in F64. The
+     * F32 result must be within 1e-5 relative of the F64 one (the project's F32 contract), and,
+     * because the reference backend computes in double and rounds once on store, it must in fact
+     * be exactly the F64 result rounded to float.
+     */
+    static void assertF32MatchesF64(String what, java.util.function.Function<Tensor[], Tensor> op, Tensor... f64Inputs) {
+        Tensor[] in32 = new Tensor[f64Inputs.length], in64 = new Tensor[f64Inputs.length];
+        for (int i = 0; i < f64Inputs.length; i++) {
+            Tensor t = f64Inputs[i];
+            in32[i] = t == null || !t.dtype().isFloating() ? t : t.to(DType.F32);
+            in64[i] = t == null || !t.dtype().isFloating() ? t : in32[i].to(DType.F64);
+        }
+        Tensor r32 = op.apply(in32), r64 = op.apply(in64);
+        if (r32.dtype() != DType.F32) throw new AssertionError(what + ": F32 inputs gave " + r32.dtype());
+        // 1e-5 relative, and 1e-30 absolute for results that underflow the float range.
+        assertClose(what + " (F32 vs F64)", r64, r32, 1e-5, 1e-30);
+        double[] a = r32.toDoubleArray(), b = r64.toDoubleArray();
+        for (int i = 0; i < a.length; i++) {
+            if (Float.floatToIntBits((float) b[i]) != Float.floatToIntBits((float) a[i])) {
+                throw new AssertionError(what + ": element " + i + ": F32 result " + a[i] + " is not the F64 result "
+                        + b[i] + " rounded once (" + (float) b[i] + ")");
+            }
+        }
+    }
+
     /** Exact equality of values (NaN equals NaN). */
     static void assertSameValues(String what, Tensor expected, Tensor actual) {
         assertClose(what, expected, actual, 0, 0);
