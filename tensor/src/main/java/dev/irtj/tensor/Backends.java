@@ -63,7 +63,9 @@ public final class Backends {
      * Returns the previous one.
      */
     public static synchronized Backend use(Backend backend) {
-        return CHOSEN.put(backend.deviceKind(), backend);
+        Backend previous = forKind(backend.deviceKind());
+        CHOSEN.put(backend.deviceKind(), backend);
+        return previous;
     }
 
     private static Backend choose(Device.Kind kind) {

@@ -1,0 +1,126 @@
+package dev.irtj.kernels.cpu;
+
+import dev.irtj.tensor.DType;
+import dev.irtj.tensor.HostStorage;
+import dev.irtj.tensor.Shape;
+import dev.irtj.tensor.Tensor;
+
+import java.util.Arrays;
+
+/**
+ * Maps a batched, broadcast, strided tensor GEMM onto {@link Sgemm}: each operand's last two
+ * dims become a row-major matrix with a leading dimension (a column-major layout is absorbed as
+ * a transpose, anything else is copied once), and its batch dims become a list of offsets. A
+ * uniform batch stride goes to {@link Sgemm#sgemmBatched}; irregular ones run item by item over
+ * the pool.
+ */
+final class GemmDispatch {
+    private GemmDispatch() {
+    }
+
+    /** One operand as Sgemm sees it. */
+    private record Operand(float[] data, int[] offsets, int ld, boolean trans) {
+        /** The common stride of the batch offsets, or -1 when they are not evenly spaced. */
+        int uniformStride() {
+            if (offsets.length < 2) return 0;
+            int s = offsets[1] - offsets[0];
+            for (int i = 2; i < offsets.length; i++) if (offsets[i] - offsets[i - 1] != s) return -1;
+            return s;
+        }
+    }
+
+    static Tensor gemm(SimdBackend backend, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, Tensor c0, float beta) {
+        if (a.rank() < 2 || b.rank() < 2) {
+            throw new IllegalArgumentException("gemm needs operands of rank >= 2, got " + Shape.str(a.shape()) + " and " + Shape.str(b.shape()));
+        }
+        int m = transA ? a.shape(-1) : a.shape(-2), k = transA ? a.shape(-2) : a.shape(-1);
+        int kb = transB ? b.shape(-1) : b.shape(-2), n = transB ? b.shape(-2) : b.shape(-1);
+        if (k != kb) {
+            throw new IllegalArgumentException("gemm: op(A) is " + m + "x" + k + " and op(B) is " + kb + "x" + n
+                    + " (shapes " + Shape.str(a.shape()) + ", " + Shape.str(b.shape()) + ")");
+        }
+        int[] batch = Shape.broadcast(batchOf(a), batchOf(b));
+        int[] outShape = Arrays.copyOf(batch, batch.length + 2);
+        outShape[batch.length] = m;
+        outShape[batch.length + 1] = n;
+        int items = Shape.numel(batch);
+        Tensor out = Tensor.contiguousView(HostStorage.allocate(DType.F32, Shape.numel(outShape), false), outShape);
+        float[] c = ((HostStorage) out.storage()).f32();
+        float effectiveBeta = 0f;
+        if (c0 != null && beta != 0f) {
+            out.copyFrom(c0);
+            effectiveBeta = beta;
+        }
+        if (items == 0 || m == 0 || n == 0) return out;
+        Operand opA = operand(backend, a, transA, batch);
+        Operand opB = operand(backend, b, transB, batch);
+        int strideA = opA.uniformStride(), strideB = opB.uniformStride();
+        if (items == 1 || (strideA >= 0 && strideB >= 0)) {
+            Sgemm.sgemmBatched(items, opA.trans, opB.trans, m, n, k, alpha,
+                    opA.data, opA.offsets[0], Math.max(strideA, 0), opA.ld,
+                    opB.data, opB.offsets[0], Math.max(strideB, 0), opB.ld,
+                    effectiveBeta, c, 0, m * n, n);
+        } else {
+            float betaFinal = effectiveBeta;
+            GemmPool.parallelFor(items, i -> Sgemm.sgemm(opA.trans, opB.trans, m, n, k, alpha,
+                    opA.data, opA.offsets[i], opA.ld, opB.data, opB.offsets[i], opB.ld,
+                    betaFinal, c, i * m * n, n));
+        }
+        return out;
+    }
+
+    private static int[] batchOf(Tensor t) {
+        return Arrays.copyOf(t.shape(), t.rank() - 2);
+    }
+
+    /**
+     * The operand's storage, per-item offsets over the broadcast batch, leading dimension and
+     * effective transpose flag. {@code trans} says whether the stored last two dims are op's
+     * transpose.
+     */
+    private static Operand operand(SimdBackend backend, Tensor t, boolean trans, int[] batch) {
+        int rows = t.shape(-2), cols = t.shape(-1);
+        int rs = t.stride(-2), cs = t.stride(-1);
+        Tensor view = t;
+        int ld;
+        boolean effTrans = trans;
+        if (cs == 1 || cols == 1) {
+            ld = rows == 1 ? Math.max(cols, 1) : rs;
+            if (ld < cols) {
+                view = backend.denseF32(t.contiguous());
+                ld = cols;
+            }
+        } else if (rs == 1 || rows == 1) {
+            // Column-major storage of the last two dims: it is the transpose, row-major.
+            ld = cols == 1 ? Math.max(rows, 1) : cs;
+            effTrans = !trans;
+            if (ld < rows) {
+                view = backend.denseF32(t.contiguous());
+                ld = cols;
+                effTrans = trans;
+            }
+        } else {
+            view = t.contiguous();
+            ld = cols;
+        }
+        int[] full = Arrays.copyOf(batch, batch.length + 2);
+        full[batch.length] = rows;
+        full[batch.length + 1] = cols;
+        Tensor expanded = view.expand(full);
+        int items = Shape.numel(batch);
+        int[] offsets = new int[Math.max(items, 1)];
+        int[] strides = expanded.strides();
+        int[] coord = new int[batch.length];
+        for (int i = 0; i < items; i++) {
+            int pos = expanded.offset(), rem = i;
+            for (int d = batch.length - 1; d >= 0; d--) {
+                coord[d] = rem % batch[d];
+                rem /= batch[d];
+                pos += coord[d] * strides[d];
+            }
+            offsets[i] = pos;
+        }
+        if (items == 0) offsets[0] = expanded.offset();
+        return new Operand(((HostStorage) view.storage()).f32(), offsets, ld, effTrans);
+    }
+}

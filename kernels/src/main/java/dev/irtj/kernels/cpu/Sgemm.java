@@ -1,0 +1,536 @@
+package dev.irtj.kernels.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Single-precision matrix multiply, {@code C = alpha * op(A) * op(B) + beta * C}, on row-major
+ * arrays, written with the (incubating) Java Vector API.
+ *
+ * <p>The structure follows the classic Goto/BLIS design:
+ * <ol>
+ *   <li>The k dimension is cut into slices of {@link #KC}, the columns of C into blocks of
+ *       {@link #NC} and the rows into blocks of {@link #MC}, so that a packed block of A stays in
+ *       the L2 cache while a packed micro-panel of B stays in L1.</li>
+ *   <li>Each block of A and B is <em>packed</em>: copied into a contiguous buffer in exactly the
+ *       order the micro-kernel reads it. Packing absorbs transposes and leading dimensions, folds
+ *       in {@code alpha}, and pads the last panel with zeros, so the micro-kernel never has to deal
+ *       with strides or ragged edges.</li>
+ *   <li>A register-blocked micro-kernel computes an {@link #MR} x {@link #NR} tile of C, keeping
+ *       all partial sums in vector registers for a whole k slice.</li>
+ * </ol>
+ *
+ * <p>Only tiles that stick out of C take a slower route: their valid corner is copied from the
+ * scratch tile element by element.
+ *
+ * <p>Large products are split over the threads of {@link GemmPool}; {@link #sgemmBatched} runs
+ * many small independent products (e.g. attention heads) in parallel instead.
+ */
+public final class Sgemm {
+
+    /**
+     * Widest float vector the CPU handles well. We need at least 256 bits; callers are expected
+     * to check {@link #isSupported()} and use another implementation otherwise.
+     */
+    static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED.length() >= 8
+            ? FloatVector.SPECIES_PREFERRED : FloatVector.SPECIES_256;
+    static final int VLEN = SPECIES.length();
+
+    /**
+     * Micro-tile: 8 rows by 2 vectors (32 columns with AVX-512). That is 16 accumulators, plus 2
+     * registers for the B row and 1 for the broadcast A element: 19 of the 32 AVX-512 registers,
+     * so the JIT never has to spill. 16 independent FMA chains hide the FMA latency (4 cycles x
+     * 2 pipes needs at least 8), and each k step does 2 vector loads plus 8 broadcasts for 16 FMAs,
+     * well within the 2 loads per cycle the core sustains. Wider tiles (e.g. 6 x 4 vectors) were
+     * as fast at best but, under JDK 17, sometimes compiled into a much slower form.
+     */
+    static final int MR = 8;
+    static final int NR = 2 * VLEN;
+
+    /**
+     * k slice. Long slices amortise the per-tile work (storing the accumulators, merging them
+     * into C, and the C cache misses that come with it) over more FMAs: 768 measured 3-8% faster
+     * than 256-512 on the ViT shapes. The 8 x KC panel of A (24 KiB) stays in L1; the KC x NR
+     * panel of B (96 KiB) streams from L2, which Zen 4/5 feed fast enough.
+     */
+    static final int KC = 768;
+    /** Row block: the packed MC x KC block of A (288 KiB) plus one B micro-panel stay in L2. */
+    static final int MC = 96;
+    /** Column block: the packed KC x NC panel of B (9 MiB) lives in L3 and is shared by threads. */
+    static final int NC = 3072;
+
+    /** Below this many multiply-adds a product is not worth handing to other threads. */
+    private static final long PARALLEL_THRESHOLD_MACS = 1L << 18;
+    /** Below this many elements, packing a B panel on one thread beats waking the others. */
+    private static final long PARALLEL_PACK_MIN_ELEMENTS = 1L << 16;
+
+    private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
+
+    private Sgemm() {}
+
+    /** True when the CPU offers vectors of at least 256 bits, which this class relies on. */
+    public static boolean isSupported() {
+        return FloatVector.SPECIES_PREFERRED.length() >= 8;
+    }
+
+    /**
+     * Computes {@code C = alpha * op(A) * op(B) + beta * C} where op(A) is m x k, op(B) is k x n
+     * and C is m x n, all row-major. Element (i, p) of op(A) is {@code a[aOff + i*lda + p]}, or
+     * {@code a[aOff + p*lda + i]} when {@code transA}; likewise for B. When {@code beta == 0} the
+     * old contents of C are never read, so they may be garbage (even NaN).
+     */
+    public static void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                             float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                             float beta, float[] c, int cOff, int ldc) {
+        checkArguments(transA, transB, m, n, k, lda, ldb, ldc);
+        if (m == 0 || n == 0) {
+            return;
+        }
+        if (k == 0 || alpha == 0f) {
+            scaleC(m, n, beta, c, cOff, ldc);
+            return;
+        }
+        Problem problem = new Problem(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb,
+                beta, c, cOff, ldc);
+        long macs = (long) m * n * k;
+        int threads = GemmPool.parallelism();
+        if (threads == 1 || macs < PARALLEL_THRESHOLD_MACS || GemmPool.insideTask()) {
+            multiplyBlock(problem, 0, m, 0, n, WORKSPACE.get(), false, false);
+            return;
+        }
+        runParallel(problem, WORKSPACE.get());
+    }
+
+    /**
+     * Runs {@code batch} independent products {@code C_i = alpha * op(A_i) * op(B_i) + beta * C_i}
+     * where {@code A_i} starts at {@code aOff + i*strideA} (and likewise for B and C). A stride of
+     * 0 shares one operand between all items; a shared operand that fits a single block is packed
+     * once per thread instead of once per item.
+     *
+     * <p>The items, not the individual products, are spread over the threads, which suits the
+     * many small products of multi-head attention.
+     */
+    public static void sgemmBatched(int batch, boolean transA, boolean transB, int m, int n, int k,
+                                    float alpha, float[] a, int aOff, int strideA, int lda,
+                                    float[] b, int bOff, int strideB, int ldb, float beta,
+                                    float[] c, int cOff, int strideC, int ldc) {
+        checkArguments(transA, transB, m, n, k, lda, ldb, ldc);
+        if (batch < 0) {
+            throw new IllegalArgumentException("negative batch: " + batch);
+        }
+        if (batch == 0 || m == 0 || n == 0) {
+            return;
+        }
+        if (k == 0 || alpha == 0f) {
+            for (int item = 0; item < batch; item++) {
+                scaleC(m, n, beta, c, cOff + item * strideC, ldc);
+            }
+            return;
+        }
+        // Packed operands can only be reused when each is a single block.
+        boolean shareA = strideA == 0 && m <= MC && k <= KC;
+        boolean shareB = strideB == 0 && n <= NC && k <= KC;
+        long macsPerItem = (long) m * n * k;
+        int threads = GemmPool.insideTask() ? 1 : GemmPool.parallelism();
+        // Several tasks per thread keep the threads balanced when the machine is shared, while
+        // keeping enough items per task for a shared operand's packing to pay off.
+        int taskCount = threads == 1 ? 1 : (int) Math.min(batch, Math.max(1,
+                Math.min(4L * threads, (long) batch * macsPerItem / PARALLEL_THRESHOLD_MACS)));
+        GemmPool.parallelFor(taskCount, task -> {
+            int first = (int) ((long) batch * task / taskCount);
+            int end = (int) ((long) batch * (task + 1) / taskCount);
+            Workspace workspace = WORKSPACE.get();
+            for (int item = first; item < end; item++) {
+                Problem problem = new Problem(transA, transB, m, n, k, alpha,
+                        a, aOff + item * strideA, lda, b, bOff + item * strideB, ldb,
+                        beta, c, cOff + item * strideC, ldc);
+                boolean notFirst = item > first;
+                multiplyBlock(problem, 0, m, 0, n, workspace, shareA && notFirst, shareB && notFirst);
+            }
+        });
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Work splitting
+
+    /** Immutable description of one product, so that blocks of it can be handed to threads. */
+    private record Problem(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                           float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                           float beta, float[] c, int cOff, int ldc) {}
+
+    /**
+     * Multi-threaded product. For each k slice (and column block) the threads first pack the
+     * shared B panel together, then claim row blocks of C; each row block packs its own slice of
+     * A into a per-thread buffer and multiplies it by the shared panel. Sharing the packed B
+     * panel means no thread repeats another's packing, and the panel is in L3 only once.
+     */
+    private static void runParallel(Problem pr, Workspace ws) {
+        int m = pr.m();
+        int n = pr.n();
+        int k = pr.k();
+        int kSlice = ceilDiv(k, ceilDiv(k, KC));
+        int threads = GemmPool.parallelism();
+        for (int jc = 0; jc < n; jc += NC) {
+            int nc = Math.min(NC, n - jc);
+            int bPanels = ceilDiv(nc, NR);
+            // Row blocks of at most MC rows, but small enough to give each thread at least two,
+            // so that the threads finish together. Only when even that leaves a thread idle are
+            // the B panels split into column chunks too (each chunk repacks its A block).
+            int rowsPerTask = Math.min(MC, roundUp(ceilDiv(m, 2 * threads), MR));
+            int rowTasks = ceilDiv(m, rowsPerTask);
+            int colChunks = rowTasks >= threads ? 1 : Math.min(bPanels, ceilDiv(2 * threads, rowTasks));
+            int panelsPerChunk = ceilDiv(bPanels, colChunks);
+            int chunks = ceilDiv(bPanels, panelsPerChunk);
+            for (int pc = 0; pc < k; pc += kSlice) {
+                int kc = Math.min(kSlice, k - pc);
+                float[] packedB = ws.packedB(bPanels * NR * kc);
+                int jcBlock = jc;
+                int pcSlice = pc;
+                int packTasks = Math.min(bPanels, 4 * threads);
+                if ((long) kc * nc < PARALLEL_PACK_MIN_ELEMENTS) {
+                    packB(pr.transB(), pr.b(), pr.bOff(), pr.ldb(), pc, kc, jc, nc, packedB, 0);
+                } else {
+                    GemmPool.parallelFor(packTasks, task -> {
+                        int firstPanel = (int) ((long) bPanels * task / packTasks);
+                        int endPanel = (int) ((long) bPanels * (task + 1) / packTasks);
+                        int firstCol = firstPanel * NR;
+                        int cols = Math.min(nc, endPanel * NR) - firstCol;
+                        packB(pr.transB(), pr.b(), pr.bOff(), pr.ldb(), pcSlice, kc, jcBlock + firstCol,
+                                cols, packedB, firstCol * kc);
+                    });
+                }
+                // Only the first k slice sees the caller's beta; later slices accumulate.
+                float beta = pc == 0 ? pr.beta() : 1f;
+                GemmPool.parallelFor(rowTasks * chunks, task -> {
+                    int ic = (task / chunks) * rowsPerTask;
+                    int mc = Math.min(rowsPerTask, m - ic);
+                    int firstCol = (task % chunks) * panelsPerChunk * NR;
+                    int cols = Math.min(nc, firstCol + panelsPerChunk * NR) - firstCol;
+                    Workspace local = WORKSPACE.get();
+                    float[] packedA = local.packedA(roundUp(mc, MR) * kc);
+                    packA(pr.transA(), pr.a(), pr.aOff(), pr.lda(), ic, mc, pcSlice, kc, pr.alpha(), packedA);
+                    multiplyPackedBlocks(mc, cols, kc, packedA, packedB, firstCol * kc, beta,
+                            pr.c(), pr.cOff() + ic * pr.ldc() + jcBlock + firstCol, pr.ldc(), local.tile);
+                });
+            }
+        }
+    }
+
+    /**
+     * Computes the rectangle [rowStart, rowEnd) x [colStart, colEnd) of C on the calling thread.
+     * {@code packedAIsCurrent} / {@code packedBIsCurrent} say that the workspace already holds
+     * the (single-block) packed operand, as happens for shared operands in a batch.
+     */
+    private static void multiplyBlock(Problem pr, int rowStart, int rowEnd, int colStart, int colEnd,
+                                      Workspace ws, boolean packedAIsCurrent, boolean packedBIsCurrent) {
+        int k = pr.k();
+        // Equal k slices (e.g. 2 x 512 rather than 768 + 256) keep every kernel call long.
+        int kSlice = ceilDiv(k, ceilDiv(k, KC));
+        for (int jc = colStart; jc < colEnd; jc += NC) {
+            int nc = Math.min(NC, colEnd - jc);
+            for (int pc = 0; pc < k; pc += kSlice) {
+                int kc = Math.min(kSlice, k - pc);
+                float[] packedB = ws.packedB(roundUp(nc, NR) * kc);
+                if (!packedBIsCurrent) {
+                    packB(pr.transB(), pr.b(), pr.bOff(), pr.ldb(), pc, kc, jc, nc, packedB, 0);
+                }
+                // Only the first k slice sees the caller's beta; later slices accumulate.
+                float beta = pc == 0 ? pr.beta() : 1f;
+                for (int ic = rowStart; ic < rowEnd; ic += MC) {
+                    int mc = Math.min(MC, rowEnd - ic);
+                    float[] packedA = ws.packedA(roundUp(mc, MR) * kc);
+                    if (!packedAIsCurrent) {
+                        packA(pr.transA(), pr.a(), pr.aOff(), pr.lda(), ic, mc, pc, kc, pr.alpha(), packedA);
+                    }
+                    multiplyPackedBlocks(mc, nc, kc, packedA, packedB, 0, beta,
+                            pr.c(), pr.cOff() + ic * pr.ldc() + jc, pr.ldc(), ws.tile);
+                }
+            }
+        }
+    }
+
+    /**
+     * Walks the micro-tiles of one packed A block times one packed B panel (which starts at
+     * {@code bOff}). Each B micro-panel is reused by every A micro-panel of the block before
+     * moving on, so it is read from L1/L2 while the A block stays in L2.
+     */
+    private static void multiplyPackedBlocks(int mc, int nc, int kc, float[] packedA, float[] packedB,
+                                             int bOff, float beta, float[] c, int cOff, int ldc,
+                                             float[] tile) {
+        for (int jr = 0; jr < nc; jr += NR) {
+            int cols = Math.min(NR, nc - jr);
+            int bPanel = bOff + jr * kc;
+            for (int ir = 0; ir < mc; ir += MR) {
+                int rows = Math.min(MR, mc - ir);
+                microKernel(kc, packedA, ir * kc, packedB, bPanel, tile);
+                int cTile = cOff + ir * ldc + jr;
+                if (rows == MR && cols == NR) {
+                    mergeFullTile(tile, beta, c, cTile, ldc);
+                } else {
+                    mergeEdgeTile(tile, rows, cols, beta, c, cTile, ldc);
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Micro-kernel
+
+    /**
+     * tile[MR x NR] = sum over p of A[:, p] (outer product) B[p, :], where the packed A panel
+     * holds MR values per p and the packed B panel NR values per p.
+     *
+     * <p>The 16 accumulators are spelled out as locals on purpose: that is what lets the JIT keep
+     * them in registers for the whole loop (arrays of vectors would be spilled and boxed).
+     *
+     * <p>The result goes to a small scratch tile rather than straight into C. Folding the
+     * {@code beta * C} update in here would make the method so large, once the Vector API calls
+     * are inlined, that C2 stops inlining part-way through (NodeCountInliningCutoff); every vector
+     * that then crosses a call boundary is boxed and the kernel runs ~10x slower. Writing and
+     * re-reading 16 vectors in L1 costs ~1% of a 256-long k loop.
+     */
+    private static void microKernel(int kc, float[] a, int aOff, float[] b, int bOff, float[] tile) {
+        FloatVector zero = FloatVector.zero(SPECIES);
+        FloatVector acc00 = zero, acc01 = zero, acc10 = zero, acc11 = zero;
+        FloatVector acc20 = zero, acc21 = zero, acc30 = zero, acc31 = zero;
+        FloatVector acc40 = zero, acc41 = zero, acc50 = zero, acc51 = zero;
+        FloatVector acc60 = zero, acc61 = zero, acc70 = zero, acc71 = zero;
+        for (int p = 0; p < kc; p++) {
+            int aRow = aOff + p * MR;
+            int bRow = bOff + p * NR;
+            FloatVector b0 = FloatVector.fromArray(SPECIES, b, bRow);
+            FloatVector b1 = FloatVector.fromArray(SPECIES, b, bRow + VLEN);
+            FloatVector ai = FloatVector.broadcast(SPECIES, a[aRow]);
+            acc00 = ai.fma(b0, acc00);
+            acc01 = ai.fma(b1, acc01);
+            ai = FloatVector.broadcast(SPECIES, a[aRow + 1]);
+            acc10 = ai.fma(b0, acc10);
+            acc11 = ai.fma(b1, acc11);
+            ai = FloatVector.broadcast(SPECIES, a[aRow + 2]);
+            acc20 = ai.fma(b0, acc20);
+            acc21 = ai.fma(b1, acc21);
+            ai = FloatVector.broadcast(SPECIES, a[aRow + 3]);
+            acc30 = ai.fma(b0, acc30);
+            acc31 = ai.fma(b1, acc31);
+            ai = FloatVector.broadcast(SPECIES, a[aRow + 4]);
+            acc40 = ai.fma(b0, acc40);
+            acc41 = ai.fma(b1, acc41);
+            ai = FloatVector.broadcast(SPECIES, a[aRow + 5]);
+            acc50 = ai.fma(b0, acc50);
+            acc51 = ai.fma(b1, acc51);
+            ai = FloatVector.broadcast(SPECIES, a[aRow + 6]);
+            acc60 = ai.fma(b0, acc60);
+            acc61 = ai.fma(b1, acc61);
+            ai = FloatVector.broadcast(SPECIES, a[aRow + 7]);
+            acc70 = ai.fma(b0, acc70);
+            acc71 = ai.fma(b1, acc71);
+        }
+        acc00.intoArray(tile, 0);
+        acc01.intoArray(tile, VLEN);
+        acc10.intoArray(tile, NR);
+        acc11.intoArray(tile, NR + VLEN);
+        acc20.intoArray(tile, 2 * NR);
+        acc21.intoArray(tile, 2 * NR + VLEN);
+        acc30.intoArray(tile, 3 * NR);
+        acc31.intoArray(tile, 3 * NR + VLEN);
+        acc40.intoArray(tile, 4 * NR);
+        acc41.intoArray(tile, 4 * NR + VLEN);
+        acc50.intoArray(tile, 5 * NR);
+        acc51.intoArray(tile, 5 * NR + VLEN);
+        acc60.intoArray(tile, 6 * NR);
+        acc61.intoArray(tile, 6 * NR + VLEN);
+        acc70.intoArray(tile, 7 * NR);
+        acc71.intoArray(tile, 7 * NR + VLEN);
+    }
+
+    /** C[0:MR, 0:NR] = beta * C + tile, vector by vector. */
+    private static void mergeFullTile(float[] tile, float beta, float[] c, int cOff, int ldc) {
+        if (beta == 0f) {
+            // Overwrite without reading: C may hold garbage, and 0 * NaN would be NaN.
+            for (int r = 0; r < MR; r++) {
+                for (int v = 0; v < NR; v += VLEN) {
+                    FloatVector.fromArray(SPECIES, tile, r * NR + v).intoArray(c, cOff + r * ldc + v);
+                }
+            }
+            return;
+        }
+        FloatVector betaV = FloatVector.broadcast(SPECIES, beta);
+        for (int r = 0; r < MR; r++) {
+            for (int v = 0; v < NR; v += VLEN) {
+                int ci = cOff + r * ldc + v;
+                FloatVector t = FloatVector.fromArray(SPECIES, tile, r * NR + v);
+                FloatVector.fromArray(SPECIES, c, ci).fma(betaV, t).intoArray(c, ci);
+            }
+        }
+    }
+
+    /** Adds the valid rows x cols corner of a computed tile into C. */
+    private static void mergeEdgeTile(float[] tile, int rows, int cols, float beta,
+                                      float[] c, int cOff, int ldc) {
+        for (int r = 0; r < rows; r++) {
+            int cRow = cOff + r * ldc;
+            int tRow = r * NR;
+            if (beta == 0f) {
+                System.arraycopy(tile, tRow, c, cRow, cols);
+            } else {
+                for (int j = 0; j < cols; j++) {
+                    c[cRow + j] = beta * c[cRow + j] + tile[tRow + j];
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Packing
+
+    /**
+     * Packs rows [ic, ic+mc) and k-range [pc, pc+kc) of alpha * op(A) into micro-panels of MR
+     * rows: panel t holds, for each p, the MR values A[ic + t*MR + r][pc + p] (r = 0..MR-1)
+     * next to each other. Rows past the end are zero, so the last panel is a full one.
+     */
+    static void packA(boolean transA, float[] a, int aOff, int lda, int ic, int mc, int pc, int kc,
+                      float alpha, float[] packed) {
+        for (int panelRow = 0; panelRow < mc; panelRow += MR) {
+            int rows = Math.min(MR, mc - panelRow);
+            int dst = panelRow * kc;
+            int firstRow = ic + panelRow;
+            if (transA) {
+                // op(A) row i is column i of the stored matrix: each p gives MR adjacent values.
+                for (int p = 0; p < kc; p++) {
+                    int src = aOff + (pc + p) * lda + firstRow;
+                    int d = dst + p * MR;
+                    for (int r = 0; r < rows; r++) {
+                        packed[d + r] = alpha * a[src + r];
+                    }
+                    for (int r = rows; r < MR; r++) {
+                        packed[d + r] = 0f;
+                    }
+                }
+            } else if (rows == MR) {
+                packRowsInterleaved(a, aOff + firstRow * lda + pc, lda, kc, alpha, packed, dst);
+            } else {
+                for (int r = 0; r < MR; r++) {
+                    int src = aOff + (firstRow + r) * lda + pc;
+                    for (int p = 0; p < kc; p++) {
+                        packed[dst + p * MR + r] = r < rows ? alpha * a[src + p] : 0f;
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Interleaves MR full rows of a row-major A: out[p*MR + r] = alpha * A[r][p]. Going row by
+     * row reads memory sequentially, which measured faster than gathering one column at a time.
+     */
+    private static void packRowsInterleaved(float[] a, int src, int lda, int kc, float alpha,
+                                            float[] packed, int dst) {
+        for (int r = 0; r < MR; r++) {
+            int row = src + r * lda;
+            int d = dst + r;
+            for (int p = 0; p < kc; p++) {
+                packed[d + p * MR] = alpha * a[row + p];
+            }
+        }
+    }
+
+    /**
+     * Packs k-range [pc, pc+kc) and columns [jc, jc+nc) of op(B) into micro-panels of NR columns:
+     * panel t holds, for each p, the NR values B[pc + p][jc + t*NR + j] next to each other.
+     * Columns past the end are zero.
+     */
+    static void packB(boolean transB, float[] b, int bOff, int ldb, int pc, int kc, int jc, int nc,
+                      float[] packed, int packedOff) {
+        for (int panelCol = 0; panelCol < nc; panelCol += NR) {
+            int cols = Math.min(NR, nc - panelCol);
+            int dst = packedOff + panelCol * kc;
+            int firstCol = jc + panelCol;
+            if (transB) {
+                // op(B) column j is row j of the stored matrix; read each stored row once.
+                for (int j = 0; j < cols; j++) {
+                    int src = bOff + (firstCol + j) * ldb + pc;
+                    for (int p = 0; p < kc; p++) {
+                        packed[dst + p * NR + j] = b[src + p];
+                    }
+                }
+                for (int j = cols; j < NR; j++) {
+                    for (int p = 0; p < kc; p++) {
+                        packed[dst + p * NR + j] = 0f;
+                    }
+                }
+            } else if (cols == NR) {
+                for (int p = 0; p < kc; p++) {
+                    int src = bOff + (pc + p) * ldb + firstCol;
+                    int d = dst + p * NR;
+                    FloatVector.fromArray(SPECIES, b, src).intoArray(packed, d);
+                    FloatVector.fromArray(SPECIES, b, src + VLEN).intoArray(packed, d + VLEN);
+                }
+            } else {
+                for (int p = 0; p < kc; p++) {
+                    int src = bOff + (pc + p) * ldb + firstCol;
+                    int d = dst + p * NR;
+                    System.arraycopy(b, src, packed, d, cols);
+                    java.util.Arrays.fill(packed, d + cols, d + NR, 0f);
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Helpers
+
+    /** Per-thread packing buffers, grown on demand and reused across calls. */
+    private static final class Workspace {
+        private float[] packedA = new float[0];
+        private float[] packedB = new float[0];
+        final float[] tile = new float[MR * NR];
+
+        float[] packedA(int size) {
+            if (packedA.length < size) {
+                packedA = new float[size];
+            }
+            return packedA;
+        }
+
+        float[] packedB(int size) {
+            if (packedB.length < size) {
+                packedB = new float[size];
+            }
+            return packedB;
+        }
+    }
+
+    private static void scaleC(int m, int n, float beta, float[] c, int cOff, int ldc) {
+        for (int i = 0; i < m; i++) {
+            int row = cOff + i * ldc;
+            if (beta == 0f) {
+                java.util.Arrays.fill(c, row, row + n, 0f);
+            } else if (beta != 1f) {
+                for (int j = 0; j < n; j++) {
+                    c[row + j] *= beta;
+                }
+            }
+        }
+    }
+
+    private static void checkArguments(boolean transA, boolean transB, int m, int n, int k,
+                                       int lda, int ldb, int ldc) {
+        if (m < 0 || n < 0 || k < 0) {
+            throw new IllegalArgumentException("negative dimension: m=" + m + " n=" + n + " k=" + k);
+        }
+        int minLda = transA ? m : k;
+        int minLdb = transB ? k : n;
+        if (lda < Math.max(1, minLda) || ldb < Math.max(1, minLdb) || ldc < Math.max(1, n)) {
+            throw new IllegalArgumentException("leading dimension too small: lda=" + lda
+                    + " ldb=" + ldb + " ldc=" + ldc + " for m=" + m + " n=" + n + " k=" + k);
+        }
+    }
+
+    private static int roundUp(int value, int multiple) {
+        return ceilDiv(value, multiple) * multiple;
+    }
+
+    private static int ceilDiv(int value, int divisor) {
+        return (value + divisor - 1) / divisor;
+    }
+}
