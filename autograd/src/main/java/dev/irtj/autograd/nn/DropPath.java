@@ -10,7 +10,7 @@ import dev.irtj.tensor.Tensor;
  */
 public final class DropPath extends Module {
     private final double p;
-    private final Rng rng;
+    private Rng rng;
 
     public DropPath(double p, Rng rng) {
         if (p < 0 || p >= 1) throw new IllegalArgumentException("drop-path rate must be in [0, 1), got " + p);
@@ -28,6 +28,14 @@ public final class DropPath extends Module {
         maskShape[0] = batch;
         Tensor mask = Tensor.of(x.dtype(), keep, maskShape).to(x.data().device());
         return x.mul(Var.constant(mask));
+    }
+
+    /**
+     * Restarts the random stream; a trainer reseeds every iteration from (seed, iteration) so
+     * that no generator state has to be checkpointed for an exact resume.
+     */
+    public void reseed(Rng newRng) {
+        this.rng = newRng;
     }
 
     public double rate() {
