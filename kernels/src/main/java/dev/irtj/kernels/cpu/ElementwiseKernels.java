@@ -31,25 +31,33 @@ final class ElementwiseKernels {
 
     private static void unaryRange(UnaryOp op, float[] x, int xOff, float[] y, int yOff, int from, int to, float p0, float p1) {
         int i = from;
-        VectorOperators.Unary vop = switch (op) {
-            case NEG -> VectorOperators.NEG;
-            case ABS -> VectorOperators.ABS;
-            case SQRT -> VectorOperators.SQRT;
-            case EXP -> VectorOperators.EXP;
-            case LOG -> VectorOperators.LOG;
-            case TANH -> VectorOperators.TANH;
-            default -> null;
-        };
-        if (vop != null) {
-            for (; i <= to - L; i += L) FloatVector.fromArray(S, x, xOff + i).lanewise(vop).intoArray(y, yOff + i);
-        } else if (op == UnaryOp.AFFINE) {
-            FloatVector scale = FloatVector.broadcast(S, p0), shift = FloatVector.broadcast(S, p1);
-            for (; i <= to - L; i += L) FloatVector.fromArray(S, x, xOff + i).fma(scale, shift).intoArray(y, yOff + i);
-            for (; i < to; i++) y[yOff + i] = Math.fma(x[xOff + i], p0, p1);
-            return;
-        } else if (op == UnaryOp.RELU) {
-            FloatVector zero = FloatVector.zero(S);
-            for (; i <= to - L; i += L) FloatVector.fromArray(S, x, xOff + i).lanewise(VectorOperators.MAX, zero).intoArray(y, yOff + i);
+        // Each vector operation is spelled out: C2 intrinsifies lanewise ops only when the
+        // operator is a constant at the call site, not when it arrives in a variable.
+        switch (op) {
+            case NEG -> {
+                for (; i <= to - L; i += L) FloatVector.fromArray(S, x, xOff + i).neg().intoArray(y, yOff + i);
+            }
+            case ABS -> {
+                for (; i <= to - L; i += L) FloatVector.fromArray(S, x, xOff + i).abs().intoArray(y, yOff + i);
+            }
+            case SQRT -> {
+                for (; i <= to - L; i += L) FloatVector.fromArray(S, x, xOff + i).sqrt().intoArray(y, yOff + i);
+            }
+            case EXP -> {
+                for (; i <= to - L; i += L) RowKernels.expV(FloatVector.fromArray(S, x, xOff + i)).intoArray(y, yOff + i);
+                for (; i < to; i++) y[yOff + i] = RowKernels.exp(x[xOff + i]);
+            }
+            case AFFINE -> {
+                FloatVector scale = FloatVector.broadcast(S, p0), shift = FloatVector.broadcast(S, p1);
+                for (; i <= to - L; i += L) FloatVector.fromArray(S, x, xOff + i).fma(scale, shift).intoArray(y, yOff + i);
+                for (; i < to; i++) y[yOff + i] = Math.fma(x[xOff + i], p0, p1);
+            }
+            case RELU -> {
+                FloatVector zero = FloatVector.zero(S);
+                for (; i <= to - L; i += L) FloatVector.fromArray(S, x, xOff + i).max(zero).intoArray(y, yOff + i);
+            }
+            default -> {
+            }
         }
         for (; i < to; i++) y[yOff + i] = (float) ScalarMath.apply(op, x[xOff + i], p0, p1);
     }
@@ -85,12 +93,11 @@ final class ElementwiseKernels {
         float s = (float) scalar;
         Parallel.forRange(n, 2, (from, to) -> {
             int i = from;
-            VectorOperators.Binary vop = vectorOp(op);
-            if (vop != null) {
+            if (isArithmetic(op)) {
                 FloatVector sv = FloatVector.broadcast(S, s);
                 for (; i <= to - L; i += L) {
                     FloatVector xv = FloatVector.fromArray(S, x, xOff + i);
-                    (scalarFirst ? sv.lanewise(vop, xv) : xv.lanewise(vop, sv)).intoArray(y, yOff + i);
+                    (scalarFirst ? arithmetic(op, sv, xv) : arithmetic(op, xv, sv)).intoArray(y, yOff + i);
                 }
             }
             for (; i < to; i++) {
@@ -107,15 +114,15 @@ final class ElementwiseKernels {
     static void binaryPeriodic(BinaryOp op, float[] a, int aOff, int periodA, float[] b, int bOff, int periodB, float[] y, int yOff, int n) {
         int block = Math.min(periodA, periodB);
         int blocks = n / block;
-        VectorOperators.Binary vop = vectorOp(op);
+        boolean vectorized = isArithmetic(op);
         Parallel.forRange(blocks, block, (from, to) -> {
             for (int r = from; r < to; r++) {
                 int base = r * block;
                 int ao = aOff + base % periodA, bo = bOff + base % periodB, yo = yOff + base;
                 int j = 0;
-                if (vop != null) {
+                if (vectorized) {
                     for (; j <= block - L; j += L) {
-                        FloatVector.fromArray(S, a, ao + j).lanewise(vop, FloatVector.fromArray(S, b, bo + j)).intoArray(y, yo + j);
+                        arithmetic(op, FloatVector.fromArray(S, a, ao + j), FloatVector.fromArray(S, b, bo + j)).intoArray(y, yo + j);
                     }
                 }
                 for (; j < block; j++) y[yo + j] = (float) ScalarMath.apply(op, a[ao + j], b[bo + j]);
@@ -123,14 +130,18 @@ final class ElementwiseKernels {
         });
     }
 
-    /** Vector form of the arithmetic ops; null for comparisons and NaN-sensitive max/min. */
-    private static VectorOperators.Binary vectorOp(BinaryOp op) {
+    private static boolean isArithmetic(BinaryOp op) {
+        return op == BinaryOp.ADD || op == BinaryOp.SUB || op == BinaryOp.MUL || op == BinaryOp.DIV;
+    }
+
+    /** a op b with each operation called by name, so every call site is intrinsified. */
+    private static FloatVector arithmetic(BinaryOp op, FloatVector a, FloatVector b) {
         return switch (op) {
-            case ADD -> VectorOperators.ADD;
-            case SUB -> VectorOperators.SUB;
-            case MUL -> VectorOperators.MUL;
-            case DIV -> VectorOperators.DIV;
-            default -> null;
+            case ADD -> a.add(b);
+            case SUB -> a.sub(b);
+            case MUL -> a.mul(b);
+            case DIV -> a.div(b);
+            default -> throw new IllegalArgumentException(op + " is not vectorized");
         };
     }
 

@@ -1,6 +1,7 @@
 package dev.irtj.kernels.cpu;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -50,6 +51,7 @@ import jdk.incubator.vector.VectorSpecies;
  */
 public final class RowKernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> INT_SPECIES = VectorSpecies.of(int.class, S.vectorShape());
     private static final int L = S.length();
 
     /** Elementwise kernels split work at multiples of this (a multiple of every species length). */
@@ -103,14 +105,62 @@ public final class RowKernels {
     public static void softmaxForward(float[] x, int xOff, float[] y, int yOff, int rows, int n, float scale, boolean log) {
         checkBlock("x", x, xOff, rows, n);
         checkBlock("y", y, yOff, rows, n);
-        Parallel.forRange(rows, rowCost(n, 24), (from, to) -> {
-            float[] scratch = new float[L];
-            for (int r = from; r < to; r++) softmaxRow(x, xOff + r * n, y, yOff + r * n, n, scale, log, scratch);
-        });
+        if (log) {
+            Parallel.forRange(rows, rowCost(n, 24), (from, to) -> logSoftmaxRows(x, xOff, y, yOff, n, scale, from, to));
+        } else {
+            Parallel.forRange(rows, rowCost(n, 24), (from, to) -> softmaxRows(x, xOff, y, yOff, n, scale, from, to));
+        }
     }
 
-    private static void softmaxRow(float[] x, int xo, float[] y, int yo, int n, float scale, boolean log, float[] scratch) {
-        // 1. max of scale·x
+    // Code layout for C2: every method that passes FloatVectors (expV, cdfV, ...) must be inlined
+    // into its caller, or the vectors are boxed and the loop runs ~50x slower. C2 stops inlining
+    // once a compilation grows past its node budget, and an inlined exp is large, so each method
+    // below holds the loops of one kernel variant with one transcendental call site, and is what
+    // the Parallel lambda calls.
+
+    private static void softmaxRows(float[] x, int xOff, float[] y, int yOff, int n, float scale, int from, int to) {
+        float[] scratch = new float[L];
+        for (int r = from; r < to; r++) {
+            int xo = xOff + r * n, yo = yOff + r * n;
+            float negMax = -maxScaled(x, xo, n, scale);
+            FloatVector acc = FloatVector.zero(S);
+            int j = 0;
+            for (; j <= n - L; j += L) {
+                FloatVector e = expV(FloatVector.fromArray(S, x, xo + j).fma(scale, negMax));
+                e.intoArray(y, yo + j);
+                acc = acc.add(e);
+            }
+            acc.intoArray(scratch, 0);
+            float sum = addLanes(scratch);
+            for (; j < n; j++) {
+                float e = exp(Math.fma(x[xo + j], scale, negMax));
+                y[yo + j] = e;
+                sum += e;
+            }
+            scaleInPlace(y, yo, n, 1f / sum);
+        }
+    }
+
+    private static void logSoftmaxRows(float[] x, int xOff, float[] y, int yOff, int n, float scale, int from, int to) {
+        float[] scratch = new float[L];
+        for (int r = from; r < to; r++) {
+            int xo = xOff + r * n, yo = yOff + r * n;
+            float negMax = -maxScaled(x, xo, n, scale);
+            FloatVector acc = FloatVector.zero(S);
+            int j = 0;
+            for (; j <= n - L; j += L) acc = acc.add(expV(FloatVector.fromArray(S, x, xo + j).fma(scale, negMax)));
+            acc.intoArray(scratch, 0);
+            float sum = addLanes(scratch);
+            for (; j < n; j++) sum += exp(Math.fma(x[xo + j], scale, negMax));
+            float logSum = (float) Math.log(sum);
+            j = 0;
+            for (; j <= n - L; j += L) FloatVector.fromArray(S, x, xo + j).fma(scale, negMax).sub(logSum).intoArray(y, yo + j);
+            for (; j < n; j++) y[yo + j] = Math.fma(x[xo + j], scale, negMax) - logSum;
+        }
+    }
+
+    /** max_j scale·x[j]; exact whatever the order, so reduceLanes is fine here. */
+    private static float maxScaled(float[] x, int xo, int n, float scale) {
         FloatVector m0 = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY), m1 = m0, m2 = m0, m3 = m0;
         int j = 0;
         for (; j <= n - 4 * L; j += 4 * L) {
@@ -120,54 +170,15 @@ public final class RowKernels {
             m3 = m3.max(FloatVector.fromArray(S, x, xo + j + 3 * L).mul(scale));
         }
         for (; j <= n - L; j += L) m0 = m0.max(FloatVector.fromArray(S, x, xo + j).mul(scale));
-        float max = m0.max(m1).max(m2.max(m3)).reduceLanes(VectorOperators.MAX); // exact in any order
+        float max = m0.max(m1).max(m2.max(m3)).reduceLanes(VectorOperators.MAX);
         for (; j < n; j++) max = Math.max(max, x[xo + j] * scale);
-        float negMax = -max;
+        return max;
+    }
 
-        // 2. sum of e^(scale·x − max); the exponentials are kept in y for plain softmax
-        FloatVector s0 = FloatVector.zero(S), s1 = s0;
-        j = 0;
-        if (log) {
-            for (; j <= n - 2 * L; j += 2 * L) {
-                s0 = s0.add(expV(FloatVector.fromArray(S, x, xo + j).fma(scale, negMax)));
-                s1 = s1.add(expV(FloatVector.fromArray(S, x, xo + j + L).fma(scale, negMax)));
-            }
-            for (; j <= n - L; j += L) s0 = s0.add(expV(FloatVector.fromArray(S, x, xo + j).fma(scale, negMax)));
-        } else {
-            for (; j <= n - 2 * L; j += 2 * L) {
-                FloatVector e0 = expV(FloatVector.fromArray(S, x, xo + j).fma(scale, negMax));
-                FloatVector e1 = expV(FloatVector.fromArray(S, x, xo + j + L).fma(scale, negMax));
-                e0.intoArray(y, yo + j);
-                e1.intoArray(y, yo + j + L);
-                s0 = s0.add(e0);
-                s1 = s1.add(e1);
-            }
-            for (; j <= n - L; j += L) {
-                FloatVector e0 = expV(FloatVector.fromArray(S, x, xo + j).fma(scale, negMax));
-                e0.intoArray(y, yo + j);
-                s0 = s0.add(e0);
-            }
-        }
-        float sum = sumLanes(s0.add(s1), scratch);
-        for (; j < n; j++) {
-            float e = exp(Math.fma(x[xo + j], scale, negMax));
-            if (!log) y[yo + j] = e;
-            sum += e;
-        }
-
-        // 3. normalize
-        j = 0;
-        if (log) {
-            float logSum = (float) Math.log(sum);
-            for (; j <= n - L; j += L) {
-                FloatVector.fromArray(S, x, xo + j).fma(scale, negMax).sub(logSum).intoArray(y, yo + j);
-            }
-            for (; j < n; j++) y[yo + j] = Math.fma(x[xo + j], scale, negMax) - logSum;
-        } else {
-            float inv = 1f / sum;
-            for (; j <= n - L; j += L) FloatVector.fromArray(S, y, yo + j).mul(inv).intoArray(y, yo + j);
-            for (; j < n; j++) y[yo + j] *= inv;
-        }
+    private static void scaleInPlace(float[] y, int yo, int n, float c) {
+        int j = 0;
+        for (; j <= n - L; j += L) FloatVector.fromArray(S, y, yo + j).mul(c).intoArray(y, yo + j);
+        for (; j < n; j++) y[yo + j] *= c;
     }
 
     /**
@@ -251,7 +262,10 @@ public final class RowKernels {
             a0 = a0.add(d);
             q0 = d.fma(d, q0);
         }
-        float sd = sumLanes(a0.add(a1), scratch), ss = sumLanes(q0.add(q1), scratch);
+        a0.add(a1).intoArray(scratch, 0);
+        float sd = addLanes(scratch);
+        q0.add(q1).intoArray(scratch, 0);
+        float ss = addLanes(scratch);
         for (; j < n; j++) {
             float d = x[xo + j] - m0;
             sd += d;
@@ -387,8 +401,10 @@ public final class RowKernels {
                 h0 = gg0.fma(xh0, h0);
             }
         }
-        float sumG = sumLanes(g0.add(g1), scratch);
-        float sumGX = sumLanes(h0.add(h1), scratch);
+        g0.add(g1).intoArray(scratch, 0);
+        float sumG = addLanes(scratch);
+        h0.add(h1).intoArray(scratch, 0);
+        float sumGX = addLanes(scratch);
         for (; j < n; j++) {
             float d = dy[go + j], xh = (x[xo + j] - mu) * rs, g = d * w[j];
             sumG += g;
@@ -610,7 +626,8 @@ public final class RowKernels {
             FloatVector v = FloatVector.fromArray(S, x, xo + j);
             a0 = v.fma(v, a0);
         }
-        float ss = sumLanes(a0.add(a1).add(a2.add(a3)), scratch);
+        a0.add(a1).add(a2.add(a3)).intoArray(scratch, 0);
+        float ss = addLanes(scratch);
         for (; j < n; j++) ss = Math.fma(x[xo + j], x[xo + j], ss);
         if (ss < 1e-30f || ss == Float.POSITIVE_INFINITY) {
             double d = 0;
@@ -791,9 +808,12 @@ public final class RowKernels {
         }
     }
 
-    /** Lanes of v added in lane order (a fixed order, unlike reduceLanes(ADD)). */
-    private static float sumLanes(FloatVector v, float[] scratch) {
-        v.intoArray(scratch, 0);
+    /**
+     * The lanes a vector left in {@code scratch} (by intoArray), added in lane order: a fixed
+     * order, unlike reduceLanes(ADD). Taking the array rather than the vector keeps FloatVectors
+     * out of call signatures, where a failed inlining would box them.
+     */
+    private static float addLanes(float[] scratch) {
         float s = scratch[0];
         for (int i = 1; i < L; i++) s += scratch[i];
         return s;
@@ -810,7 +830,8 @@ public final class RowKernels {
             a3 = a3.add(FloatVector.fromArray(S, a, ao + j + 3 * L));
         }
         for (; j <= n - L; j += L) a0 = a0.add(FloatVector.fromArray(S, a, ao + j));
-        float s = sumLanes(a0.add(a1).add(a2.add(a3)), scratch);
+        a0.add(a1).add(a2.add(a3)).intoArray(scratch, 0);
+        float s = addLanes(scratch);
         for (; j < n; j++) s += a[ao + j];
         return s;
     }
@@ -826,7 +847,8 @@ public final class RowKernels {
             a3 = FloatVector.fromArray(S, a, ao + j + 3 * L).fma(FloatVector.fromArray(S, b, bo + j + 3 * L), a3);
         }
         for (; j <= n - L; j += L) a0 = FloatVector.fromArray(S, a, ao + j).fma(FloatVector.fromArray(S, b, bo + j), a0);
-        float s = sumLanes(a0.add(a1).add(a2.add(a3)), scratch);
+        a0.add(a1).add(a2.add(a3)).intoArray(scratch, 0);
+        float s = addLanes(scratch);
         for (; j < n; j++) s = Math.fma(a[ao + j], b[bo + j], s);
         return s;
     }
@@ -847,7 +869,11 @@ public final class RowKernels {
         p = p.fma(r, FloatVector.broadcast(S, 1f));
         p = p.fma(r, FloatVector.broadcast(S, 1f));
         // 2^n from the bits of t = 1.5·2^23 + n: (n + 127) << 23, where the magic's own bits shift out
-        FloatVector scale = t.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).add(127 << 23).reinterpretAsFloats();
+        // Reinterpret through a constant int species and multiply by 2^23 instead of shifting:
+        // JDK 17's C2 intrinsifies neither reinterpretAsInts() (its species is looked up at run
+        // time) nor this shift, and their fallbacks are two orders of magnitude slower.
+        IntVector bits = (IntVector) t.reinterpretShape(INT_SPECIES, 0);
+        FloatVector scale = (FloatVector) bits.mul(1 << 23).add(127 << 23).reinterpretShape(S, 0);
         return p.mul(scale).blend(0f, x.lt(EXP_LO));
     }
 
