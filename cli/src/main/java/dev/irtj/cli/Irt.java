@@ -7,7 +7,7 @@ import picocli.CommandLine.Option;
 /** The {@code irt} command. */
 @Command(name = "irt", mixinStandardHelpOptions = true, version = "irtj 0.1.0",
         description = "Image retrieval with Vision Transformers on the JVM.",
-        subcommands = {EmbedCommand.class})
+        subcommands = {TrainCommand.class, EvalCommand.class, EmbedCommand.class, DemoCommand.class})
 public final class Irt implements Runnable {
 
     @Option(names = "--backend", description = "Force a compute backend: reference, cpu or cuda (default: the fastest usable one).",
@@ -37,6 +37,11 @@ public final class Irt implements Runnable {
         CommandLine cl = new CommandLine(new Irt());
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         cl.setExecutionExceptionHandler((e, cmd, parseResult) -> {
+            if (e instanceof UsageException) {
+                cmd.getErr().println("irt " + cmd.getCommandName() + ": " + e.getMessage());
+                cmd.getErr().println("Try 'irt " + cmd.getCommandName() + " --help' for the options.");
+                return 2;
+            }
             cmd.getErr().println("irt " + cmd.getCommandName() + ": " + e.getMessage());
             if (Boolean.getBoolean("irtj.debug")) e.printStackTrace(cmd.getErr());
             return 1;

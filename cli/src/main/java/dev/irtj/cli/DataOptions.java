@@ -1,0 +1,105 @@
+package dev.irtj.cli;
+
+import dev.irtj.train.data.Cub200;
+import dev.irtj.train.data.Dataset;
+import dev.irtj.train.data.Idx;
+import dev.irtj.train.data.ImageFolder;
+import dev.irtj.train.data.InShop;
+import dev.irtj.train.data.StanfordOnlineProducts;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.function.LongPredicate;
+
+/**
+ * A dataset on disk and its splits. For {@code folder}, DIR/train and DIR/test are used when
+ * both exist, otherwise DIR for both; for {@code mnist}, the train-* files when present,
+ * otherwise the t10k-* files for both (split by class with --train-classes/--test-classes).
+ */
+public final class DataOptions {
+    public enum Format { FOLDER, SOP, CUB, INSHOP, MNIST }
+
+    @Option(names = "--data", required = true, description = "Dataset root folder.")
+    Path dir;
+
+    @Option(names = "--format", required = true, description = "Layout: ${COMPLETION-CANDIDATES}.")
+    Format format;
+
+    @Option(names = "--train-classes", description = "Keep only these labels for training, e.g. 0-4 or 1,3,5-9.")
+    String trainClasses;
+
+    @Option(names = "--test-classes", description = "Keep only these labels for evaluation.")
+    String testClasses;
+
+    int channels() {
+        return format == Format.MNIST ? 1 : 3;
+    }
+
+    Dataset train() throws IOException {
+        Dataset d = switch (format) {
+            case FOLDER -> ImageFolder.read(split("train"));
+            case SOP -> StanfordOnlineProducts.read(dir, StanfordOnlineProducts.Split.TRAIN);
+            case CUB -> Cub200.read(dir, Cub200.Split.TRAIN);
+            case INSHOP -> InShop.read(dir, InShop.Split.TRAIN);
+            case MNIST -> Idx.readMnistLayout(dir, hasMnistTrain(), null);
+        };
+        return filter(d, trainClasses, "--train-classes");
+    }
+
+    /** The evaluation set (In-Shop: the queries). */
+    Dataset test() throws IOException {
+        Dataset d = switch (format) {
+            case FOLDER -> ImageFolder.read(split("test"));
+            case SOP -> StanfordOnlineProducts.read(dir, StanfordOnlineProducts.Split.TEST);
+            case CUB -> Cub200.read(dir, Cub200.Split.TEST);
+            case INSHOP -> InShop.read(dir, InShop.Split.QUERY);
+            case MNIST -> Idx.readMnistLayout(dir, false, null);
+        };
+        return filter(d, testClasses, "--test-classes");
+    }
+
+    /** In-Shop's gallery; null for the all-vs-all formats. */
+    Dataset gallery() throws IOException {
+        return format == Format.INSHOP ? filter(InShop.read(dir, InShop.Split.GALLERY), testClasses, "--test-classes") : null;
+    }
+
+    private Path split(String name) {
+        Path train = dir.resolve("train"), test = dir.resolve("test");
+        return Files.isDirectory(train) && Files.isDirectory(test) ? dir.resolve(name) : dir;
+    }
+
+    private boolean hasMnistTrain() throws IOException {
+        try (var s = Files.list(dir)) {
+            return s.anyMatch(p -> p.getFileName().toString().startsWith("train-images"));
+        }
+    }
+
+    private static Dataset filter(Dataset d, String spec, String flag) {
+        if (spec == null) return d;
+        LongPredicate keep = parseClasses(spec, flag);
+        Dataset f = d.filterLabels(keep);
+        if (f.size() == 0) throw new UsageException(flag + " " + spec + " keeps none of the " + d.size() + " images of " + d.name());
+        return f;
+    }
+
+    /** "0-4,7" → a predicate; fails with the expected syntax. */
+    static LongPredicate parseClasses(String spec, String flag) {
+        LongPredicate p = x -> false;
+        for (String part : spec.split(",")) {
+            String s = part.trim();
+            try {
+                int dash = s.indexOf('-', 1);
+                long lo = Long.parseLong(dash < 0 ? s : s.substring(0, dash).trim());
+                long hi = dash < 0 ? lo : Long.parseLong(s.substring(dash + 1).trim());
+                if (hi < lo) throw new NumberFormatException();
+                LongPredicate prev = p;
+                p = x -> prev.test(x) || (x >= lo && x <= hi);
+            } catch (NumberFormatException e) {
+                throw new UsageException(flag + ": expected labels like 0-4 or 1,3,5-9, got '" + spec + "'");
+            }
+        }
+        return p;
+    }
+}

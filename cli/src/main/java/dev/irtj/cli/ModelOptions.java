@@ -1,0 +1,53 @@
+package dev.irtj.cli;
+
+import dev.irtj.vit.ViTConfig;
+import picocli.CommandLine.Option;
+
+/** Which ViT: a timm preset, or a custom shape. */
+public final class ModelOptions {
+    @Option(names = "--model", description = "Preset: deit_tiny_patch16_224, deit_small_patch16_224, deit_base_patch16_224 (alternative to the custom shape options).")
+    String preset;
+
+    @Option(names = "--img-size", description = "Input size in pixels (custom model, or overrides the preset's).")
+    Integer imgSize;
+
+    @Option(names = "--patch", description = "Patch size (custom model).")
+    Integer patch;
+
+    @Option(names = "--dim", description = "Embedding dimension (custom model).")
+    Integer dim;
+
+    @Option(names = "--depth", description = "Number of blocks (custom model).")
+    Integer depth;
+
+    @Option(names = "--heads", description = "Attention heads (custom model).")
+    Integer heads;
+
+    @Option(names = "--mlp-ratio", defaultValue = "4", description = "MLP hidden size / dim for a custom model (default: ${DEFAULT-VALUE}).")
+    double mlpRatio;
+
+    @Option(names = "--drop-path", defaultValue = "0", description = "Stochastic depth rate (default: ${DEFAULT-VALUE}).")
+    double dropPath;
+
+    boolean given() {
+        return preset != null || imgSize != null || patch != null || dim != null || depth != null || heads != null;
+    }
+
+    /** The configuration asked for, with {@code channels} input channels. */
+    ViTConfig config(int channels) {
+        ViTConfig c;
+        if (preset != null) {
+            if (patch != null || dim != null || depth != null || heads != null) {
+                throw new UsageException("--model " + preset + " fixes the shape; drop --patch/--dim/--depth/--heads or drop --model");
+            }
+            c = ViTConfig.preset(preset).withInChans(channels);
+            if (imgSize != null) c = c.withImgSize(imgSize);
+        } else {
+            if (imgSize == null || patch == null || dim == null || depth == null || heads == null) {
+                throw new UsageException("give either --model PRESET or all of --img-size, --patch, --dim, --depth and --heads");
+            }
+            c = ViTConfig.of(imgSize, patch, channels, dim, depth, heads, mlpRatio);
+        }
+        return c.withDropPathRate(dropPath);
+    }
+}

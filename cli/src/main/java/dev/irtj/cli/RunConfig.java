@@ -1,0 +1,46 @@
+package dev.irtj.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.irtj.vit.Pooling;
+import dev.irtj.vit.ViTConfig;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Map;
+
+/**
+ * RUN/config.json: what a training run was (model shape, pooling, data, settings), so that
+ * {@code irt eval --checkpoint RUN} and {@code --resume} rebuild the same model.
+ */
+public record RunConfig(ViTConfig model, boolean distilled, Pooling pooling, Map<String, Object> settings) {
+    public static final String FILE = "config.json";
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    public void write(Path runDir) throws IOException {
+        Files.createDirectories(runDir);
+        Path tmp = Files.createTempFile(runDir, ".config", ".tmp");
+        try {
+            JSON.writeValue(tmp.toFile(), this);
+            Files.move(tmp, runDir.resolve(FILE), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    public static RunConfig read(Path runDir) throws IOException {
+        Path f = runDir.resolve(FILE);
+        if (!Files.isRegularFile(f)) throw new IOException(runDir + " is not an irt training run (" + FILE + " is missing)");
+        try {
+            return JSON.readValue(f.toFile(), RunConfig.class);
+        } catch (IOException e) {
+            throw new IOException(f + " is not a valid run configuration: " + e.getMessage(), e);
+        }
+    }
+
+    static ObjectMapper json() {
+        return JSON;
+    }
+}

@@ -1,0 +1,123 @@
+package dev.irtj.cli;
+
+import dev.irtj.train.Trainer;
+import dev.irtj.train.data.Dataset;
+import dev.irtj.vit.Pooling;
+import dev.irtj.vit.ViTConfig;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/** {@code irt train}: the paper's recipe on a dataset. */
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = "Train a ViT for retrieval with the contrastive loss, a cross-batch memory and the KoLeo regularizer.")
+public final class TrainCommand implements Callable<Integer> {
+    @Mixin
+    DataOptions data;
+
+    @ArgGroup(exclusive = false, heading = "Model%n")
+    ModelOptions model = new ModelOptions();
+
+    @Option(names = "--weights", description = "Initial weights: timm model.safetensors (e.g. ImageNet DeiT) or an irt run's model.safetensors.")
+    Path weights;
+
+    @Option(names = "--out", required = true, description = "Run folder: checkpoints, metrics.jsonl, config.json, model.safetensors.")
+    Path out;
+
+    @Option(names = "--iters", defaultValue = "1000", description = "Iterations (default: ${DEFAULT-VALUE}).")
+    int iters;
+
+    @Option(names = "--batch", defaultValue = "64", description = "Batch size, a multiple of --m (default: ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--lr", defaultValue = "3e-5", description = "AdamW learning rate (default: ${DEFAULT-VALUE}).")
+    double lr;
+
+    @Option(names = "--wd", defaultValue = "5e-4", description = "AdamW weight decay (default: ${DEFAULT-VALUE}).")
+    double weightDecay;
+
+    @Option(names = "--beta", defaultValue = "0.5", description = "Contrastive margin β (default: ${DEFAULT-VALUE}).")
+    double beta;
+
+    @Option(names = "--lambda", defaultValue = "0.7", description = "KoLeo weight λ; 0 disables it (default: ${DEFAULT-VALUE}).")
+    double lambda;
+
+    @Option(names = "--memory", description = "Cross-batch memory size; 0 disables it (default: the training set's size).")
+    Integer memory;
+
+    @Option(names = "--memory-start", defaultValue = "0", description = "Iteration at which the memory starts (default: ${DEFAULT-VALUE}).")
+    int memoryStart;
+
+    @Option(names = "--momentum", defaultValue = "0", description = "Fill the memory from an EMA copy of the model with this momentum, e.g. 0.999 for In-Shop (default: off).")
+    double momentum;
+
+    @Option(names = "--m", defaultValue = "2", description = "Images per class in a batch (default: ${DEFAULT-VALUE}).")
+    int m;
+
+    @Option(names = "--pool", defaultValue = "cls", description = "Descriptor pooling: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+    Pooling pool;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Seed for initialization, sampling, augmentation (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--warmup", defaultValue = "0", description = "Linear warm-up iterations (default: ${DEFAULT-VALUE}).")
+    int warmup;
+
+    @Option(names = "--cosine", description = "Cosine learning-rate decay to 0 at the last iteration (default: constant).")
+    boolean cosine;
+
+    @Option(names = "--clip", defaultValue = "0", description = "Clip the global gradient norm to this value; 0 = off (default).")
+    double clip;
+
+    @Option(names = "--log-every", defaultValue = "10", description = "Iterations per metrics.jsonl line (default: ${DEFAULT-VALUE}).")
+    int logEvery;
+
+    @Option(names = "--eval-every", defaultValue = "0", description = "Evaluate Recall@K on the test split every N iterations; 0 = only at the end (default).")
+    int evalEvery;
+
+    @Option(names = "--checkpoint-every", defaultValue = "500", description = "Checkpoint every N iterations, and always at the end (default: ${DEFAULT-VALUE}).")
+    int checkpointEvery;
+
+    @Option(names = "--recall", split = ",", defaultValue = "1,2,4,8", description = "K values for Recall@K (default: ${DEFAULT-VALUE}).")
+    int[] recall;
+
+    @Option(names = "--workers", defaultValue = "2", description = "Image decoding threads (default: ${DEFAULT-VALUE}).")
+    int workers;
+
+    @Option(names = "--resume", description = "Continue the run in --out from its last checkpoint.")
+    boolean resume;
+
+    @Option(names = "--pretrain-classification", description = "Train a linear head with cross-entropy instead (classification pretraining).")
+    boolean classification;
+
+    @Override
+    public Integer call() throws Exception {
+        if (batch < 2 || batch % m != 0) throw new UsageException("--batch must be a multiple of --m (" + m + ") and at least 2, got " + batch);
+        if (iters < 1) throw new UsageException("--iters must be at least 1, got " + iters);
+        ViTConfig config = model.config(data.channels());
+        Dataset train = data.train(), test = data.test();
+        int memorySize = memory == null ? train.size() : memory;
+        if (memorySize < 0) throw new UsageException("--memory must be >= 0, got " + memorySize);
+        Trainer.Objective objective = classification ? Trainer.Objective.CROSS_ENTROPY : Trainer.Objective.CONTRASTIVE;
+        Trainer.Config tc = new Trainer.Config(objective, iters, lr, weightDecay, warmup, cosine, beta, lambda,
+                objective == Trainer.Objective.CONTRASTIVE ? memorySize : 0, memoryStart, momentum, pool, seed,
+                logEvery, evalEvery > 0 ? evalEvery : iters, checkpointEvery, clip,
+                objective == Trainer.Objective.CROSS_ENTROPY ? maxLabel(train) + 1 : 0);
+        TrainingRun.Outcome o = TrainingRun.run(new TrainingRun.Inputs(config, weights, null, train, test, data.gallery(),
+                batch, m, tc, recall, resume, out, workers), System.err);
+        System.err.printf("done: %d iterations, %d unreadable images skipped; weights in %s%n",
+                o.trainer().step(), o.skipped(), out.resolve(TrainingRun.WEIGHTS));
+        return 0;
+    }
+
+    static int maxLabel(Dataset d) {
+        long max = 0;
+        for (long l : d.labels()) max = Math.max(max, l);
+        if (max > 1_000_000) throw new UsageException("labels up to " + max + " are too large for a classification head; remap them");
+        return (int) max;
+    }
+}

@@ -1,0 +1,139 @@
+package dev.irtj.cli;
+
+import dev.irtj.tensor.DType;
+import dev.irtj.tensor.Rng;
+import dev.irtj.train.Checkpoint;
+import dev.irtj.train.LoaderBatchSource;
+import dev.irtj.train.RecallEvaluator;
+import dev.irtj.train.Trainer;
+import dev.irtj.train.data.Dataset;
+import dev.irtj.train.data.Loader;
+import dev.irtj.train.data.Transforms;
+import dev.irtj.vit.TimmCheckpoint;
+import dev.irtj.vit.ViTConfig;
+import dev.irtj.vit.VisionTransformer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/** One training run as the CLI does it: data, model, trainer, progress bar, final weights. */
+final class TrainingRun {
+    /** The weights a finished run leaves for eval and embed (timm names). */
+    static final String WEIGHTS = "model.safetensors";
+
+    private TrainingRun() {
+    }
+
+    record Inputs(ViTConfig model, Path initialWeights, VisionTransformer initialModel, Dataset train, Dataset test, Dataset gallery,
+                  int batch, int m, Trainer.Config config, int[] recallKs, boolean resume, Path out, int workers) {
+    }
+
+    record Outcome(VisionTransformer model, Trainer trainer, long skipped) {
+    }
+
+    static Outcome run(Inputs in, PrintStream log) throws IOException {
+        if (Checkpoint.exists(in.out()) && !in.resume()) {
+            throw new UsageException(in.out() + " already holds a training run; pass --resume to continue it or choose another --out");
+        }
+        VisionTransformer model;
+        boolean distilled = false;
+        if (in.initialModel() != null) {
+            model = in.initialModel();
+        } else if (in.initialWeights() != null) {
+            model = TimmCheckpoint.load(in.initialWeights(), in.model(), DType.F32);
+            distilled = model.distilled();
+        } else {
+            model = new VisionTransformer(in.model(), new Rng(in.config().seed()), DType.F32);
+        }
+        Map<String, Object> settings = new LinkedHashMap<>();
+        settings.put("objective", in.config().objective().name());
+        settings.put("iterations", in.config().iterations());
+        settings.put("batch", in.batch());
+        settings.put("m", in.m());
+        settings.put("lr", in.config().lr());
+        settings.put("weight_decay", in.config().weightDecay());
+        settings.put("beta", in.config().beta());
+        settings.put("lambda", in.config().lambda());
+        settings.put("memory", in.config().memorySize());
+        settings.put("momentum", in.config().momentum());
+        settings.put("seed", in.config().seed());
+        settings.put("train_images", in.train().size());
+        RunConfig runConfig = new RunConfig(in.model(), distilled, in.config().pooling(), settings);
+        if (in.resume() && Files.exists(in.out().resolve(RunConfig.FILE))) {
+            RunConfig previous = RunConfig.read(in.out());
+            if (!previous.model().equals(runConfig.model()) || !previous.settings().toString().equals(runConfig.settings().toString())) {
+                throw new UsageException("--resume with settings that differ from the run's " + in.out().resolve(RunConfig.FILE)
+                        + "; resume with the same options");
+            }
+        }
+        runConfig.write(in.out());
+
+        Transforms transforms = Transforms.forModel(in.model().imgSize(), in.model().inChans());
+        Loader.Options options = Loader.Options.defaults().withWorkers(in.workers());
+        Trainer.Evaluator evaluator = in.config().evalEvery() > 0 && in.test() != null
+                ? new RecallEvaluator(in.test(), in.gallery(), transforms, in.config().pooling(), Math.max(in.batch(), 64), options, in.recallKs())
+                : null;
+        try (LoaderBatchSource source = new LoaderBatchSource(in.train(), transforms, in.batch(), in.m(), in.config().seed(), options);
+             ProgressBar bar = new ProgressBarBuilder().setTaskName(in.config().objective() == Trainer.Objective.CROSS_ENTROPY ? "pretrain" : "train")
+                     .setInitialMax(in.config().iterations()).setStyle(ProgressBarStyle.ASCII).setUnit(" it", 1).build()) {
+            Trainer trainer = new Trainer(model, in.config(), source, evaluator, new Trainer.Listener() {
+                @Override
+                public void onStep(long step, long total, Map<String, Double> m) {
+                    bar.stepTo(step);
+                    bar.setExtraMessage(String.format(Locale.ROOT, " loss %.4f  %.0f img/s", m.get("loss"), m.get("images_per_s")));
+                }
+
+                @Override
+                public void onEval(long step, Map<String, Double> figures) {
+                    log.println();
+                    log.println("step " + step + ": " + format(figures));
+                }
+            }, in.out(), () -> new VisionTransformer(in.model(), new Rng(0), DType.F32));
+            if (in.resume()) {
+                long at = trainer.resumeIfPossible();
+                log.println(at > 0 ? "resuming " + in.out() + " at step " + at : "no checkpoint in " + in.out() + "; starting fresh");
+                bar.stepTo(at);
+            }
+            trainer.run();
+            TimmCheckpoint.save(model, in.out().resolve(WEIGHTS));
+            return new Outcome(model, trainer, source.skipped());
+        }
+    }
+
+    static String format(Map<String, Double> figures) {
+        StringBuilder sb = new StringBuilder();
+        figures.forEach((k, v) -> {
+            if (k.equals("step")) return;
+            if (sb.length() > 0) sb.append("  ");
+            sb.append(k).append(' ').append(k.startsWith("recall") ? String.format(Locale.ROOT, "%.2f%%", 100 * v) : String.format(Locale.ROOT, "%.4g", v));
+        });
+        return sb.toString();
+    }
+
+    /** Loads a run's final weights, or those of its last checkpoint when it did not finish. */
+    static VisionTransformer loadRun(Path runDir) throws IOException {
+        RunConfig rc = RunConfig.read(runDir);
+        VisionTransformer model = new VisionTransformer(rc.model(), rc.distilled(), new Rng(0), DType.F32);
+        Path weights = runDir.resolve(WEIGHTS);
+        if (Files.isRegularFile(weights)) {
+            model.load(weights);
+        } else {
+            Checkpoint.Loaded c = Checkpoint.load(runDir);
+            Map<String, dev.irtj.tensor.Tensor> state = new LinkedHashMap<>();
+            c.tensors().forEach((n, t) -> {
+                if (n.startsWith("model.")) state.put(n.substring(6), t);
+            });
+            model.loadStateDict(state, c.file().toString(), n -> false);
+        }
+        return model;
+    }
+
+}
