@@ -15,7 +15,9 @@ import dev.irtj.vit.Pooling;
 import dev.irtj.vit.ViTConfig;
 import dev.irtj.vit.VisionTransformer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -39,6 +41,9 @@ import java.util.stream.Stream;
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "Pretrain, fine-tune (IRT_L) and regularize (IRT_R) a small ViT on bundled Fashion-MNIST; report Recall@K on unseen classes.")
 public final class DemoCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
     @Option(names = "--out", defaultValue = "runs/demo", description = "Output folder; its demo runs are replaced (default: ${DEFAULT-VALUE}).")
     Path out;
 
@@ -66,7 +71,7 @@ public final class DemoCommand implements Callable<Integer> {
     static Plan plan(boolean quick) {
         return quick
                 ? new Plan(ViTConfig.of(28, 7, 1, 48, 2, 2, 2), 100, 60, 60, 50, 2e-3, 40, 40, 2e-4)
-                : new Plan(ViTConfig.of(28, 4, 1, 96, 4, 3, 2), 1000, 1000, 1200, 100, 1e-3, 500, 64, 1e-4);
+                : new Plan(ViTConfig.of(28, 4, 1, 96, 4, 3, 2), 1000, 1000, 600, 100, 1e-3, 250, 60, 1e-4);
     }
 
     @Override
@@ -81,7 +86,7 @@ public final class DemoCommand implements Callable<Integer> {
         Dataset all = Idx.read(images, labels, null);
         Dataset train = firstPerClass(all.filterLabels(l -> l <= 4), p.trainPerClass());
         Dataset test = firstPerClass(all.filterLabels(l -> l >= 5), p.testPerClass());
-        System.err.printf("demo%s: %d training images (classes 0-4), %d test images (unseen classes 5-9), model %s%n",
+        spec.commandLine().getErr().printf("demo%s: %d training images (classes 0-4), %d test images (unseen classes 5-9), model %s%n",
                 quick ? " --quick" : "", train.size(), test.size(), p.model());
         for (String run : List.of("pretrain", "irt_l", "irt_r")) deleteRun(out.resolve(run));
         Files.createDirectories(out);
@@ -90,9 +95,9 @@ public final class DemoCommand implements Callable<Integer> {
         Trainer.Config ce = new Trainer.Config(Trainer.Objective.CROSS_ENTROPY, p.pretrainIters(), p.pretrainLr(), 0.05,
                 p.pretrainIters() / 10, true, 0.5, 0, 0, 0, 0, Pooling.CLS, seed, 10, p.pretrainIters(), p.pretrainIters(), 1.0, 5);
         TrainingRun.Outcome pre = TrainingRun.run(new TrainingRun.Inputs(p.model(), null, null, train, null, null,
-                p.pretrainBatch(), p.pretrainBatch() / CLASSES, ce, KS, false, out.resolve("pretrain"), workers), System.err);
+                p.pretrainBatch(), p.pretrainBatch() / CLASSES, ce, KS, false, out.resolve("pretrain"), workers), spec.commandLine().getErr());
         Map<String, Double> irtO = EvalCommand.evaluate(pre.model(), Pooling.CLS, test, null, null, null, 100, workers, KS);
-        System.err.println("IRT_O  " + TrainingRun.format(irtO));
+        spec.commandLine().getErr().println("IRT_O  " + TrainingRun.format(irtO));
 
         // (b) IRT_L and (c) IRT_R: contrastive fine-tuning from the pretrained weights.
         Map<String, Map<String, Double>> rows = new LinkedHashMap<>();
@@ -105,14 +110,14 @@ public final class DemoCommand implements Callable<Integer> {
             Trainer.Config c = new Trainer.Config(Trainer.Objective.CONTRASTIVE, p.fineTuneIters(), p.fineTuneLr(), 5e-4, 0, false,
                     0.5, lambda, train.size(), 0, 0, Pooling.CLS, seed, 10, p.fineTuneIters(), p.fineTuneIters(), 0.0, 0);
             TrainingRun.Outcome o = TrainingRun.run(new TrainingRun.Inputs(p.model(), null, model, train, test, null,
-                    p.fineTuneBatch(), p.fineTuneBatch() / CLASSES, c, KS, false, out.resolve(name), workers), System.err);
+                    p.fineTuneBatch(), p.fineTuneBatch() / CLASSES, c, KS, false, out.resolve(name), workers), spec.commandLine().getErr());
             Map<String, Double> figures = o.trainer().evaluations().isEmpty()
                     ? EvalCommand.evaluate(o.model(), Pooling.CLS, test, null, null, null, 100, workers, KS)
                     : withoutStep(o.trainer().evaluations().get(o.trainer().evaluations().size() - 1));
             rows.put(name, figures);
             testDescriptors.put(name, Embeddings.compute(o.model(), test, Transforms.forModel(28, 1), Pooling.CLS, 100,
                     Loader.Options.defaults().withWorkers(workers)));
-            System.err.println(name.toUpperCase(Locale.ROOT) + "  " + TrainingRun.format(figures));
+            spec.commandLine().getErr().println(name.toUpperCase(Locale.ROOT) + "  " + TrainingRun.format(figures));
         }
 
         Map<String, double[]> spectra = new LinkedHashMap<>();
@@ -127,9 +132,9 @@ public final class DemoCommand implements Callable<Integer> {
                 "IRT_L", metrics(out.resolve("irt_l")),
                 "IRT_R", metrics(out.resolve("irt_r"))));
         Plots.spectrum(out.resolve("spectrum.png"), spectra);
-        System.out.println();
-        System.out.println(resultTable(rows));
-        System.out.printf(Locale.ROOT, "%nreport: %s (and report.json, loss.png, spectrum.png) in %.0f s%n", out.resolve("report.md"), seconds);
+        spec.commandLine().getOut().println();
+        spec.commandLine().getOut().println(resultTable(rows));
+        spec.commandLine().getOut().printf(Locale.ROOT, "%nreport: %s (and report.json, loss.png, spectrum.png) in %.0f s%n", out.resolve("report.md"), seconds);
         return 0;
     }
 

@@ -19,7 +19,9 @@ import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -35,6 +37,9 @@ import java.util.concurrent.Future;
 @Command(name = "embed", mixinStandardHelpOptions = true,
         description = "Compute L2-normalized descriptors of every image under a folder (recursively).")
 public final class EmbedCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
 
     @Option(names = "--model", defaultValue = "deit_small_patch16_224",
             description = "Model preset: deit_tiny_patch16_224, deit_small_patch16_224, deit_base_patch16_224 (default: ${DEFAULT-VALUE}).")
@@ -89,7 +94,7 @@ public final class EmbedCommand implements Callable<Integer> {
                         if (!(e.getCause() instanceof UndecodableImageException)) throw e;
                         skipped++;
                         bar.setExtraMessage(" skipped " + skipped);
-                        System.err.println("warning: skipping " + chunk.get(i) + ": " + e.getCause().getMessage());
+                        spec.commandLine().getErr().println("warning: skipping " + chunk.get(i) + ": " + e.getCause().getMessage());
                     }
                 }
                 if (!pixels.isEmpty()) rows.addAll(embedBatch(vit, pixels, d));
@@ -109,7 +114,7 @@ public final class EmbedCommand implements Callable<Integer> {
         meta.put("skipped", Integer.toString(skipped));
         meta.put("paths", new ObjectMapper().writeValueAsString(kept));
         SafeTensors.write(out, Map.of("descriptors", Tensor.of(all, rows.size(), d)), meta);
-        System.err.printf("embedded %d images (%d skipped as unreadable) -> %s%n", rows.size(), skipped, out);
+        spec.commandLine().getErr().printf("embedded %d images (%d skipped as unreadable) -> %s%n", rows.size(), skipped, out);
         return 0;
     }
 

@@ -14,7 +14,9 @@ import dev.irtj.vit.VisionTransformer;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,6 +28,9 @@ import java.util.concurrent.Callable;
 /** {@code irt eval}: Recall@K of a trained model on a dataset's test split. */
 @Command(name = "eval", mixinStandardHelpOptions = true, description = "Recall@K of a model on the test split of a dataset.")
 public final class EvalCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
     @Mixin
     DataOptions data;
 
@@ -72,13 +77,13 @@ public final class EvalCommand implements Callable<Integer> {
         }
         Map<String, Double> figures = evaluate(vit, pooling, data.test(), data.gallery(), pcaDims == null ? null : data.train(), pcaDims,
                 batch, workers, recall);
-        System.out.println(table(figures));
+        spec.commandLine().getOut().println(table(figures));
         Path target = out != null ? out : run != null ? run.resolve("eval.json") : null;
         if (target != null) {
             Path tmp = Files.createTempFile(target.toAbsolutePath().getParent(), ".eval", ".tmp");
             Files.writeString(tmp, RunConfig.json().writeValueAsString(figures));
             Files.move(tmp, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-            System.err.println("wrote " + target);
+            spec.commandLine().getErr().println("wrote " + target);
         }
         return 0;
     }

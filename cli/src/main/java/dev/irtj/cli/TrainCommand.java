@@ -7,7 +7,9 @@ import dev.irtj.vit.ViTConfig;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -16,6 +18,9 @@ import java.util.concurrent.Callable;
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = "Train a ViT for retrieval with the contrastive loss, a cross-batch memory and the KoLeo regularizer.")
 public final class TrainCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
     @Mixin
     DataOptions data;
 
@@ -108,8 +113,8 @@ public final class TrainCommand implements Callable<Integer> {
                 logEvery, evalEvery > 0 ? evalEvery : iters, checkpointEvery, clip,
                 objective == Trainer.Objective.CROSS_ENTROPY ? maxLabel(train) + 1 : 0);
         TrainingRun.Outcome o = TrainingRun.run(new TrainingRun.Inputs(config, weights, null, train, test, data.gallery(),
-                batch, m, tc, recall, resume, out, workers), System.err);
-        System.err.printf("done: %d iterations, %d unreadable images skipped; weights in %s%n",
+                batch, m, tc, recall, resume, out, workers), spec.commandLine().getErr());
+        spec.commandLine().getErr().printf("done: %d iterations, %d unreadable images skipped; weights in %s%n",
                 o.trainer().step(), o.skipped(), out.resolve(TrainingRun.WEIGHTS));
         return 0;
     }

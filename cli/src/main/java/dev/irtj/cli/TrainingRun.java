@@ -17,7 +17,7 @@ import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -39,7 +39,7 @@ final class TrainingRun {
     record Outcome(VisionTransformer model, Trainer trainer, long skipped) {
     }
 
-    static Outcome run(Inputs in, PrintStream log) throws IOException {
+    static Outcome run(Inputs in, PrintWriter log) throws IOException {
         if (Checkpoint.exists(in.out()) && !in.resume()) {
             throw new UsageException(in.out() + " already holds a training run; pass --resume to continue it or choose another --out");
         }
@@ -95,6 +95,7 @@ final class TrainingRun {
                 public void onEval(long step, Map<String, Double> figures) {
                     log.println();
                     log.println("step " + step + ": " + format(figures));
+                    log.flush();
                 }
             }, in.out(), () -> new VisionTransformer(in.model(), new Rng(0), DType.F32));
             if (in.resume()) {

@@ -1,0 +1,133 @@
+package dev.irtj.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.irtj.tensor.DType;
+import dev.irtj.tensor.Rng;
+import dev.irtj.tensor.SafeTensors;
+import dev.irtj.vit.TimmCheckpoint;
+import dev.irtj.vit.ViTConfig;
+import dev.irtj.vit.VisionTransformer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The irt command end to end, in process. */
+class CliTest {
+    record Result(int code, String out, String err) {
+    }
+
+    static Result irt(String... args) {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        CommandLine cl = Irt.commandLine();
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(err));
+        int code = cl.execute(args);
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    /** A folder of small RGB PNGs, {@code perClass} per class, with distinct colours per class. */
+    static Path imageFolder(Path root, int classes, int perClass) throws IOException {
+        Rng rng = new Rng(3);
+        for (int c = 0; c < classes; c++) {
+            Path dir = Files.createDirectories(root.resolve("class" + c));
+            for (int i = 0; i < perClass; i++) {
+                BufferedImage img = new BufferedImage(20, 18, BufferedImage.TYPE_INT_RGB);
+                for (int y = 0; y < 18; y++) {
+                    for (int x = 0; x < 20; x++) {
+                        int v = (int) (40 * c + 30 * rng.nextDouble());
+                        img.setRGB(x, y, (v << 16) | ((255 - v) << 8) | (x * 10));
+                    }
+                }
+                ImageIO.write(img, "png", dir.resolve("img" + i + ".png").toFile());
+            }
+        }
+        return root;
+    }
+
+    @Test
+    void quickDemoWritesTheReportWithThreeRows(@TempDir Path dir) throws IOException {
+        Result r = irt("demo", "--quick", "--out", dir.toString());
+        assertEquals(0, r.code(), r.err());
+        JsonNode report = RunConfig.json().readTree(dir.resolve("report.json").toFile());
+        for (String row : List.of("irt_o", "irt_l", "irt_r")) {
+            for (int k : new int[] {1, 2, 4, 8}) {
+                double v = report.get(row).get("recall@" + k).asDouble(-1);
+                assertTrue(v > 0.2 && v <= 1, row + " recall@" + k + " = " + v);
+            }
+        }
+        for (String f : List.of("report.md", "loss.png", "spectrum.png")) assertTrue(Files.size(dir.resolve(f)) > 100, f);
+    }
+
+    @Test
+    void trainThenEvalACustomModelOnAnImageFolder(@TempDir Path dir) throws IOException {
+        Path data = imageFolder(dir.resolve("data"), 4, 4);
+        Path run = dir.resolve("run");
+        Result t = irt("train", "--data", data.toString(), "--format", "folder", "--img-size", "16", "--patch", "8", "--dim", "16",
+                "--depth", "1", "--heads", "2", "--iters", "6", "--batch", "4", "--lr", "1e-3", "--out", run.toString(),
+                "--checkpoint-every", "3", "--log-every", "2");
+        assertEquals(0, t.code(), t.err());
+        assertEquals(3, Files.readAllLines(run.resolve("metrics.jsonl")).size());
+        assertTrue(Files.exists(run.resolve("model.safetensors")));
+        Result e = irt("eval", "--checkpoint", run.toString(), "--data", data.toString(), "--format", "folder", "--recall", "1,3", "--pca", "8");
+        assertEquals(0, e.code(), e.err());
+        assertTrue(e.out().contains("recall@1") && e.out().contains("recall@3"), e.out());
+        JsonNode figures = RunConfig.json().readTree(run.resolve("eval.json").toFile());
+        assertTrue(figures.get("recall@3").asDouble() >= figures.get("recall@1").asDouble());
+
+        Result again = irt("train", "--data", data.toString(), "--format", "folder", "--img-size", "16", "--patch", "8", "--dim", "16",
+                "--depth", "1", "--heads", "2", "--iters", "6", "--batch", "4", "--out", run.toString());
+        assertEquals(2, again.code());
+        assertTrue(again.err().contains("--resume"), again.err());
+    }
+
+    @Test
+    void wrongFlagsSayWhatWasExpected(@TempDir Path dir) {
+        Result r = irt("train", "--data", dir.toString(), "--format", "pictures", "--out", dir.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--format") && r.err().contains("folder"), r.err());
+        Result m = irt("train", "--data", dir.toString(), "--format", "folder", "--dim", "16", "--out", dir.resolve("r").toString());
+        assertEquals(2, m.code());
+        assertTrue(m.err().contains("--model PRESET or all of --img-size"), m.err());
+        Result p = irt("embed", "--weights", "x", "--images", dir.toString(), "--out", "o", "--pool", "median");
+        assertEquals(2, p.code());
+        assertTrue(p.err().toLowerCase().contains("cls") && p.err().toLowerCase().contains("gem"), p.err());
+    }
+
+    @Test
+    void embedWritesDescriptorsAndPathsAndSkipsCorruptImages(@TempDir Path dir) throws IOException {
+        Path images = imageFolder(dir.resolve("images"), 2, 2);
+        Files.write(images.resolve("class0/broken.jpg"), new byte[] {1, 2, 3, 4, 5});
+        ViTConfig tiny = ViTConfig.deitTiny();
+        Path weights = dir.resolve("deit_tiny.safetensors");
+        TimmCheckpoint.save(new VisionTransformer(tiny, new Rng(1), DType.F32), weights);
+        Path out = dir.resolve("desc.safetensors");
+        Result r = irt("embed", "--model", "deit_tiny_patch16_224", "--weights", weights.toString(), "--images", images.toString(),
+                "--out", out.toString(), "--batch", "3", "--size", "64");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("broken.jpg"), r.err());
+        SafeTensors.File f = SafeTensors.read(out);
+        assertArrayEquals(new int[] {4, 192}, f.get("descriptors").shape());
+        assertEquals("1", f.meta("skipped"));
+        JsonNode paths = RunConfig.json().readTree(f.meta("paths"));
+        assertEquals("class0/img0.png", paths.get(0).asText());
+        float[] d = f.get("descriptors").toFloatArray();
+        double norm = 0;
+        for (int i = 0; i < 192; i++) norm += d[i] * d[i];
+        assertEquals(1.0, norm, 1e-4, "descriptors are L2-normalized");
+    }
+
+
+}
