@@ -127,14 +127,16 @@ public final class DemoCommand implements Callable<Integer> {
         double seconds = (System.nanoTime() - start) / 1e9;
         writeAtomically(out.resolve("report.json"), RunConfig.json().writeValueAsString(rows));
         writeAtomically(out.resolve("report.md"), markdown(rows, spectra, p, train, test, seconds));
-        Plots.lossCurves(out.resolve("loss.png"), Map.of(
-                "pretrain (cross-entropy)", metrics(out.resolve("pretrain")),
-                "IRT_L", metrics(out.resolve("irt_l")),
-                "IRT_R", metrics(out.resolve("irt_r"))));
+        Plots.lossCurves(out.resolve("pretrain.png"), "Pretraining loss (IRT_O)", Map.of(
+                "cross-entropy", metrics(out.resolve("pretrain"), "cross_entropy")));
+        Plots.lossCurves(out.resolve("loss.png"), "Fine-tuning losses (the contrastive sum grows while the memory fills)", Map.of(
+                "IRT_L contrastive", metrics(out.resolve("irt_l"), "contrastive"),
+                "IRT_R contrastive", metrics(out.resolve("irt_r"), "contrastive"),
+                "IRT_R KoLeo", metrics(out.resolve("irt_r"), "koleo")));
         Plots.spectrum(out.resolve("spectrum.png"), spectra);
         spec.commandLine().getOut().println();
         spec.commandLine().getOut().println(resultTable(rows));
-        spec.commandLine().getOut().printf(Locale.ROOT, "%nreport: %s (and report.json, loss.png, spectrum.png) in %.0f s%n", out.resolve("report.md"), seconds);
+        spec.commandLine().getOut().printf(Locale.ROOT, "%nreport: %s (and report.json, loss.png, pretrain.png, spectrum.png) in %.0f s%n", out.resolve("report.md"), seconds);
         return 0;
     }
 
@@ -155,14 +157,14 @@ public final class DemoCommand implements Callable<Integer> {
         return d.subset(d.name(), keep.stream().mapToInt(Integer::intValue).toArray());
     }
 
-    /** Loss per logged step of a run's metrics.jsonl. */
-    static double[][] metrics(Path run) throws IOException {
+    /** One metric per logged step of a run's metrics.jsonl. */
+    static double[][] metrics(Path run, String key) throws IOException {
         List<String> lines = Files.readAllLines(run.resolve("metrics.jsonl"));
         double[][] xy = new double[2][lines.size()];
         for (int i = 0; i < lines.size(); i++) {
             JsonNode n = RunConfig.json().readTree(lines.get(i));
             xy[0][i] = n.get("step").asDouble();
-            xy[1][i] = n.get("loss").asDouble();
+            xy[1][i] = n.get(key).asDouble();
         }
         return xy;
     }
@@ -195,7 +197,9 @@ public final class DemoCommand implements Callable<Integer> {
         md.append(String.format(Locale.ROOT, "%nPretraining: %d iterations of batch %d (lr %.0e). Fine-tuning: %d iterations of batch %d, "
                 + "%d images per class, lr %.0e, β = 0.5, memory = the training set.%n%n", p.pretrainIters(), p.pretrainBatch(), p.pretrainLr(),
                 p.fineTuneIters(), p.fineTuneBatch(), p.fineTuneBatch() / CLASSES, p.fineTuneLr()));
-        md.append("![loss curves](loss.png)\n\n![PCA energy spectrum](spectrum.png)\n\n");
+        md.append("![fine-tuning losses](loss.png)\n\n![pretraining loss](pretrain.png)\n\n![PCA energy spectrum](spectrum.png)\n\n");
+        md.append("The contrastive loss sums over the batch and the cross-batch memory, so it grows while the memory fills "
+                + "(one training set's worth of descriptors) and is comparable between IRT_L and IRT_R only at equal steps.\n\n");
         md.append("The spectrum plot is the paper's feature-collapse picture: the share of variance of the test descriptors along each "
                 + "principal direction. A flatter spectrum (IRT_R) means the descriptors use more of the space.\n\n");
         spectra.forEach((name, ev) -> md.append(String.format(Locale.ROOT, "- %s: the top 10%% of directions hold %.1f%% of the variance%n",

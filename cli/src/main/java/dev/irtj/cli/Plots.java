@@ -16,8 +16,8 @@ final class Plots {
     private Plots() {
     }
 
-    static void lossCurves(Path png, Map<String, double[][]> series) throws IOException {
-        XYChart chart = new XYChartBuilder().width(900).height(500).title("Training loss").xAxisTitle("iteration").yAxisTitle("loss").build();
+    static void lossCurves(Path png, String title, Map<String, double[][]> series) throws IOException {
+        XYChart chart = new XYChartBuilder().width(900).height(500).title(title).xAxisTitle("iteration").yAxisTitle("loss").build();
         chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE).setMarkerSize(0);
         series.entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> chart.addSeries(e.getKey(), e.getValue()[0], e.getValue()[1]));
         save(chart, png);

@@ -68,7 +68,7 @@ class CliTest {
                 assertTrue(v > 0.2 && v <= 1, row + " recall@" + k + " = " + v);
             }
         }
-        for (String f : List.of("report.md", "loss.png", "spectrum.png")) assertTrue(Files.size(dir.resolve(f)) > 100, f);
+        for (String f : List.of("report.md", "loss.png", "pretrain.png", "spectrum.png")) assertTrue(Files.size(dir.resolve(f)) > 100, f);
     }
 
     @Test
