@@ -8,11 +8,11 @@ import java.util.Map;
 /**
  * Host arrays returned by released storage, kept by dtype and exact length so that a training
  * loop, which allocates the same shapes every step, reuses them instead of churning the garbage
- * collector. The pool is bounded ({@code -Dirtj.pool.mb}, default 1024 MiB); beyond the bound,
+ * collector. The pool is bounded ({@code -Dirtj.pool.mb}, default an eighth of the heap, at most 1024 MiB); beyond the bound,
  * recycled arrays are simply dropped for the collector.
  */
 public final class BufferPool {
-    private static final long LIMIT_BYTES = Long.getLong("irtj.pool.mb", 1024L) << 20;
+    private static final long LIMIT_BYTES = Long.getLong("irtj.pool.mb", Math.min(1024L, Runtime.getRuntime().maxMemory() >> 23)) << 20;
     private static final Map<Long, ArrayDeque<Object>> FREE = new HashMap<>();
     private static long pooledBytes;
     private static long hits;

@@ -2,7 +2,7 @@ package dev.irtj.tensor;
 
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.IdentityHashMap;
+import java.util.WeakHashMap;
 import java.util.List;
 import java.util.Set;
 
@@ -19,12 +19,17 @@ import java.util.Set;
  * }</pre>
  *
  * Using a released tensor throws {@link IllegalStateException}; it never reads recycled data.
+ * Storage that becomes unreachable before the scope closes may be garbage-collected instead of
+ * returning to the pool, so the scope never raises the peak memory of a step.
  */
 public final class MemoryScope implements AutoCloseable {
     private static final ThreadLocal<MemoryScope> CURRENT = new ThreadLocal<>();
 
     private final MemoryScope parent;
-    private final Set<Storage> owned = Collections.newSetFromMap(new IdentityHashMap<>());
+    // Weakly held: a temporary that dies inside the step (an intermediate gradient, a tensor
+    // saved for a backward that has run) can be collected under memory pressure instead of
+    // living until the scope closes. Storage uses identity equality, so this is an identity set.
+    private final Set<Storage> owned = Collections.newSetFromMap(new WeakHashMap<>());
     private final boolean suspended;
     private boolean closed;
 
