@@ -33,21 +33,28 @@ import jdk.incubator.vector.VectorSpecies;
  *       degree 4 (relative error of the fit 3.1e-9; ≤ 1 ulp overall). Inputs below ln(FLT_MIN)
  *       give 0 (the true value is subnormal, under 1.2e-38); inputs above 88 are treated as 88 (no
  *       kernel here needs more: softmax feeds x − max ≤ 0, the others clamp before).</li>
- *   <li>erf: erf(a) = a + a·R(a²) on [0, 1) with R of degree 6, and erfc(a) = exp(P(a − 1)) on
- *       [1, 5] with P of degree 8 (a fit of log erfc). erf = 1 − erfc on [1, ∞); erfc = 0 past 5
- *       (erfc(5) = 1.5e-12). Because erfc is formed directly, Φ(x) = erfc(−x/√2)/2 keeps its
- *       relative precision (about 3e-6) in the negative tail down to x = −7.07.</li>
+ *   <li>erf: erf(a) = a + a·R(a²) on [0, 1) with R of degree 6; on [1, ∞) erf = 1 − erfc with
+ *       erfc(a) = e^(−a²)·S(1/a)/a, S of degree 9 fitted on [1, 9.3] (where erfc reaches the
+ *       bottom of the float range), and e^(−a²) taken as e^(−hi)·(1 − lo) from the exact split
+ *       a² = hi + lo (one fma), so the squaring loses nothing. Because erfc is formed directly,
+ *       Φ(x) = erfc(−x/√2)/2 keeps its relative precision (≈ 4e-7) through the whole negative
+ *       tail, and φ(x) = e^(−x²/2)/√(2π) in the GELU gradient reuses the same exponential: one
+ *       exp per element for GELU forward and backward.</li>
  *   <li>tanh: u + u·s·T(s) with s = u², T of degree 4, for |u| &lt; 0.625, else 1 − 2/(e^{2|u|} + 1)
  *       with the sign of u. The tanh-GELU uses the equivalent ½(1 + tanh u) = 1/(1 + e^{−2u}),
  *       which has no cancellation in either tail.</li>
  * </ul>
  * All coefficients were fitted for this class by weighted minimax (Lawson's iteratively
  * reweighted least squares over 6 000–8 000 points, in double precision, against double-precision
- * erf/erfc/exp/tanh): relative weights for exp, R and T; for P the weight max(erfc(a), 0.01), so
- * that the absolute error of erf = 1 − erfc is small near a = 1 while erfc keeps relative accuracy
- * further out. The coefficients were then rounded to float and the float evaluation (Horner with
- * fused multiply-adds) checked over a dense grid: erf is within about 1 ulp of the exact value
- * (RowKernelsTest measures it).
+ * erf/erfc/exp/tanh): relative weights for exp, R and T; for S the relative error weighted by
+ * max(erfc(a)/erfc(1), 0.01), so that the absolute error of erf = 1 − erfc is smallest near
+ * a = 1 while erfc keeps relative accuracy further out. The coefficients were then rounded to
+ * float and the float evaluation (Horner with fused multiply-adds) checked over a dense grid: erf
+ * is within 0.9 ulp, tanh within 1.4 ulp of the exact values (RowKernelsTest measures both).
+ *
+ * <p>No method here passes a FloatVector to another (see the note on code layout below the
+ * softmax entry point): each loop has its transcendental written out, so C2's inlining heuristics
+ * can never leave a vector boxed across a call.
  */
 public final class RowKernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -66,6 +73,10 @@ public final class RowKernels {
     private static final float LN2_HI = 0.693145751953125f; // ln 2 with its low 9 mantissa bits cleared: n·LN2_HI is exact
     private static final float LN2_LO = 1.4286068203094173e-06f; // ln 2 − LN2_HI
     private static final float ROUND_MAGIC = 12582912f; // 1.5·2^23: adding it rounds to an integer
+    // 2^k is built from the bits of t = 1.5·2^23 + k as (k + 127) << 23 (the magic's own bits
+    // shift out), through a constant int species and a multiply by 2^23: JDK 17's C2 intrinsifies
+    // neither reinterpretAsInts() (its species is looked up at run time) nor the lane shift, and
+    // their fallbacks are two orders of magnitude slower.
     private static final float EQ0 = 0.4999999403953552f, EQ1 = 0.1666652113199234f, EQ2 = 0.04166838899254799f,
             EQ3 = 0.008368712849915028f, EQ4 = 0.0013814620906487107f;
 
@@ -74,12 +85,15 @@ public final class RowKernels {
     private static final float ER0 = 0.12837916612625122f, ER1 = -0.3761262595653534f, ER2 = 0.1128358542919159f,
             ER3 = -0.026853810995817184f, ER4 = 0.005188326351344585f, ER5 = -0.0008010179735720158f,
             ER6 = 7.853811257518828e-05f;
-    /** log erfc(a) = P(a − 1), 1 ≤ a ≤ 5. */
-    private static final float EP0 = -1.8496055603027344f, EP1 = -2.6389658451080322f, EP2 = -0.8431220054626465f,
-            EP3 = -0.04151833802461624f, EP4 = 0.009993261657655239f, EP5 = -0.0019909513648599386f,
-            EP6 = 0.00029498705407604575f, EP7 = -2.7852149287355132e-05f, EP8 = 1.2241731610629358e-06f;
+    /** erfc(a)·e^(a²)·a = S(u), u = 1/a, as a polynomial in u − EU0, for 1 ≤ a ≤ 9.3 (u ≥ 0.1075). */
+    private static final float EU0 = 0.5537634491920471f;
+    private static final float EC0 = 0.501713216304779f, EC1 = -0.1701844334602356f, EC2 = -0.019258569926023483f,
+            EC3 = 0.09690190851688385f, EC4 = -0.09620572626590729f, EC5 = 0.050572410225868225f,
+            EC6 = 0.011609720066189766f, EC7 = -0.06638752669095993f, EC8 = 0.08143575489521027f,
+            EC9 = -0.04080595076084137f;
     private static final float ERF_SPLIT = 1.0f;
-    private static final float ERFC_MAX = 5.0f;
+    /** Arguments of erfc are clamped here: e^(−100) is below the float range, so erfc is 0 past it. */
+    private static final float ERFC_CLAMP = 10.0f;
 
     // ---- tanh ----------------------------------------------------------------------------------
     /** tanh(u) = u + u·s·T(s), s = u², |u| < 0.625. */
@@ -112,21 +126,32 @@ public final class RowKernels {
         }
     }
 
-    // Code layout for C2: every method that passes FloatVectors (expV, cdfV, ...) must be inlined
-    // into its caller, or the vectors are boxed and the loop runs ~50x slower. C2 stops inlining
-    // once a compilation grows past its node budget, and an inlined exp is large, so each method
-    // below holds the loops of one kernel variant with one transcendental call site, and is what
-    // the Parallel lambda calls.
+    // Code layout for C2. A FloatVector passed to or returned from a method that C2 does not
+    // inline is boxed, and the loop runs one to two orders of magnitude slower. Whether a helper
+    // is inlined depends on heuristics (node budget, "already compiled into a big method", call
+    // site frequency), so no method here takes or returns a vector: each transcendental is written
+    // out in the loop that uses it (the blocks marked "e = exp(z)" are the same code), and its
+    // scalar twin (exp, gelu, ...) repeats the operations for the tails.
 
     private static void softmaxRows(float[] x, int xOff, float[] y, int yOff, int n, float scale, int from, int to) {
         float[] scratch = new float[L];
+        FloatVector one = FloatVector.broadcast(S, 1f), nLn2Hi = FloatVector.broadcast(S, -LN2_HI);
+        FloatVector nLn2Lo = FloatVector.broadcast(S, -LN2_LO), q2 = FloatVector.broadcast(S, EQ2);
+        FloatVector q1 = FloatVector.broadcast(S, EQ1), q0 = FloatVector.broadcast(S, EQ0);
         for (int r = from; r < to; r++) {
             int xo = xOff + r * n, yo = yOff + r * n;
             float negMax = -maxScaled(x, xo, n, scale);
             FloatVector acc = FloatVector.zero(S);
             int j = 0;
             for (; j <= n - L; j += L) {
-                FloatVector e = expV(FloatVector.fromArray(S, x, xo + j).fma(scale, negMax));
+                FloatVector z = FloatVector.fromArray(S, x, xo + j).fma(scale, negMax);
+                // e = exp(z)
+                FloatVector zc = z.max(EXP_LO).min(EXP_HI);
+                FloatVector t = zc.fma(LOG2E, ROUND_MAGIC);
+                FloatVector k = t.sub(ROUND_MAGIC);
+                FloatVector rr = k.fma(nLn2Lo, k.fma(nLn2Hi, zc));
+                FloatVector p = rr.fma(EQ4, EQ3).fma(rr, q2).fma(rr, q1).fma(rr, q0).fma(rr, one).fma(rr, one);
+                FloatVector e = p.mul(((FloatVector) ((IntVector) t.reinterpretShape(INT_SPECIES, 0)).mul(1 << 23).add(127 << 23).reinterpretShape(S, 0))).blend(0f, z.lt(EXP_LO));
                 e.intoArray(y, yo + j);
                 acc = acc.add(e);
             }
@@ -143,12 +168,25 @@ public final class RowKernels {
 
     private static void logSoftmaxRows(float[] x, int xOff, float[] y, int yOff, int n, float scale, int from, int to) {
         float[] scratch = new float[L];
+        FloatVector one = FloatVector.broadcast(S, 1f), nLn2Hi = FloatVector.broadcast(S, -LN2_HI);
+        FloatVector nLn2Lo = FloatVector.broadcast(S, -LN2_LO), q2 = FloatVector.broadcast(S, EQ2);
+        FloatVector q1 = FloatVector.broadcast(S, EQ1), q0 = FloatVector.broadcast(S, EQ0);
         for (int r = from; r < to; r++) {
             int xo = xOff + r * n, yo = yOff + r * n;
             float negMax = -maxScaled(x, xo, n, scale);
             FloatVector acc = FloatVector.zero(S);
             int j = 0;
-            for (; j <= n - L; j += L) acc = acc.add(expV(FloatVector.fromArray(S, x, xo + j).fma(scale, negMax)));
+            for (; j <= n - L; j += L) {
+                FloatVector z = FloatVector.fromArray(S, x, xo + j).fma(scale, negMax);
+                // e = exp(z)
+                FloatVector zc = z.max(EXP_LO).min(EXP_HI);
+                FloatVector t = zc.fma(LOG2E, ROUND_MAGIC);
+                FloatVector k = t.sub(ROUND_MAGIC);
+                FloatVector rr = k.fma(nLn2Lo, k.fma(nLn2Hi, zc));
+                FloatVector p = rr.fma(EQ4, EQ3).fma(rr, q2).fma(rr, q1).fma(rr, q0).fma(rr, one).fma(rr, one);
+                FloatVector e = p.mul(((FloatVector) ((IntVector) t.reinterpretShape(INT_SPECIES, 0)).mul(1 << 23).add(127 << 23).reinterpretShape(S, 0))).blend(0f, z.lt(EXP_LO));
+                acc = acc.add(e);
+            }
             acc.intoArray(scratch, 0);
             float sum = addLanes(scratch);
             for (; j < n; j++) sum += exp(Math.fma(x[xo + j], scale, negMax));
@@ -190,31 +228,51 @@ public final class RowKernels {
         checkBlock("y", y, yOff, rows, n);
         checkBlock("dy", dy, dyOff, rows, n);
         checkBlock("dx", dx, dxOff, rows, n);
-        Parallel.forRange(rows, rowCost(n, log ? 20 : 6), (from, to) -> {
-            float[] scratch = new float[L];
-            for (int r = from; r < to; r++) {
-                softmaxBackwardRow(y, yOff + r * n, dy, dyOff + r * n, dx, dxOff + r * n, n, scale, log, scratch);
-            }
-        });
+        if (log) {
+            Parallel.forRange(rows, rowCost(n, 20), (from, to) -> logSoftmaxBackwardRows(y, yOff, dy, dyOff, dx, dxOff, n, scale, from, to));
+        } else {
+            Parallel.forRange(rows, rowCost(n, 6), (from, to) -> softmaxBackwardRows(y, yOff, dy, dyOff, dx, dxOff, n, scale, from, to));
+        }
     }
 
-    private static void softmaxBackwardRow(float[] y, int yo, float[] dy, int go, float[] dx, int xo, int n,
-                                           float scale, boolean log, float[] scratch) {
-        float s = log ? sum(dy, go, n, scratch) : dot(dy, go, y, yo, n, scratch);
-        int j = 0;
-        if (log) {
-            float negS = -s;
-            for (; j <= n - L; j += L) {
-                FloatVector e = expV(FloatVector.fromArray(S, y, yo + j));
-                e.fma(FloatVector.broadcast(S, negS), FloatVector.fromArray(S, dy, go + j)).mul(scale).intoArray(dx, xo + j);
-            }
-            for (; j < n; j++) dx[xo + j] = Math.fma(exp(y[yo + j]), negS, dy[go + j]) * scale;
-        } else {
+    private static void softmaxBackwardRows(float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff, int n,
+                                            float scale, int from, int to) {
+        float[] scratch = new float[L];
+        for (int r = from; r < to; r++) {
+            int yo = yOff + r * n, go = dyOff + r * n, xo = dxOff + r * n;
+            float s = dot(dy, go, y, yo, n, scratch);
+            int j = 0;
             for (; j <= n - L; j += L) {
                 FloatVector yv = FloatVector.fromArray(S, y, yo + j);
                 FloatVector.fromArray(S, dy, go + j).sub(s).mul(yv).mul(scale).intoArray(dx, xo + j);
             }
             for (; j < n; j++) dx[xo + j] = (dy[go + j] - s) * y[yo + j] * scale;
+        }
+    }
+
+    private static void logSoftmaxBackwardRows(float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff, int n,
+                                               float scale, int from, int to) {
+        float[] scratch = new float[L];
+        FloatVector one = FloatVector.broadcast(S, 1f), nLn2Hi = FloatVector.broadcast(S, -LN2_HI);
+        FloatVector nLn2Lo = FloatVector.broadcast(S, -LN2_LO), q2 = FloatVector.broadcast(S, EQ2);
+        FloatVector q1 = FloatVector.broadcast(S, EQ1), q0 = FloatVector.broadcast(S, EQ0);
+        for (int r = from; r < to; r++) {
+            int yo = yOff + r * n, go = dyOff + r * n, xo = dxOff + r * n;
+            float negS = -sum(dy, go, n, scratch);
+            FloatVector vNegS = FloatVector.broadcast(S, negS);
+            int j = 0;
+            for (; j <= n - L; j += L) {
+                FloatVector z = FloatVector.fromArray(S, y, yo + j);
+                // e = exp(z)
+                FloatVector zc = z.max(EXP_LO).min(EXP_HI);
+                FloatVector t = zc.fma(LOG2E, ROUND_MAGIC);
+                FloatVector k = t.sub(ROUND_MAGIC);
+                FloatVector rr = k.fma(nLn2Lo, k.fma(nLn2Hi, zc));
+                FloatVector p = rr.fma(EQ4, EQ3).fma(rr, q2).fma(rr, q1).fma(rr, q0).fma(rr, one).fma(rr, one);
+                FloatVector e = p.mul(((FloatVector) ((IntVector) t.reinterpretShape(INT_SPECIES, 0)).mul(1 << 23).add(127 << 23).reinterpretShape(S, 0))).blend(0f, z.lt(EXP_LO));
+                e.fma(vNegS, FloatVector.fromArray(S, dy, go + j)).mul(scale).intoArray(dx, xo + j);
+            }
+            for (; j < n; j++) dx[xo + j] = Math.fma(exp(y[yo + j]), negS, dy[go + j]) * scale;
         }
     }
 
@@ -306,7 +364,7 @@ public final class RowKernels {
     /**
      * Layer-norm gradients from the forward's mean and rstd (length rows, at 0): with x̂ = (x − mean)·rstd
      * and g = dy·w, dx = rstd·(g − mean(g) − x̂·mean(g·x̂)); dw = Σ_rows dy·x̂ and db = Σ_rows dy are
-     * overwritten when non-null. {@code w} may be null (all ones). 
+     * overwritten when non-null. {@code w} may be null (all ones).
      * The row sums are deterministic: partial sums over fixed blocks of {@value #ROW_BLOCK} rows,
      * combined in a fixed pairwise tree.
      */
@@ -436,17 +494,7 @@ public final class RowKernels {
     public static void gelu(float[] x, int xOff, float[] y, int yOff, int count) {
         checkBlock("x", x, xOff, count, 1);
         checkBlock("y", y, yOff, count, 1);
-        forElements(count, 40, (from, to) -> {
-            int i = from;
-            for (; i <= to - L; i += L) {
-                FloatVector v = FloatVector.fromArray(S, x, xOff + i);
-                v.mul(cdfV(v)).intoArray(y, yOff + i);
-            }
-            for (; i < to; i++) {
-                float v = x[xOff + i];
-                y[yOff + i] = v * cdf(v);
-            }
-        });
+        forElements(count, 40, (from, to) -> geluRange(x, xOff, y, yOff, null, 0, from, to));
     }
 
     /** dx = dy·(Φ(x) + x·φ(x)). */
@@ -454,44 +502,67 @@ public final class RowKernels {
         checkBlock("x", x, xOff, count, 1);
         checkBlock("dy", dy, dyOff, count, 1);
         checkBlock("dx", dx, dxOff, count, 1);
-        forElements(count, 60, (from, to) -> {
-            int i = from;
-            for (; i <= to - L; i += L) {
-                FloatVector v = FloatVector.fromArray(S, x, xOff + i);
-                FloatVector phi = expV(v.mul(v).mul(-0.5f)).mul(INV_SQRT_2PI);
-                FloatVector grad = v.fma(phi, cdfV(v));
-                FloatVector.fromArray(S, dy, dyOff + i).mul(grad).intoArray(dx, dxOff + i);
+        forElements(count, 45, (from, to) -> geluRange(x, xOff, dx, dxOff, dy, dyOff, from, to));
+    }
+
+    /**
+     * GELU over [from, to): out = x·Φ(x) when {@code dy} is null, else out = dy·(Φ(x) + x·φ(x)).
+     * Φ(x) = ½(1 + erf(a)) for x ≥ 0 and ½·erfc(a) below, a = |x|/√2; φ(x) = e^(−a²)/√(2π)
+     * shares the exponential of erfc.
+     */
+    private static void geluRange(float[] x, int xOff, float[] out, int outOff, float[] dy, int dyOff, int from, int to) {
+        FloatVector one = FloatVector.broadcast(S, 1f), nLn2Hi = FloatVector.broadcast(S, -LN2_HI);
+        FloatVector nLn2Lo = FloatVector.broadcast(S, -LN2_LO), q2 = FloatVector.broadcast(S, EQ2);
+        FloatVector q1 = FloatVector.broadcast(S, EQ1), q0 = FloatVector.broadcast(S, EQ0);
+        FloatVector r4 = FloatVector.broadcast(S, ER4), r3 = FloatVector.broadcast(S, ER3), r2 = FloatVector.broadcast(S, ER2);
+        FloatVector r1 = FloatVector.broadcast(S, ER1), r0 = FloatVector.broadcast(S, ER0);
+        FloatVector c7 = FloatVector.broadcast(S, EC7), c6 = FloatVector.broadcast(S, EC6), c5 = FloatVector.broadcast(S, EC5);
+        FloatVector c4 = FloatVector.broadcast(S, EC4), c3 = FloatVector.broadcast(S, EC3), c2 = FloatVector.broadcast(S, EC2);
+        FloatVector c1 = FloatVector.broadcast(S, EC1), c0 = FloatVector.broadcast(S, EC0);
+        boolean backward = dy != null;
+        int i = from;
+        for (; i <= to - L; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xOff + i);
+            FloatVector a = v.abs().mul(INV_SQRT2).min(ERFC_CLAMP);
+            FloatVector hi = a.mul(a);
+            FloatVector lo = a.fma(a, hi.neg()); // a² = hi + lo exactly
+            FloatVector z = hi.neg();
+            // e = exp(z)
+            FloatVector zc = z.max(EXP_LO).min(EXP_HI);
+            FloatVector t = zc.fma(LOG2E, ROUND_MAGIC);
+            FloatVector k = t.sub(ROUND_MAGIC);
+            FloatVector rr = k.fma(nLn2Lo, k.fma(nLn2Hi, zc));
+            FloatVector p = rr.fma(EQ4, EQ3).fma(rr, q2).fma(rr, q1).fma(rr, q0).fma(rr, one).fma(rr, one);
+            FloatVector e = p.mul(((FloatVector) ((IntVector) t.reinterpretShape(INT_SPECIES, 0)).mul(1 << 23).add(127 << 23).reinterpretShape(S, 0))).blend(0f, z.lt(EXP_LO));
+            // erf(a) for a < 1, erfc(a) = e^(−a²)·S(1/a)/a for a ≥ 1
+            FloatVector es = a.fma(hi.fma(ER6, ER5).fma(hi, r4).fma(hi, r3).fma(hi, r2).fma(hi, r1).fma(hi, r0), a);
+            FloatVector u = one.div(a);
+            FloatVector tu = u.sub(EU0);
+            FloatVector sp = tu.fma(EC9, EC8).fma(tu, c7).fma(tu, c6).fma(tu, c5).fma(tu, c4).fma(tu, c3).fma(tu, c2)
+                    .fma(tu, c1).fma(tu, c0).mul(u);
+            FloatVector cl = e.mul(lo.neg().fma(sp, sp));
+            VectorMask<Float> small = a.lt(ERF_SPLIT);
+            FloatVector erfc = cl.blend(one.sub(es), small);
+            FloatVector erf = one.sub(cl).blend(es, small);
+            FloatVector cdf = erfc.mul(0.5f).blend(erf.fma(0.5f, 0.5f), v.compare(VectorOperators.GE, 0f));
+            if (backward) {
+                FloatVector grad = v.fma(e.mul(INV_SQRT_2PI), cdf);
+                FloatVector.fromArray(S, dy, dyOff + i).mul(grad).intoArray(out, outOff + i);
+            } else {
+                v.mul(cdf).intoArray(out, outOff + i);
             }
-            for (; i < to; i++) {
-                float v = x[xOff + i];
-                float phi = exp(v * v * -0.5f) * INV_SQRT_2PI;
-                float grad = Math.fma(v, phi, cdf(v));
-                dx[dxOff + i] = dy[dyOff + i] * grad;
-            }
-        });
+        }
+        for (; i < to; i++) {
+            float v = x[xOff + i];
+            out[outOff + i] = backward ? dy[dyOff + i] * geluGrad(v) : gelu(v);
+        }
     }
 
     /** y = ½·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), computed as x / (1 + e^(−2u)). */
     public static void geluTanh(float[] x, int xOff, float[] y, int yOff, int count) {
         checkBlock("x", x, xOff, count, 1);
         checkBlock("y", y, yOff, count, 1);
-        forElements(count, 24, (from, to) -> {
-            int i = from;
-            for (; i <= to - L; i += L) {
-                FloatVector v = FloatVector.fromArray(S, x, xOff + i);
-                FloatVector z = v.mul(v).mul(v).fma(FloatVector.broadcast(S, GELU_TANH_C), v).mul(SQRT_2_OVER_PI).mul(-2f);
-                FloatVector e = expV(z);
-                FloatVector sg = FloatVector.broadcast(S, 1f).div(e.add(1f)).blend(0f, z.compare(VectorOperators.GT, EXP_HI));
-                v.mul(sg).intoArray(y, yOff + i);
-            }
-            for (; i < to; i++) {
-                float v = x[xOff + i];
-                float z = Math.fma(v * v * v, GELU_TANH_C, v) * SQRT_2_OVER_PI * -2f;
-                float e = exp(z);
-                float sg = z > EXP_HI ? 0f : 1f / (e + 1f);
-                y[yOff + i] = v * sg;
-            }
-        });
+        forElements(count, 24, (from, to) -> geluTanhRange(x, xOff, y, yOff, null, 0, from, to));
     }
 
     /** Gradient of {@link #geluTanh}: dx = dy·(σ + 2x·σ(1 − σ)·u'), σ = ½(1 + tanh u), with σ(1 − σ) = e^(−2u)·σ². */
@@ -499,61 +570,120 @@ public final class RowKernels {
         checkBlock("x", x, xOff, count, 1);
         checkBlock("dy", dy, dyOff, count, 1);
         checkBlock("dx", dx, dxOff, count, 1);
-        forElements(count, 30, (from, to) -> {
-            int i = from;
-            for (; i <= to - L; i += L) {
-                FloatVector v = FloatVector.fromArray(S, x, xOff + i);
-                FloatVector v2 = v.mul(v);
-                FloatVector z = v2.mul(v).fma(FloatVector.broadcast(S, GELU_TANH_C), v).mul(SQRT_2_OVER_PI).mul(-2f);
-                FloatVector e = expV(z);
-                FloatVector sg = FloatVector.broadcast(S, 1f).div(e.add(1f)).blend(0f, z.compare(VectorOperators.GT, EXP_HI));
-                FloatVector du = v2.min(1e30f).fma(GELU_TANH_3CK, SQRT_2_OVER_PI); // finite, so 0·du stays 0
+        forElements(count, 30, (from, to) -> geluTanhRange(x, xOff, dx, dxOff, dy, dyOff, from, to));
+    }
+
+    /** tanh-GELU over [from, to): forward when {@code dy} is null, else dy times its derivative. */
+    private static void geluTanhRange(float[] x, int xOff, float[] out, int outOff, float[] dy, int dyOff, int from, int to) {
+        FloatVector one = FloatVector.broadcast(S, 1f), nLn2Hi = FloatVector.broadcast(S, -LN2_HI);
+        FloatVector nLn2Lo = FloatVector.broadcast(S, -LN2_LO), q2 = FloatVector.broadcast(S, EQ2);
+        FloatVector q1 = FloatVector.broadcast(S, EQ1), q0 = FloatVector.broadcast(S, EQ0);
+        FloatVector cubic = FloatVector.broadcast(S, GELU_TANH_C);
+        boolean backward = dy != null;
+        int i = from;
+        for (; i <= to - L; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xOff + i);
+            FloatVector v2 = v.mul(v);
+            FloatVector z = v2.mul(v).fma(cubic, v).mul(SQRT_2_OVER_PI).mul(-2f); // −2u
+            // e = exp(z)
+            FloatVector zc = z.max(EXP_LO).min(EXP_HI);
+            FloatVector t = zc.fma(LOG2E, ROUND_MAGIC);
+            FloatVector k = t.sub(ROUND_MAGIC);
+            FloatVector rr = k.fma(nLn2Lo, k.fma(nLn2Hi, zc));
+            FloatVector p = rr.fma(EQ4, EQ3).fma(rr, q2).fma(rr, q1).fma(rr, q0).fma(rr, one).fma(rr, one);
+            FloatVector e = p.mul(((FloatVector) ((IntVector) t.reinterpretShape(INT_SPECIES, 0)).mul(1 << 23).add(127 << 23).reinterpretShape(S, 0))).blend(0f, z.lt(EXP_LO));
+            FloatVector sg = one.div(e.add(1f)).blend(0f, z.compare(VectorOperators.GT, EXP_HI)); // σ(2u)
+            if (backward) {
+                // u' = √(2/π)·(1 + 3c·x²), with x² capped so that 0·u' stays 0 for huge |x|
+                FloatVector du = v2.min(1e30f).fma(GELU_TANH_3CK, SQRT_2_OVER_PI);
                 FloatVector es2 = e.mul(sg).mul(sg);
                 FloatVector grad = v.add(v).mul(es2).fma(du, sg);
-                FloatVector.fromArray(S, dy, dyOff + i).mul(grad).intoArray(dx, dxOff + i);
+                FloatVector.fromArray(S, dy, dyOff + i).mul(grad).intoArray(out, outOff + i);
+            } else {
+                v.mul(sg).intoArray(out, outOff + i);
             }
-            for (; i < to; i++) {
-                float v = x[xOff + i];
-                float v2 = v * v;
-                float z = Math.fma(v2 * v, GELU_TANH_C, v) * SQRT_2_OVER_PI * -2f;
-                float e = exp(z);
-                float sg = z > EXP_HI ? 0f : 1f / (e + 1f);
-                float du = Math.fma(Math.min(v2, 1e30f), GELU_TANH_3CK, SQRT_2_OVER_PI);
-                float es2 = e * sg * sg;
-                float grad = Math.fma((v + v) * es2, du, sg);
-                dx[dxOff + i] = dy[dyOff + i] * grad;
-            }
-        });
+        }
+        for (; i < to; i++) {
+            float v = x[xOff + i];
+            out[outOff + i] = backward ? dy[dyOff + i] * geluTanhGrad(v) : geluTanh(v);
+        }
     }
 
     /** y = erf(x), within about 1 ulp of the exact value (see the class comment). */
     public static void erf(float[] x, int xOff, float[] y, int yOff, int count) {
         checkBlock("x", x, xOff, count, 1);
         checkBlock("y", y, yOff, count, 1);
-        forElements(count, 30, (from, to) -> {
-            int i = from;
-            for (; i <= to - L; i += L) {
-                FloatVector v = FloatVector.fromArray(S, x, xOff + i);
-                FloatVector e = erfAbsV(v.abs());
-                e.blend(e.neg(), v.lt(0f)).intoArray(y, yOff + i);
-            }
-            for (; i < to; i++) {
-                float v = x[xOff + i];
-                float e = erfAbs(Math.abs(v));
-                y[yOff + i] = v < 0f ? -e : e;
-            }
-        });
+        forElements(count, 30, (from, to) -> erfRange(x, xOff, y, yOff, from, to));
+    }
+
+    private static void erfRange(float[] x, int xOff, float[] y, int yOff, int from, int to) {
+        FloatVector one = FloatVector.broadcast(S, 1f), nLn2Hi = FloatVector.broadcast(S, -LN2_HI);
+        FloatVector nLn2Lo = FloatVector.broadcast(S, -LN2_LO), q2 = FloatVector.broadcast(S, EQ2);
+        FloatVector q1 = FloatVector.broadcast(S, EQ1), q0 = FloatVector.broadcast(S, EQ0);
+        FloatVector r4 = FloatVector.broadcast(S, ER4), r3 = FloatVector.broadcast(S, ER3), r2 = FloatVector.broadcast(S, ER2);
+        FloatVector r1 = FloatVector.broadcast(S, ER1), r0 = FloatVector.broadcast(S, ER0);
+        FloatVector c7 = FloatVector.broadcast(S, EC7), c6 = FloatVector.broadcast(S, EC6), c5 = FloatVector.broadcast(S, EC5);
+        FloatVector c4 = FloatVector.broadcast(S, EC4), c3 = FloatVector.broadcast(S, EC3), c2 = FloatVector.broadcast(S, EC2);
+        FloatVector c1 = FloatVector.broadcast(S, EC1), c0 = FloatVector.broadcast(S, EC0);
+        int i = from;
+        for (; i <= to - L; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xOff + i);
+            FloatVector a = v.abs();
+            FloatVector ac = a.min(ERFC_CLAMP);
+            FloatVector hi = ac.mul(ac);
+            FloatVector lo = ac.fma(ac, hi.neg());
+            FloatVector z = hi.neg();
+            // e = exp(z)
+            FloatVector zc = z.max(EXP_LO).min(EXP_HI);
+            FloatVector t = zc.fma(LOG2E, ROUND_MAGIC);
+            FloatVector k = t.sub(ROUND_MAGIC);
+            FloatVector rr = k.fma(nLn2Lo, k.fma(nLn2Hi, zc));
+            FloatVector p = rr.fma(EQ4, EQ3).fma(rr, q2).fma(rr, q1).fma(rr, q0).fma(rr, one).fma(rr, one);
+            FloatVector e = p.mul(((FloatVector) ((IntVector) t.reinterpretShape(INT_SPECIES, 0)).mul(1 << 23).add(127 << 23).reinterpretShape(S, 0))).blend(0f, z.lt(EXP_LO));
+            FloatVector es = a.fma(hi.fma(ER6, ER5).fma(hi, r4).fma(hi, r3).fma(hi, r2).fma(hi, r1).fma(hi, r0), a);
+            FloatVector u = one.div(ac);
+            FloatVector tu = u.sub(EU0);
+            FloatVector sp = tu.fma(EC9, EC8).fma(tu, c7).fma(tu, c6).fma(tu, c5).fma(tu, c4).fma(tu, c3).fma(tu, c2)
+                    .fma(tu, c1).fma(tu, c0).mul(u);
+            FloatVector cl = e.mul(lo.neg().fma(sp, sp));
+            FloatVector erf = one.sub(cl).blend(es, a.lt(ERF_SPLIT));
+            erf.blend(erf.neg(), v.lt(0f)).intoArray(y, yOff + i);
+        }
+        for (; i < to; i++) y[yOff + i] = erf(x[xOff + i]);
     }
 
     /** y = tanh(x), within about 2 ulp of the exact value. */
     public static void tanh(float[] x, int xOff, float[] y, int yOff, int count) {
         checkBlock("x", x, xOff, count, 1);
         checkBlock("y", y, yOff, count, 1);
-        forElements(count, 24, (from, to) -> {
-            int i = from;
-            for (; i <= to - L; i += L) tanhV(FloatVector.fromArray(S, x, xOff + i)).intoArray(y, yOff + i);
-            for (; i < to; i++) y[yOff + i] = tanh(x[xOff + i]);
-        });
+        forElements(count, 24, (from, to) -> tanhRange(x, xOff, y, yOff, from, to));
+    }
+
+    private static void tanhRange(float[] x, int xOff, float[] y, int yOff, int from, int to) {
+        FloatVector one = FloatVector.broadcast(S, 1f), nLn2Hi = FloatVector.broadcast(S, -LN2_HI);
+        FloatVector nLn2Lo = FloatVector.broadcast(S, -LN2_LO), q2 = FloatVector.broadcast(S, EQ2);
+        FloatVector q1 = FloatVector.broadcast(S, EQ1), q0 = FloatVector.broadcast(S, EQ0);
+        FloatVector t2 = FloatVector.broadcast(S, TT2), t1 = FloatVector.broadcast(S, TT1), t0 = FloatVector.broadcast(S, TT0);
+        FloatVector two = FloatVector.broadcast(S, 2f);
+        int i = from;
+        for (; i <= to - L; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xOff + i);
+            FloatVector a = v.abs();
+            FloatVector s = v.mul(v);
+            FloatVector small = v.fma(s.mul(s.fma(TT4, TT3).fma(s, t2).fma(s, t1).fma(s, t0)), v);
+            FloatVector z = a.add(a);
+            // e = exp(z)
+            FloatVector zc = z.max(EXP_LO).min(EXP_HI);
+            FloatVector t = zc.fma(LOG2E, ROUND_MAGIC);
+            FloatVector k = t.sub(ROUND_MAGIC);
+            FloatVector rr = k.fma(nLn2Lo, k.fma(nLn2Hi, zc));
+            FloatVector p = rr.fma(EQ4, EQ3).fma(rr, q2).fma(rr, q1).fma(rr, q0).fma(rr, one).fma(rr, one);
+            FloatVector e = p.mul(((FloatVector) ((IntVector) t.reinterpretShape(INT_SPECIES, 0)).mul(1 << 23).add(127 << 23).reinterpretShape(S, 0))).blend(0f, z.lt(EXP_LO));
+            FloatVector large = one.sub(two.div(e.add(1f)));
+            large = large.blend(large.neg(), v.lt(0f));
+            large.blend(small, a.lt(TANH_SPLIT)).intoArray(y, yOff + i);
+        }
+        for (; i < to; i++) y[yOff + i] = tanh(x[xOff + i]);
     }
 
     // =============================================================================================
@@ -579,7 +709,7 @@ public final class RowKernels {
 
     /**
      * Gradient of {@link #l2NormalizeForward}: where ‖x‖ > eps, dx = (dy − x·(dy·x)/‖x‖²)/‖x‖;
-     * elsewhere dx = dy/eps. 
+     * elsewhere dx = dy/eps.
      */
     public static void l2NormalizeBackward(float[] x, int xOff, float[] dy, int dyOff, float[] dx, int dxOff,
                                            int rows, int n, float eps) {
@@ -809,14 +939,26 @@ public final class RowKernels {
     }
 
     /**
-     * The lanes a vector left in {@code scratch} (by intoArray), added in lane order: a fixed
+     * The lanes a vector left in {@code scratch} (by intoArray; overwritten), added in a fixed
      * order, unlike reduceLanes(ADD). Taking the array rather than the vector keeps FloatVectors
      * out of call signatures, where a failed inlining would box them.
      */
-    private static float addLanes(float[] scratch) {
-        float s = scratch[0];
-        for (int i = 1; i < L; i++) s += scratch[i];
-        return s;
+    private static float addLanes(float[] s) {
+        // A fixed pairwise tree (lane i + lane i + w for w = L/2, ..., 1), in registers for the
+        // usual widths: short dependency chains, unlike a running sum.
+        if (L == 16) {
+            float a0 = s[0] + s[8], a1 = s[1] + s[9], a2 = s[2] + s[10], a3 = s[3] + s[11];
+            float a4 = s[4] + s[12], a5 = s[5] + s[13], a6 = s[6] + s[14], a7 = s[7] + s[15];
+            return ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7));
+        }
+        if (L == 8) {
+            float a0 = s[0] + s[4], a1 = s[1] + s[5], a2 = s[2] + s[6], a3 = s[3] + s[7];
+            return (a0 + a2) + (a1 + a3);
+        }
+        for (int w = L >> 1; w > 0; w >>= 1) {
+            for (int i = 0; i < w; i++) s[i] += s[i + w];
+        }
+        return s[0];
     }
 
     /** Σ a[ao + j], four vector accumulators. */
@@ -853,139 +995,122 @@ public final class RowKernels {
         return s;
     }
 
-    // ---- vector and scalar transcendentals (the scalar versions repeat the vector operations exactly)
-
-    /** e^x (see the class comment for the range). */
-    static FloatVector expV(FloatVector x) {
-        FloatVector xc = x.max(EXP_LO).min(EXP_HI);
-        FloatVector t = xc.fma(LOG2E, ROUND_MAGIC);
-        FloatVector n = t.sub(ROUND_MAGIC);
-        FloatVector r = n.fma(FloatVector.broadcast(S, -LN2_HI), xc);
-        r = n.fma(FloatVector.broadcast(S, -LN2_LO), r);
-        FloatVector p = r.fma(EQ4, EQ3);
-        p = p.fma(r, FloatVector.broadcast(S, EQ2));
-        p = p.fma(r, FloatVector.broadcast(S, EQ1));
-        p = p.fma(r, FloatVector.broadcast(S, EQ0));
-        p = p.fma(r, FloatVector.broadcast(S, 1f));
-        p = p.fma(r, FloatVector.broadcast(S, 1f));
-        // 2^n from the bits of t = 1.5·2^23 + n: (n + 127) << 23, where the magic's own bits shift out
-        // Reinterpret through a constant int species and multiply by 2^23 instead of shifting:
-        // JDK 17's C2 intrinsifies neither reinterpretAsInts() (its species is looked up at run
-        // time) nor this shift, and their fallbacks are two orders of magnitude slower.
-        IntVector bits = (IntVector) t.reinterpretShape(INT_SPECIES, 0);
-        FloatVector scale = (FloatVector) bits.mul(1 << 23).add(127 << 23).reinterpretShape(S, 0);
-        return p.mul(scale).blend(0f, x.lt(EXP_LO));
+    /**
+     * e^z for other kernels of this package ({@link ElementwiseKernels}); saturates at e^88 above
+     * 88 and flushes to 0 below ln(FLT_MIN), like {@link #exp(float)}. Only fast where C2 inlines
+     * it into the calling loop (see the note on code layout above): RowKernels itself writes the
+     * same code out in its loops instead of calling it.
+     */
+    static FloatVector expV(FloatVector z) {
+        FloatVector zc = z.max(EXP_LO).min(EXP_HI);
+        FloatVector t = zc.fma(LOG2E, ROUND_MAGIC);
+        FloatVector k = t.sub(ROUND_MAGIC);
+        FloatVector rr = k.fma(FloatVector.broadcast(S, -LN2_LO), k.fma(FloatVector.broadcast(S, -LN2_HI), zc));
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        FloatVector p = rr.fma(EQ4, EQ3).fma(rr, FloatVector.broadcast(S, EQ2)).fma(rr, FloatVector.broadcast(S, EQ1))
+                .fma(rr, FloatVector.broadcast(S, EQ0)).fma(rr, one).fma(rr, one);
+        return p.mul(((FloatVector) ((IntVector) t.reinterpretShape(INT_SPECIES, 0)).mul(1 << 23).add(127 << 23).reinterpretShape(S, 0))).blend(0f, z.lt(EXP_LO));
     }
 
-    static float exp(float x) {
-        float xc = Math.min(Math.max(x, EXP_LO), EXP_HI);
-        float t = Math.fma(xc, LOG2E, ROUND_MAGIC);
-        float n = t - ROUND_MAGIC;
-        float r = Math.fma(n, -LN2_HI, xc);
-        r = Math.fma(n, -LN2_LO, r);
+    // ---- scalar twins of the vector code above: the same operations in the same order, so a tail
+    // element gets exactly the value a vector lane would give it.
+
+    static float exp(float z) {
+        float zc = Math.min(Math.max(z, EXP_LO), EXP_HI);
+        float t = Math.fma(zc, LOG2E, ROUND_MAGIC);
+        float k = t - ROUND_MAGIC;
+        float r = Math.fma(k, -LN2_LO, Math.fma(k, -LN2_HI, zc));
         float p = Math.fma(r, EQ4, EQ3);
         p = Math.fma(p, r, EQ2);
         p = Math.fma(p, r, EQ1);
         p = Math.fma(p, r, EQ0);
         p = Math.fma(p, r, 1f);
         p = Math.fma(p, r, 1f);
+        // 2^k from the bits of t = 1.5·2^23 + k: (k + 127) << 23 (the magic's own bits shift out)
         float scale = Float.intBitsToFloat((Float.floatToRawIntBits(t) << 23) + (127 << 23));
-        return x < EXP_LO ? 0f : p * scale;
+        return z < EXP_LO ? 0f : p * scale;
     }
 
-    /** erf(a) for a ≥ 0 (NaN passes through). */
-    private static FloatVector erfAbsV(FloatVector a) {
-        FloatVector small = a.fma(erfSmallPolyV(a.mul(a)), a);
-        FloatVector large = FloatVector.broadcast(S, 1f).sub(erfcLargeV(a));
-        return large.blend(small, a.lt(ERF_SPLIT));
+    private static float erfSmall(float a, float hi) {
+        float p = Math.fma(hi, ER6, ER5);
+        p = Math.fma(p, hi, ER4);
+        p = Math.fma(p, hi, ER3);
+        p = Math.fma(p, hi, ER2);
+        p = Math.fma(p, hi, ER1);
+        p = Math.fma(p, hi, ER0);
+        return Math.fma(a, p, a);
     }
 
-    private static float erfAbs(float a) {
-        float small = Math.fma(a, erfSmallPoly(a * a), a);
-        float large = 1f - erfcLarge(a);
-        return a < ERF_SPLIT ? small : large;
+    /** erfc(a) for 1 ≤ a ≤ 10 from a² = hi + lo and e = e^(−hi); finite, unused, below 1. */
+    private static float erfcLarge(float a, float lo, float e) {
+        float u = 1f / a;
+        float t = u - EU0;
+        float p = Math.fma(t, EC9, EC8);
+        p = Math.fma(p, t, EC7);
+        p = Math.fma(p, t, EC6);
+        p = Math.fma(p, t, EC5);
+        p = Math.fma(p, t, EC4);
+        p = Math.fma(p, t, EC3);
+        p = Math.fma(p, t, EC2);
+        p = Math.fma(p, t, EC1);
+        p = Math.fma(p, t, EC0);
+        float s = p * u;
+        return e * Math.fma(-lo, s, s);
     }
 
-    /** Φ(x) = ½·erfc(−x/√2), with erfc formed directly in the negative tail. */
-    private static FloatVector cdfV(FloatVector x) {
-        FloatVector a = x.abs().mul(INV_SQRT2);
-        FloatVector one = FloatVector.broadcast(S, 1f);
-        FloatVector es = a.fma(erfSmallPolyV(a.mul(a)), a);
-        FloatVector cl = erfcLargeV(a);
-        VectorMask<Float> small = a.lt(ERF_SPLIT);
-        FloatVector erfc = cl.blend(one.sub(es), small);
-        FloatVector erf = one.sub(cl).blend(es, small);
-        return erfc.mul(0.5f).blend(erf.fma(0.5f, 0.5f), x.compare(VectorOperators.GE, 0f));
+    static float erf(float x) {
+        float a = Math.abs(x);
+        float ac = Math.min(a, ERFC_CLAMP);
+        float hi = ac * ac;
+        float lo = Math.fma(ac, ac, -hi);
+        float e = exp(-hi);
+        float es = erfSmall(a, hi);
+        float cl = erfcLarge(ac, lo, e);
+        float erf = a < ERF_SPLIT ? es : 1f - cl;
+        return x < 0f ? -erf : erf;
     }
 
-    private static float cdf(float x) {
-        float a = Math.abs(x) * INV_SQRT2;
-        float es = Math.fma(a, erfSmallPoly(a * a), a);
-        float cl = erfcLarge(a);
+    /** Φ(x), given a = min(|x|/√2, 10), a² = hi + lo and e = e^(−hi). */
+    private static float cdf(float x, float a, float hi, float lo, float e) {
+        float es = erfSmall(a, hi);
+        float cl = erfcLarge(a, lo, e);
         boolean small = a < ERF_SPLIT;
         float erfc = small ? 1f - es : cl;
         float erf = small ? es : 1f - cl;
         return x >= 0f ? Math.fma(erf, 0.5f, 0.5f) : erfc * 0.5f;
     }
 
-    private static FloatVector erfSmallPolyV(FloatVector s) {
-        FloatVector p = s.fma(ER6, ER5);
-        p = p.fma(s, FloatVector.broadcast(S, ER4));
-        p = p.fma(s, FloatVector.broadcast(S, ER3));
-        p = p.fma(s, FloatVector.broadcast(S, ER2));
-        p = p.fma(s, FloatVector.broadcast(S, ER1));
-        return p.fma(s, FloatVector.broadcast(S, ER0));
+    static float gelu(float x) {
+        float a = Math.min(Math.abs(x) * INV_SQRT2, ERFC_CLAMP);
+        float hi = a * a;
+        float lo = Math.fma(a, a, -hi);
+        float e = exp(-hi);
+        return x * cdf(x, a, hi, lo, e);
     }
 
-    private static float erfSmallPoly(float s) {
-        float p = Math.fma(s, ER6, ER5);
-        p = Math.fma(p, s, ER4);
-        p = Math.fma(p, s, ER3);
-        p = Math.fma(p, s, ER2);
-        p = Math.fma(p, s, ER1);
-        return Math.fma(p, s, ER0);
+    static float geluGrad(float x) {
+        float a = Math.min(Math.abs(x) * INV_SQRT2, ERFC_CLAMP);
+        float hi = a * a;
+        float lo = Math.fma(a, a, -hi);
+        float e = exp(-hi);
+        return Math.fma(x, e * INV_SQRT_2PI, cdf(x, a, hi, lo, e));
     }
 
-    /** erfc(a) = e^P(a − 1) for a in [1, 5], 0 above 5 (the polynomial is also finite, unused, below 1). */
-    private static FloatVector erfcLargeV(FloatVector a) {
-        FloatVector t = a.min(ERFC_MAX).sub(1f);
-        FloatVector p = t.fma(EP8, EP7);
-        p = p.fma(t, FloatVector.broadcast(S, EP6));
-        p = p.fma(t, FloatVector.broadcast(S, EP5));
-        p = p.fma(t, FloatVector.broadcast(S, EP4));
-        p = p.fma(t, FloatVector.broadcast(S, EP3));
-        p = p.fma(t, FloatVector.broadcast(S, EP2));
-        p = p.fma(t, FloatVector.broadcast(S, EP1));
-        p = p.fma(t, FloatVector.broadcast(S, EP0));
-        return expV(p).blend(0f, a.compare(VectorOperators.GT, ERFC_MAX));
+    static float geluTanh(float x) {
+        float z = Math.fma(x * x * x, GELU_TANH_C, x) * SQRT_2_OVER_PI * -2f;
+        float e = exp(z);
+        float sg = z > EXP_HI ? 0f : 1f / (e + 1f);
+        return x * sg;
     }
 
-    private static float erfcLarge(float a) {
-        float t = Math.min(a, ERFC_MAX) - 1f;
-        float p = Math.fma(t, EP8, EP7);
-        p = Math.fma(p, t, EP6);
-        p = Math.fma(p, t, EP5);
-        p = Math.fma(p, t, EP4);
-        p = Math.fma(p, t, EP3);
-        p = Math.fma(p, t, EP2);
-        p = Math.fma(p, t, EP1);
-        p = Math.fma(p, t, EP0);
-        float c = exp(p);
-        return a > ERFC_MAX ? 0f : c;
-    }
-
-    private static FloatVector tanhV(FloatVector u) {
-        FloatVector a = u.abs();
-        FloatVector s = u.mul(u);
-        FloatVector p = s.fma(TT4, TT3);
-        p = p.fma(s, FloatVector.broadcast(S, TT2));
-        p = p.fma(s, FloatVector.broadcast(S, TT1));
-        p = p.fma(s, FloatVector.broadcast(S, TT0));
-        FloatVector small = u.fma(s.mul(p), u);
-        FloatVector e = expV(a.add(a));
-        FloatVector large = FloatVector.broadcast(S, 1f).sub(FloatVector.broadcast(S, 2f).div(e.add(1f)));
-        large = large.blend(large.neg(), u.lt(0f));
-        return large.blend(small, a.lt(TANH_SPLIT));
+    static float geluTanhGrad(float x) {
+        float x2 = x * x;
+        float z = Math.fma(x2 * x, GELU_TANH_C, x) * SQRT_2_OVER_PI * -2f;
+        float e = exp(z);
+        float sg = z > EXP_HI ? 0f : 1f / (e + 1f);
+        float du = Math.fma(Math.min(x2, 1e30f), GELU_TANH_3CK, SQRT_2_OVER_PI);
+        float es2 = e * sg * sg;
+        return Math.fma((x + x) * es2, du, sg);
     }
 
     static float tanh(float u) {

@@ -10,8 +10,8 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>The structure follows the classic Goto/BLIS design:
  * <ol>
  *   <li>The k dimension is cut into slices of {@link #KC}, the columns of C into blocks of
- *       {@link #NC} and the rows into blocks of {@link #MC}, so that a packed block of A stays in
- *       the L2 cache while a packed micro-panel of B stays in L1.</li>
+ *       {@link #NC} and the rows into blocks of {@link #MC}, so that the packed block of A and
+ *       the B micro-panel in use stay in the L2 cache and the A micro-panel in use in L1.</li>
  *   <li>Each block of A and B is <em>packed</em>: copied into a contiguous buffer in exactly the
  *       order the micro-kernel reads it. Packing absorbs transposes and leading dimensions, folds
  *       in {@code alpha}, and pads the last panel with zeros, so the micro-kernel never has to deal
@@ -95,7 +95,7 @@ public final class Sgemm {
         long macs = (long) m * n * k;
         int threads = GemmPool.parallelism();
         if (threads == 1 || macs < PARALLEL_THRESHOLD_MACS || GemmPool.insideTask()) {
-            multiplyBlock(problem, 0, m, 0, n, WORKSPACE.get(), false, false);
+            multiplySingleThreaded(problem, WORKSPACE.get(), false, false);
             return;
         }
         runParallel(problem, WORKSPACE.get());
@@ -127,11 +127,19 @@ public final class Sgemm {
             }
             return;
         }
+        long macsPerItem = (long) m * n * k;
+        int threads = GemmPool.insideTask() ? 1 : GemmPool.parallelism();
+        if (threads > 1 && batch < 2 * threads && macsPerItem >= PARALLEL_THRESHOLD_MACS) {
+            // Too few items to share out: let each (large) product use all threads instead.
+            for (int item = 0; item < batch; item++) {
+                sgemm(transA, transB, m, n, k, alpha, a, aOff + item * strideA, lda,
+                        b, bOff + item * strideB, ldb, beta, c, cOff + item * strideC, ldc);
+            }
+            return;
+        }
         // Packed operands can only be reused when each is a single block.
         boolean shareA = strideA == 0 && m <= MC && k <= KC;
         boolean shareB = strideB == 0 && n <= NC && k <= KC;
-        long macsPerItem = (long) m * n * k;
-        int threads = GemmPool.insideTask() ? 1 : GemmPool.parallelism();
         // Several tasks per thread keep the threads balanced when the machine is shared, while
         // keeping enough items per task for a shared operand's packing to pay off.
         int taskCount = threads == 1 ? 1 : (int) Math.min(batch, Math.max(1,
@@ -145,7 +153,7 @@ public final class Sgemm {
                         a, aOff + item * strideA, lda, b, bOff + item * strideB, ldb,
                         beta, c, cOff + item * strideC, ldc);
                 boolean notFirst = item > first;
-                multiplyBlock(problem, 0, m, 0, n, workspace, shareA && notFirst, shareB && notFirst);
+                multiplySingleThreaded(problem, workspace, shareA && notFirst, shareB && notFirst);
             }
         });
     }
@@ -217,17 +225,19 @@ public final class Sgemm {
     }
 
     /**
-     * Computes the rectangle [rowStart, rowEnd) x [colStart, colEnd) of C on the calling thread.
-     * {@code packedAIsCurrent} / {@code packedBIsCurrent} say that the workspace already holds
-     * the (single-block) packed operand, as happens for shared operands in a batch.
+     * Computes the whole product on the calling thread. {@code packedAIsCurrent} /
+     * {@code packedBIsCurrent} say that the workspace already holds the (single-block) packed
+     * operand, as happens for shared operands in a batch.
      */
-    private static void multiplyBlock(Problem pr, int rowStart, int rowEnd, int colStart, int colEnd,
-                                      Workspace ws, boolean packedAIsCurrent, boolean packedBIsCurrent) {
+    private static void multiplySingleThreaded(Problem pr, Workspace ws, boolean packedAIsCurrent,
+                                               boolean packedBIsCurrent) {
+        int m = pr.m();
+        int n = pr.n();
         int k = pr.k();
         // Equal k slices (e.g. 2 x 512 rather than 768 + 256) keep every kernel call long.
         int kSlice = ceilDiv(k, ceilDiv(k, KC));
-        for (int jc = colStart; jc < colEnd; jc += NC) {
-            int nc = Math.min(NC, colEnd - jc);
+        for (int jc = 0; jc < n; jc += NC) {
+            int nc = Math.min(NC, n - jc);
             for (int pc = 0; pc < k; pc += kSlice) {
                 int kc = Math.min(kSlice, k - pc);
                 float[] packedB = ws.packedB(roundUp(nc, NR) * kc);
@@ -236,8 +246,8 @@ public final class Sgemm {
                 }
                 // Only the first k slice sees the caller's beta; later slices accumulate.
                 float beta = pc == 0 ? pr.beta() : 1f;
-                for (int ic = rowStart; ic < rowEnd; ic += MC) {
-                    int mc = Math.min(MC, rowEnd - ic);
+                for (int ic = 0; ic < m; ic += MC) {
+                    int mc = Math.min(MC, m - ic);
                     float[] packedA = ws.packedA(roundUp(mc, MR) * kc);
                     if (!packedAIsCurrent) {
                         packA(pr.transA(), pr.a(), pr.aOff(), pr.lda(), ic, mc, pc, kc, pr.alpha(), packedA);
@@ -287,7 +297,7 @@ public final class Sgemm {
      * {@code beta * C} update in here would make the method so large, once the Vector API calls
      * are inlined, that C2 stops inlining part-way through (NodeCountInliningCutoff); every vector
      * that then crosses a call boundary is boxed and the kernel runs ~10x slower. Writing and
-     * re-reading 16 vectors in L1 costs ~1% of a 256-long k loop.
+     * re-reading 16 vectors in L1 costs about 1% of a k slice of a few hundred.
      */
     private static void microKernel(int kc, float[] a, int aOff, float[] b, int bOff, float[] tile) {
         FloatVector zero = FloatVector.zero(SPECIES);
@@ -422,6 +432,8 @@ public final class Sgemm {
     /**
      * Interleaves MR full rows of a row-major A: out[p*MR + r] = alpha * A[r][p]. Going row by
      * row reads memory sequentially, which measured faster than gathering one column at a time.
+     * Vector alternatives all lost on JDK 17: gathers and scatters are slow on this CPU, and an
+     * in-register transpose built from rearrange/blend is not fully intrinsified (8x slower).
      */
     private static void packRowsInterleaved(float[] a, int src, int lda, int kc, float alpha,
                                             float[] packed, int dst) {

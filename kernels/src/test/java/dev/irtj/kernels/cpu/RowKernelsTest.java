@@ -136,8 +136,8 @@ class RowKernelsTest {
             // 2e-6 covers ulp(log 1152) = 4.8e-7 with margin, 1e-6 relative covers ulp(|z|).
             assertClose(what, y, yOff, want, 2e-6, 1e-6);
         } else {
-            // Each probability is e^z (≤ 1 ulp), times 1/Σ (Σ of ≤ 1152 terms in 32 float partial
-            // sums, ~1e-6 worst), and z's own ½-ulp rounding grows into |z|·6e-8 (≤ 3e-6 for the
+            // Each probability is e^z (≤ 1 ulp), times 1/Σ (Σ of ≤ 1152 terms in one float partial
+            // sum per vector lane, ~1e-6 worst), and z's own ½-ulp rounding grows into |z|·6e-8 (≤ 3e-6 for the
             // |z| ≤ 50 these inputs reach).
             assertClose(what, y, yOff, want, 1e-30, 6e-6);
         }
@@ -391,10 +391,10 @@ class RowKernelsTest {
 
     @Test
     void negativeTailOfTheNormalCdfKeepsRelativePrecision() {
-        // gelu(x)/x = Φ(x): down to x = −7 (Φ = 1.3e-12) the directly formed erfc keeps a few
-        // parts per million, so gradients through very negative pre-activations stay meaningful.
-        float[] x = new float[1401];
-        for (int i = 0; i < x.length; i++) x[i] = -7f + i * 0.005f;
+        // gelu(x)/x = Φ(x): down to x = −12 (Φ = 1.8e-33) the directly formed erfc keeps better
+        // than 1e-5 relative, so gradients through very negative pre-activations stay meaningful.
+        float[] x = new float[2401];
+        for (int i = 0; i < x.length; i++) x[i] = -12f + i * 0.005f;
         float[] y = new float[x.length];
         RowKernels.gelu(x, 0, y, 0, x.length);
         for (int i = 0; i < x.length; i++) {
@@ -638,6 +638,18 @@ class RowKernelsTest {
             assertEquals(first[12][i], one[0], "gelu tanh element " + i);
             RowKernels.geluTanhBackward(x, i, dy, i, one, 0, 1);
             assertEquals(first[13][i], one[0], "gelu tanh backward element " + i);
+        }
+        // erf and tanh: the vector lanes and the scalar tail agree bit for bit.
+        float[] all = new float[rows * n];
+        RowKernels.erf(x, 0, all, 0, all.length);
+        for (int i = 0; i < all.length; i += 7) {
+            RowKernels.erf(x, i, one, 0, 1);
+            assertEquals(all[i], one[0], "erf element " + i);
+        }
+        RowKernels.tanh(x, 0, all, 0, all.length);
+        for (int i = 0; i < all.length; i += 7) {
+            RowKernels.tanh(x, i, one, 0, 1);
+            assertEquals(all[i], one[0], "tanh element " + i);
         }
     }
 
