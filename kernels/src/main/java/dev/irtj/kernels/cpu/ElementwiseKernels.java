@@ -43,10 +43,6 @@ final class ElementwiseKernels {
             case SQRT -> {
                 for (; i <= to - L; i += L) FloatVector.fromArray(S, x, xOff + i).sqrt().intoArray(y, yOff + i);
             }
-            case EXP -> {
-                for (; i <= to - L; i += L) RowKernels.expV(FloatVector.fromArray(S, x, xOff + i)).intoArray(y, yOff + i);
-                for (; i < to; i++) y[yOff + i] = RowKernels.exp(x[xOff + i]);
-            }
             case AFFINE -> {
                 FloatVector scale = FloatVector.broadcast(S, p0), shift = FloatVector.broadcast(S, p1);
                 for (; i <= to - L; i += L) FloatVector.fromArray(S, x, xOff + i).fma(scale, shift).intoArray(y, yOff + i);
