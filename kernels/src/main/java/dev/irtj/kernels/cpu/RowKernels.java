@@ -511,30 +511,57 @@ public final class RowKernels {
      * shares the exponential of erfc.
      */
     private static void geluRange(float[] x, int xOff, float[] out, int outOff, float[] dy, int dyOff, int from, int to) {
+        // Two short loops over chunks instead of one long one: a loop body with this many vector
+        // operations exceeds C2's inlining budget on JDK 17, and the vectors it then fails to
+        // inline are boxed (a 20-50x slowdown that comes and goes with JIT timing).
+        float[] expScratch = new float[GELU_CHUNK];
+        int i = from;
+        while (i <= to - L) {
+            int n = Math.min(GELU_CHUNK, (to - i) / L * L);
+            geluExpPass(x, xOff + i, expScratch, n);
+            geluFinishPass(x, xOff + i, expScratch, out, outOff + i, dy, dy == null ? 0 : dyOff + i, n);
+            i += n;
+        }
+        for (; i < to; i++) {
+            float v = x[xOff + i];
+            out[outOff + i] = dy != null ? dy[dyOff + i] * geluGrad(v) : gelu(v);
+        }
+    }
+
+    private static final int GELU_CHUNK = 1024;
+
+    /** e[j] = exp(−a²) with a = |x|/√2 clamped as for erfc (n a multiple of the vector length). */
+    private static void geluExpPass(float[] x, int xo, float[] e, int n) {
         FloatVector one = FloatVector.broadcast(S, 1f), nLn2Hi = FloatVector.broadcast(S, -LN2_HI);
         FloatVector nLn2Lo = FloatVector.broadcast(S, -LN2_LO), q2 = FloatVector.broadcast(S, EQ2);
         FloatVector q1 = FloatVector.broadcast(S, EQ1), q0 = FloatVector.broadcast(S, EQ0);
-        FloatVector r4 = FloatVector.broadcast(S, ER4), r3 = FloatVector.broadcast(S, ER3), r2 = FloatVector.broadcast(S, ER2);
-        FloatVector r1 = FloatVector.broadcast(S, ER1), r0 = FloatVector.broadcast(S, ER0);
-        FloatVector c7 = FloatVector.broadcast(S, EC7), c6 = FloatVector.broadcast(S, EC6), c5 = FloatVector.broadcast(S, EC5);
-        FloatVector c4 = FloatVector.broadcast(S, EC4), c3 = FloatVector.broadcast(S, EC3), c2 = FloatVector.broadcast(S, EC2);
-        FloatVector c1 = FloatVector.broadcast(S, EC1), c0 = FloatVector.broadcast(S, EC0);
-        boolean backward = dy != null;
-        int i = from;
-        for (; i <= to - L; i += L) {
-            FloatVector v = FloatVector.fromArray(S, x, xOff + i);
-            FloatVector a = v.abs().mul(INV_SQRT2).min(ERFC_CLAMP);
-            FloatVector hi = a.mul(a);
-            FloatVector lo = a.fma(a, hi.neg()); // a² = hi + lo exactly
-            FloatVector z = hi.neg();
-            // e = exp(z)
+        for (int j = 0; j < n; j += L) {
+            FloatVector a = FloatVector.fromArray(S, x, xo + j).abs().mul(INV_SQRT2).min(ERFC_CLAMP);
+            FloatVector z = a.mul(a).neg();
             FloatVector zc = z.max(EXP_LO).min(EXP_HI);
             FloatVector t = zc.fma(LOG2E, ROUND_MAGIC);
             FloatVector k = t.sub(ROUND_MAGIC);
             FloatVector rr = k.fma(nLn2Lo, k.fma(nLn2Hi, zc));
             FloatVector p = rr.fma(EQ4, EQ3).fma(rr, q2).fma(rr, q1).fma(rr, q0).fma(rr, one).fma(rr, one);
-            FloatVector e = p.mul(((FloatVector) ((IntVector) t.reinterpretShape(INT_SPECIES, 0)).mul(1 << 23).add(127 << 23).reinterpretShape(S, 0))).blend(0f, z.lt(EXP_LO));
-            // erf(a) for a < 1, erfc(a) = e^(−a²)·S(1/a)/a for a ≥ 1
+            p.mul(((FloatVector) ((IntVector) t.reinterpretShape(INT_SPECIES, 0)).mul(1 << 23).add(127 << 23).reinterpretShape(S, 0)))
+                    .blend(0f, z.lt(EXP_LO)).intoArray(e, j);
+        }
+    }
+
+    /** GELU (or its gradient times dy) from x and e = exp(−a²); the same operations as before the split. */
+    private static void geluFinishPass(float[] x, int xo, float[] eArr, float[] out, int oo, float[] dy, int go, int n) {
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        FloatVector r4 = FloatVector.broadcast(S, ER4), r3 = FloatVector.broadcast(S, ER3), r2 = FloatVector.broadcast(S, ER2);
+        FloatVector r1 = FloatVector.broadcast(S, ER1), r0 = FloatVector.broadcast(S, ER0);
+        FloatVector c7 = FloatVector.broadcast(S, EC7), c6 = FloatVector.broadcast(S, EC6), c5 = FloatVector.broadcast(S, EC5);
+        FloatVector c4 = FloatVector.broadcast(S, EC4), c3 = FloatVector.broadcast(S, EC3), c2 = FloatVector.broadcast(S, EC2);
+        FloatVector c1 = FloatVector.broadcast(S, EC1), c0 = FloatVector.broadcast(S, EC0);
+        for (int j = 0; j < n; j += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + j);
+            FloatVector a = v.abs().mul(INV_SQRT2).min(ERFC_CLAMP);
+            FloatVector hi = a.mul(a);
+            FloatVector lo = a.fma(a, hi.neg()); // a² = hi + lo exactly
+            FloatVector e = FloatVector.fromArray(S, eArr, j);
             FloatVector es = a.fma(hi.fma(ER6, ER5).fma(hi, r4).fma(hi, r3).fma(hi, r2).fma(hi, r1).fma(hi, r0), a);
             FloatVector u = one.div(a);
             FloatVector tu = u.sub(EU0);
@@ -545,16 +572,11 @@ public final class RowKernels {
             FloatVector erfc = cl.blend(one.sub(es), small);
             FloatVector erf = one.sub(cl).blend(es, small);
             FloatVector cdf = erfc.mul(0.5f).blend(erf.fma(0.5f, 0.5f), v.compare(VectorOperators.GE, 0f));
-            if (backward) {
-                FloatVector grad = v.fma(e.mul(INV_SQRT_2PI), cdf);
-                FloatVector.fromArray(S, dy, dyOff + i).mul(grad).intoArray(out, outOff + i);
+            if (dy != null) {
+                FloatVector.fromArray(S, dy, go + j).mul(v.fma(e.mul(INV_SQRT_2PI), cdf)).intoArray(out, oo + j);
             } else {
-                v.mul(cdf).intoArray(out, outOff + i);
+                v.mul(cdf).intoArray(out, oo + j);
             }
-        }
-        for (; i < to; i++) {
-            float v = x[xOff + i];
-            out[outOff + i] = backward ? dy[dyOff + i] * geluGrad(v) : gelu(v);
         }
     }
 
