@@ -511,15 +511,21 @@ public final class RowKernels {
      * shares the exponential of erfc.
      */
     private static void geluRange(float[] x, int xOff, float[] out, int outOff, float[] dy, int dyOff, int from, int to) {
-        // Two short loops over chunks instead of one long one: a loop body with this many vector
-        // operations exceeds C2's inlining budget on JDK 17, and the vectors it then fails to
-        // inline are boxed (a 20-50x slowdown that comes and goes with JIT timing).
-        float[] expScratch = new float[GELU_CHUNK];
+        // Several short loops over chunks instead of one long one: a loop body with this many
+        // vector operations exceeds C2's inlining budget on JDK 17, and the vectors it then fails
+        // to inline are boxed (a 20-50x slowdown that comes and goes with JIT timing).
+        float[] e = new float[GELU_CHUNK], small = new float[GELU_CHUNK], cdf = new float[GELU_CHUNK];
         int i = from;
         while (i <= to - L) {
             int n = Math.min(GELU_CHUNK, (to - i) / L * L);
-            geluExpPass(x, xOff + i, expScratch, n);
-            geluFinishPass(x, xOff + i, expScratch, out, outOff + i, dy, dy == null ? 0 : dyOff + i, n);
+            geluExpPass(x, xOff + i, e, n);
+            geluErfSmallPass(x, xOff + i, small, n);
+            geluCdfPass(x, xOff + i, e, small, cdf, n);
+            if (dy == null) {
+                geluOutPass(x, xOff + i, cdf, out, outOff + i, n);
+            } else {
+                geluGradPass(x, xOff + i, e, cdf, dy, dyOff + i, out, outOff + i, n);
+            }
             i += n;
         }
         for (; i < to; i++) {
@@ -530,13 +536,17 @@ public final class RowKernels {
 
     private static final int GELU_CHUNK = 1024;
 
+    private static FloatVector geluArg(float[] x, int at) {
+        return FloatVector.fromArray(S, x, at).abs().mul(INV_SQRT2).min(ERFC_CLAMP);
+    }
+
     /** e[j] = exp(−a²) with a = |x|/√2 clamped as for erfc (n a multiple of the vector length). */
     private static void geluExpPass(float[] x, int xo, float[] e, int n) {
         FloatVector one = FloatVector.broadcast(S, 1f), nLn2Hi = FloatVector.broadcast(S, -LN2_HI);
         FloatVector nLn2Lo = FloatVector.broadcast(S, -LN2_LO), q2 = FloatVector.broadcast(S, EQ2);
         FloatVector q1 = FloatVector.broadcast(S, EQ1), q0 = FloatVector.broadcast(S, EQ0);
         for (int j = 0; j < n; j += L) {
-            FloatVector a = FloatVector.fromArray(S, x, xo + j).abs().mul(INV_SQRT2).min(ERFC_CLAMP);
+            FloatVector a = geluArg(x, xo + j);
             FloatVector z = a.mul(a).neg();
             FloatVector zc = z.max(EXP_LO).min(EXP_HI);
             FloatVector t = zc.fma(LOG2E, ROUND_MAGIC);
@@ -548,11 +558,20 @@ public final class RowKernels {
         }
     }
 
-    /** GELU (or its gradient times dy) from x and e = exp(−a²); the same operations as before the split. */
-    private static void geluFinishPass(float[] x, int xo, float[] eArr, float[] out, int oo, float[] dy, int go, int n) {
-        FloatVector one = FloatVector.broadcast(S, 1f);
+    /** small[j] = erf(a) by the small-argument polynomial a + a·R(a²). */
+    private static void geluErfSmallPass(float[] x, int xo, float[] small, int n) {
         FloatVector r4 = FloatVector.broadcast(S, ER4), r3 = FloatVector.broadcast(S, ER3), r2 = FloatVector.broadcast(S, ER2);
         FloatVector r1 = FloatVector.broadcast(S, ER1), r0 = FloatVector.broadcast(S, ER0);
+        for (int j = 0; j < n; j += L) {
+            FloatVector a = geluArg(x, xo + j);
+            FloatVector hi = a.mul(a);
+            a.fma(hi.fma(ER6, ER5).fma(hi, r4).fma(hi, r3).fma(hi, r2).fma(hi, r1).fma(hi, r0), a).intoArray(small, j);
+        }
+    }
+
+    /** cdf[j] = Φ(x) from e = exp(−a²) and the small-argument erf, with erfc(a) = e^(−a²)·S(1/a)/a for a ≥ 1. */
+    private static void geluCdfPass(float[] x, int xo, float[] eArr, float[] smallArr, float[] cdf, int n) {
+        FloatVector one = FloatVector.broadcast(S, 1f);
         FloatVector c7 = FloatVector.broadcast(S, EC7), c6 = FloatVector.broadcast(S, EC6), c5 = FloatVector.broadcast(S, EC5);
         FloatVector c4 = FloatVector.broadcast(S, EC4), c3 = FloatVector.broadcast(S, EC3), c2 = FloatVector.broadcast(S, EC2);
         FloatVector c1 = FloatVector.broadcast(S, EC1), c0 = FloatVector.broadcast(S, EC0);
@@ -561,22 +580,31 @@ public final class RowKernels {
             FloatVector a = v.abs().mul(INV_SQRT2).min(ERFC_CLAMP);
             FloatVector hi = a.mul(a);
             FloatVector lo = a.fma(a, hi.neg()); // a² = hi + lo exactly
-            FloatVector e = FloatVector.fromArray(S, eArr, j);
-            FloatVector es = a.fma(hi.fma(ER6, ER5).fma(hi, r4).fma(hi, r3).fma(hi, r2).fma(hi, r1).fma(hi, r0), a);
             FloatVector u = one.div(a);
             FloatVector tu = u.sub(EU0);
             FloatVector sp = tu.fma(EC9, EC8).fma(tu, c7).fma(tu, c6).fma(tu, c5).fma(tu, c4).fma(tu, c3).fma(tu, c2)
                     .fma(tu, c1).fma(tu, c0).mul(u);
-            FloatVector cl = e.mul(lo.neg().fma(sp, sp));
-            VectorMask<Float> small = a.lt(ERF_SPLIT);
-            FloatVector erfc = cl.blend(one.sub(es), small);
-            FloatVector erf = one.sub(cl).blend(es, small);
-            FloatVector cdf = erfc.mul(0.5f).blend(erf.fma(0.5f, 0.5f), v.compare(VectorOperators.GE, 0f));
-            if (dy != null) {
-                FloatVector.fromArray(S, dy, go + j).mul(v.fma(e.mul(INV_SQRT_2PI), cdf)).intoArray(out, oo + j);
-            } else {
-                v.mul(cdf).intoArray(out, oo + j);
-            }
+            FloatVector cl = FloatVector.fromArray(S, eArr, j).mul(lo.neg().fma(sp, sp));
+            FloatVector es = FloatVector.fromArray(S, smallArr, j);
+            VectorMask<Float> isSmall = a.lt(ERF_SPLIT);
+            FloatVector erfc = cl.blend(one.sub(es), isSmall);
+            FloatVector erf = one.sub(cl).blend(es, isSmall);
+            erfc.mul(0.5f).blend(erf.fma(0.5f, 0.5f), v.compare(VectorOperators.GE, 0f)).intoArray(cdf, j);
+        }
+    }
+
+    private static void geluOutPass(float[] x, int xo, float[] cdf, float[] out, int oo, int n) {
+        for (int j = 0; j < n; j += L) {
+            FloatVector.fromArray(S, x, xo + j).mul(FloatVector.fromArray(S, cdf, j)).intoArray(out, oo + j);
+        }
+    }
+
+    /** dx = dy·(Φ(x) + x·φ(x)), φ(x) = e^(−x²/2)/√(2π). */
+    private static void geluGradPass(float[] x, int xo, float[] e, float[] cdf, float[] dy, int go, float[] out, int oo, int n) {
+        for (int j = 0; j < n; j += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + j);
+            FloatVector grad = v.fma(FloatVector.fromArray(S, e, j).mul(INV_SQRT_2PI), FloatVector.fromArray(S, cdf, j));
+            FloatVector.fromArray(S, dy, go + j).mul(grad).intoArray(out, oo + j);
         }
     }
 
