@@ -536,17 +536,13 @@ public final class RowKernels {
 
     private static final int GELU_CHUNK = 1024;
 
-    private static FloatVector geluArg(float[] x, int at) {
-        return FloatVector.fromArray(S, x, at).abs().mul(INV_SQRT2).min(ERFC_CLAMP);
-    }
-
     /** e[j] = exp(−a²) with a = |x|/√2 clamped as for erfc (n a multiple of the vector length). */
     private static void geluExpPass(float[] x, int xo, float[] e, int n) {
         FloatVector one = FloatVector.broadcast(S, 1f), nLn2Hi = FloatVector.broadcast(S, -LN2_HI);
         FloatVector nLn2Lo = FloatVector.broadcast(S, -LN2_LO), q2 = FloatVector.broadcast(S, EQ2);
         FloatVector q1 = FloatVector.broadcast(S, EQ1), q0 = FloatVector.broadcast(S, EQ0);
         for (int j = 0; j < n; j += L) {
-            FloatVector a = geluArg(x, xo + j);
+            FloatVector a = FloatVector.fromArray(S, x, xo + j).abs().mul(INV_SQRT2).min(ERFC_CLAMP);
             FloatVector z = a.mul(a).neg();
             FloatVector zc = z.max(EXP_LO).min(EXP_HI);
             FloatVector t = zc.fma(LOG2E, ROUND_MAGIC);
@@ -563,7 +559,7 @@ public final class RowKernels {
         FloatVector r4 = FloatVector.broadcast(S, ER4), r3 = FloatVector.broadcast(S, ER3), r2 = FloatVector.broadcast(S, ER2);
         FloatVector r1 = FloatVector.broadcast(S, ER1), r0 = FloatVector.broadcast(S, ER0);
         for (int j = 0; j < n; j += L) {
-            FloatVector a = geluArg(x, xo + j);
+            FloatVector a = FloatVector.fromArray(S, x, xo + j).abs().mul(INV_SQRT2).min(ERFC_CLAMP);
             FloatVector hi = a.mul(a);
             a.fma(hi.fma(ER6, ER5).fma(hi, r4).fma(hi, r3).fma(hi, r2).fma(hi, r1).fma(hi, r0), a).intoArray(small, j);
         }
