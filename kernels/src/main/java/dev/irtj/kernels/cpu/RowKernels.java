@@ -538,51 +538,69 @@ public final class RowKernels {
 
     /** e[j] = exp(−a²) with a = |x|/√2 clamped as for erfc (n a multiple of the vector length). */
     private static void geluExpPass(float[] x, int xo, float[] e, int n) {
+        FloatVector invSqrt2 = FloatVector.broadcast(S, INV_SQRT2);
+        FloatVector erfcClamp = FloatVector.broadcast(S, ERFC_CLAMP);
+        FloatVector expLo = FloatVector.broadcast(S, EXP_LO);
+        FloatVector expHi = FloatVector.broadcast(S, EXP_HI);
+        FloatVector log2e = FloatVector.broadcast(S, LOG2E);
+        FloatVector roundMagic = FloatVector.broadcast(S, ROUND_MAGIC);
+        FloatVector q4 = FloatVector.broadcast(S, EQ4);
+        FloatVector q3 = FloatVector.broadcast(S, EQ3);
         FloatVector one = FloatVector.broadcast(S, 1f), nLn2Hi = FloatVector.broadcast(S, -LN2_HI);
         FloatVector nLn2Lo = FloatVector.broadcast(S, -LN2_LO), q2 = FloatVector.broadcast(S, EQ2);
         FloatVector q1 = FloatVector.broadcast(S, EQ1), q0 = FloatVector.broadcast(S, EQ0);
         for (int j = 0; j < n; j += L) {
-            FloatVector a = FloatVector.fromArray(S, x, xo + j).abs().mul(INV_SQRT2).min(ERFC_CLAMP);
+            FloatVector a = FloatVector.fromArray(S, x, xo + j).abs().mul(invSqrt2).min(erfcClamp);
             FloatVector z = a.mul(a).neg();
-            FloatVector zc = z.max(EXP_LO).min(EXP_HI);
-            FloatVector t = zc.fma(LOG2E, ROUND_MAGIC);
-            FloatVector k = t.sub(ROUND_MAGIC);
+            FloatVector zc = z.max(expLo).min(expHi);
+            FloatVector t = zc.fma(log2e, roundMagic);
+            FloatVector k = t.sub(roundMagic);
             FloatVector rr = k.fma(nLn2Lo, k.fma(nLn2Hi, zc));
-            FloatVector p = rr.fma(EQ4, EQ3).fma(rr, q2).fma(rr, q1).fma(rr, q0).fma(rr, one).fma(rr, one);
+            FloatVector p = rr.fma(q4, q3).fma(rr, q2).fma(rr, q1).fma(rr, q0).fma(rr, one).fma(rr, one);
             p.mul(((FloatVector) ((IntVector) t.reinterpretShape(INT_SPECIES, 0)).mul(1 << 23).add(127 << 23).reinterpretShape(S, 0)))
-                    .blend(0f, z.lt(EXP_LO)).intoArray(e, j);
+                    .blend(0f, z.lt(expLo)).intoArray(e, j);
         }
     }
 
     /** small[j] = erf(a) by the small-argument polynomial a + a·R(a²). */
     private static void geluErfSmallPass(float[] x, int xo, float[] small, int n) {
+        FloatVector invSqrt2 = FloatVector.broadcast(S, INV_SQRT2);
+        FloatVector erfcClamp = FloatVector.broadcast(S, ERFC_CLAMP);
+        FloatVector r6 = FloatVector.broadcast(S, ER6);
+        FloatVector r5 = FloatVector.broadcast(S, ER5);
         FloatVector r4 = FloatVector.broadcast(S, ER4), r3 = FloatVector.broadcast(S, ER3), r2 = FloatVector.broadcast(S, ER2);
         FloatVector r1 = FloatVector.broadcast(S, ER1), r0 = FloatVector.broadcast(S, ER0);
         for (int j = 0; j < n; j += L) {
-            FloatVector a = FloatVector.fromArray(S, x, xo + j).abs().mul(INV_SQRT2).min(ERFC_CLAMP);
+            FloatVector a = FloatVector.fromArray(S, x, xo + j).abs().mul(invSqrt2).min(erfcClamp);
             FloatVector hi = a.mul(a);
-            a.fma(hi.fma(ER6, ER5).fma(hi, r4).fma(hi, r3).fma(hi, r2).fma(hi, r1).fma(hi, r0), a).intoArray(small, j);
+            a.fma(hi.fma(r6, r5).fma(hi, r4).fma(hi, r3).fma(hi, r2).fma(hi, r1).fma(hi, r0), a).intoArray(small, j);
         }
     }
 
     /** cdf[j] = Φ(x) from e = exp(−a²) and the small-argument erf, with erfc(a) = e^(−a²)·S(1/a)/a for a ≥ 1. */
     private static void geluCdfPass(float[] x, int xo, float[] eArr, float[] smallArr, float[] cdf, int n) {
+        FloatVector invSqrt2 = FloatVector.broadcast(S, INV_SQRT2);
+        FloatVector erfcClamp = FloatVector.broadcast(S, ERFC_CLAMP);
+        FloatVector u0 = FloatVector.broadcast(S, EU0);
+        FloatVector c9 = FloatVector.broadcast(S, EC9);
+        FloatVector c8 = FloatVector.broadcast(S, EC8);
+        FloatVector erfSplit = FloatVector.broadcast(S, ERF_SPLIT);
         FloatVector one = FloatVector.broadcast(S, 1f);
         FloatVector c7 = FloatVector.broadcast(S, EC7), c6 = FloatVector.broadcast(S, EC6), c5 = FloatVector.broadcast(S, EC5);
         FloatVector c4 = FloatVector.broadcast(S, EC4), c3 = FloatVector.broadcast(S, EC3), c2 = FloatVector.broadcast(S, EC2);
         FloatVector c1 = FloatVector.broadcast(S, EC1), c0 = FloatVector.broadcast(S, EC0);
         for (int j = 0; j < n; j += L) {
             FloatVector v = FloatVector.fromArray(S, x, xo + j);
-            FloatVector a = v.abs().mul(INV_SQRT2).min(ERFC_CLAMP);
+            FloatVector a = v.abs().mul(invSqrt2).min(erfcClamp);
             FloatVector hi = a.mul(a);
             FloatVector lo = a.fma(a, hi.neg()); // a² = hi + lo exactly
             FloatVector u = one.div(a);
-            FloatVector tu = u.sub(EU0);
-            FloatVector sp = tu.fma(EC9, EC8).fma(tu, c7).fma(tu, c6).fma(tu, c5).fma(tu, c4).fma(tu, c3).fma(tu, c2)
+            FloatVector tu = u.sub(u0);
+            FloatVector sp = tu.fma(c9, c8).fma(tu, c7).fma(tu, c6).fma(tu, c5).fma(tu, c4).fma(tu, c3).fma(tu, c2)
                     .fma(tu, c1).fma(tu, c0).mul(u);
             FloatVector cl = FloatVector.fromArray(S, eArr, j).mul(lo.neg().fma(sp, sp));
             FloatVector es = FloatVector.fromArray(S, smallArr, j);
-            VectorMask<Float> isSmall = a.lt(ERF_SPLIT);
+            VectorMask<Float> isSmall = a.lt(erfSplit);
             FloatVector erfc = cl.blend(one.sub(es), isSmall);
             FloatVector erf = one.sub(cl).blend(es, isSmall);
             erfc.mul(0.5f).blend(erf.fma(0.5f, 0.5f), v.compare(VectorOperators.GE, 0f)).intoArray(cdf, j);
@@ -597,9 +615,10 @@ public final class RowKernels {
 
     /** dx = dy·(Φ(x) + x·φ(x)), φ(x) = e^(−x²/2)/√(2π). */
     private static void geluGradPass(float[] x, int xo, float[] e, float[] cdf, float[] dy, int go, float[] out, int oo, int n) {
+        FloatVector invSqrt2Pi = FloatVector.broadcast(S, INV_SQRT_2PI);
         for (int j = 0; j < n; j += L) {
             FloatVector v = FloatVector.fromArray(S, x, xo + j);
-            FloatVector grad = v.fma(FloatVector.fromArray(S, e, j).mul(INV_SQRT_2PI), FloatVector.fromArray(S, cdf, j));
+            FloatVector grad = v.fma(FloatVector.fromArray(S, e, j).mul(invSqrt2Pi), FloatVector.fromArray(S, cdf, j));
             FloatVector.fromArray(S, dy, go + j).mul(grad).intoArray(out, oo + j);
         }
     }
