@@ -1,7 +1,6 @@
 package dev.irtj.autograd;
 
 import dev.irtj.tensor.PatchGeometry;
-import dev.irtj.tensor.Shape;
 import dev.irtj.tensor.Tensor;
 
 /** Matrix products: matmul (batched, broadcast), linear, and the patch convolution built on them. */
@@ -52,9 +51,5 @@ final class LinearAlgebra {
                 .reshape(geo.batch() * geo.gridH() * geo.gridW(), geo.channels() * geo.patchH() * geo.patchW());
         Var out = rows.linear(weight.reshape(geo.outChannels(), -1), bias);
         return out.reshape(geo.batch(), geo.gridH(), geo.gridW(), geo.outChannels()).permute(0, 3, 1, 2);
-    }
-
-    static String describe(Var v) {
-        return Shape.str(v.shape());
     }
 }

@@ -58,10 +58,6 @@ public final class Trainer {
             return new Config(Objective.CONTRASTIVE, iterations, 3e-5, 5e-4, 0, false, 0.5, 0.7, memorySize, 0, 0.0,
                     Pooling.CLS, 0, 10, 0, 1000, 0.0, 0);
         }
-
-        public Config with(java.util.function.UnaryOperator<Config> change) {
-            return change.apply(this);
-        }
     }
 
     /** Where batches come from; its state is checkpointed so a resume sees the same batches. */
