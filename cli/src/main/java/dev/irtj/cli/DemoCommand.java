@@ -2,6 +2,7 @@ package dev.irtj.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.irtj.eval.Pca;
+import dev.irtj.tensor.AtomicFiles;
 import dev.irtj.tensor.DType;
 import dev.irtj.tensor.Rng;
 import dev.irtj.tensor.Tensor;
@@ -22,7 +23,6 @@ import picocli.CommandLine.Spec;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -125,8 +125,8 @@ public final class DemoCommand implements Callable<Integer> {
             spectra.put(e.getKey().toUpperCase(Locale.ROOT), Pca.fit(e.getValue(), e.getValue().shape(1)).explainedVariance());
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        writeAtomically(out.resolve("report.json"), RunConfig.json().writeValueAsString(rows));
-        writeAtomically(out.resolve("report.md"), markdown(rows, spectra, p, train, test, seconds));
+        AtomicFiles.writeString(out.resolve("report.json"), RunConfig.json().writeValueAsString(rows));
+        AtomicFiles.writeString(out.resolve("report.md"), markdown(rows, spectra, p, train, test, seconds));
         Plots.lossCurves(out.resolve("pretrain.png"), "Pretraining loss (IRT_O)", Map.of(
                 "cross-entropy", metrics(out.resolve("pretrain"), "cross_entropy")));
         Plots.lossCurves(out.resolve("loss.png"), "Fine-tuning losses (the contrastive sum grows while the memory fills)", Map.of(
@@ -212,16 +212,6 @@ public final class DemoCommand implements Callable<Integer> {
         double s = 0;
         for (int i = 0; i < n; i++) s += explained[i];
         return s;
-    }
-
-    static void writeAtomically(Path target, String text) throws IOException {
-        Path tmp = Files.createTempFile(target.toAbsolutePath().getParent(), ".demo", ".tmp");
-        try {
-            Files.writeString(tmp, text);
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
     }
 
     /** Removes a previous demo run folder (only folders that look like irt runs). */

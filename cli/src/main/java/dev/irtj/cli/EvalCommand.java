@@ -2,6 +2,7 @@ package dev.irtj.cli;
 
 import dev.irtj.eval.Pca;
 import dev.irtj.eval.Recall;
+import dev.irtj.tensor.AtomicFiles;
 import dev.irtj.tensor.DType;
 import dev.irtj.tensor.Tensor;
 import dev.irtj.train.Embeddings;
@@ -18,7 +19,6 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -80,9 +80,7 @@ public final class EvalCommand implements Callable<Integer> {
         spec.commandLine().getOut().println(table(figures));
         Path target = out != null ? out : run != null ? run.resolve("eval.json") : null;
         if (target != null) {
-            Path tmp = Files.createTempFile(target.toAbsolutePath().getParent(), ".eval", ".tmp");
-            Files.writeString(tmp, RunConfig.json().writeValueAsString(figures));
-            Files.move(tmp, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            AtomicFiles.writeString(target, RunConfig.json().writeValueAsString(figures));
             spec.commandLine().getErr().println("wrote " + target);
         }
         return 0;

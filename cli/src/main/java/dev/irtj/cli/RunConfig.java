@@ -2,13 +2,13 @@ package dev.irtj.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.irtj.tensor.AtomicFiles;
 import dev.irtj.vit.Pooling;
 import dev.irtj.vit.ViTConfig;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Map;
 
 /**
@@ -21,13 +21,7 @@ public record RunConfig(ViTConfig model, boolean distilled, Pooling pooling, Map
 
     public void write(Path runDir) throws IOException {
         Files.createDirectories(runDir);
-        Path tmp = Files.createTempFile(runDir, ".config", ".tmp");
-        try {
-            JSON.writeValue(tmp.toFile(), this);
-            Files.move(tmp, runDir.resolve(FILE), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        AtomicFiles.writeString(runDir.resolve(FILE), JSON.writeValueAsString(this));
     }
 
     public static RunConfig read(Path runDir) throws IOException {

@@ -1,5 +1,7 @@
 package dev.irtj.eval;
 
+import dev.irtj.tensor.AtomicFiles;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -10,7 +12,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Iterator;
@@ -148,10 +149,7 @@ public record GroundTruthFile(String dataset, List<String> imlist, List<String> 
                 for (double v : b) a.add(v);
             }
         }
-        Path abs = path.toAbsolutePath();
-        Path tmp = abs.resolveSibling(abs.getFileName() + ".tmp");
-        JSON.writeValue(tmp.toFile(), root);
-        Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        AtomicFiles.writeString(path, JSON.writeValueAsString(root));
     }
 
     private static void putInts(ObjectNode o, String key, int[] values) {

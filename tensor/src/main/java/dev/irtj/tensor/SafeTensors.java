@@ -15,10 +15,8 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -28,7 +26,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Reads and writes the <a href="https://github.com/huggingface/safetensors">safetensors</a>
@@ -469,49 +466,14 @@ public final class SafeTensors {
         }
         int padded = (json.length + 7) / 8 * 8;
 
-        Path target = path.toAbsolutePath();
-        Path dir = target.getParent();
-        Path tmp = null;
-        FileChannel ch = null;
-        try {
-            for (int attempt = 0; ch == null; attempt++) {
-                tmp = dir.resolve("." + target.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
-                try {
-                    ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-                } catch (FileAlreadyExistsException ex) {
-                    if (attempt >= 10) throw ex;
-                    tmp = null;
-                }
-            }
+        AtomicFiles.write(path, ch -> {
             ByteBuffer buf = ByteBuffer.allocate(CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
             buf.putLong(padded);
             writeBytes(ch, buf, json);
             for (int i = json.length; i < padded; i++) put(ch, buf).put((byte) ' ');
             for (Tensor t : tensors.values()) writeData(ch, buf, t);
             drain(ch, buf);
-            ch.force(true);
-            ch.close();
-            ch = null;
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            tmp = null;
-        } catch (IOException | RuntimeException | Error ex) {
-            if (ch != null) {
-                try {
-                    ch.close();
-                } catch (IOException suppressed) {
-                    ex.addSuppressed(suppressed);
-                }
-            }
-            if (tmp != null) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException suppressed) {
-                    ex.addSuppressed(suppressed);
-                }
-            }
-            throw ex;
-        }
-        syncDirectory(dir);
+        });
     }
 
     private static void writeData(FileChannel ch, ByteBuffer buf, Tensor t) throws IOException {
@@ -551,12 +513,4 @@ public final class SafeTensors {
         buf.clear();
     }
 
-    /** Makes the rename durable where the platform allows syncing a directory (not on Windows). */
-    private static void syncDirectory(Path dir) {
-        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-            d.force(true);
-        } catch (IOException | UnsupportedOperationException ignored) {
-            // Best effort: the file itself is already on disk.
-        }
-    }
 }

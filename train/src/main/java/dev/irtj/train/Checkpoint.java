@@ -2,15 +2,14 @@ package dev.irtj.train;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.irtj.tensor.AtomicFiles;
 import dev.irtj.tensor.SafeTensors;
 import dev.irtj.tensor.Tensor;
 
 import java.io.IOException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Map;
 
 /**
@@ -38,17 +37,7 @@ public final class Checkpoint {
         index.put("step", step);
         index.put("file", name);
         index.set("state", state);
-        Path tmp = Files.createTempFile(runDir, ".checkpoint", ".json.tmp");
-        try {
-            Files.writeString(tmp, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(index));
-            try {
-                Files.move(tmp, runDir.resolve(INDEX), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, runDir.resolve(INDEX), StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        AtomicFiles.writeString(runDir.resolve(INDEX), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(index));
         // Older checkpoints are superseded only once the index points at the new one.
         try (DirectoryStream<Path> old = Files.newDirectoryStream(runDir, "checkpoint-*.safetensors")) {
             for (Path p : old) if (!p.getFileName().toString().equals(name)) Files.deleteIfExists(p);
