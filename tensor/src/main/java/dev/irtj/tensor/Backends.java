@@ -2,10 +2,9 @@ package dev.irtj.tensor;
 
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.EnumMap;
 import java.util.List;
-import java.util.Map;
 import java.util.ServiceLoader;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.logging.Logger;
 
 /**
@@ -15,7 +14,8 @@ import java.util.logging.Logger;
  */
 public final class Backends {
     private static final Logger LOG = Logger.getLogger(Backends.class.getName());
-    private static final Map<Device.Kind, Backend> CHOSEN = new EnumMap<>(Device.Kind.class);
+    // Read on every tensor op, so lock-free; written under the class lock.
+    private static final AtomicReferenceArray<Backend> CHOSEN = new AtomicReferenceArray<>(Device.Kind.values().length);
     private static List<Backend> all;
 
     private Backends() {
@@ -37,11 +37,16 @@ public final class Backends {
         return forKind(device.kind());
     }
 
-    public static synchronized Backend forKind(Device.Kind kind) {
-        Backend chosen = CHOSEN.get(kind);
+    public static Backend forKind(Device.Kind kind) {
+        Backend chosen = CHOSEN.get(kind.ordinal());
+        return chosen != null ? chosen : chooseOnce(kind);
+    }
+
+    private static synchronized Backend chooseOnce(Device.Kind kind) {
+        Backend chosen = CHOSEN.get(kind.ordinal());
         if (chosen == null) {
             chosen = choose(kind);
-            CHOSEN.put(kind, chosen);
+            CHOSEN.set(kind.ordinal(), chosen);
         }
         return chosen;
     }
@@ -64,7 +69,7 @@ public final class Backends {
      */
     public static synchronized Backend use(Backend backend) {
         Backend previous = forKind(backend.deviceKind());
-        CHOSEN.put(backend.deviceKind(), backend);
+        CHOSEN.set(backend.deviceKind().ordinal(), backend);
         return previous;
     }
 
