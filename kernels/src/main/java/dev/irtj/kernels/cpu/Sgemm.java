@@ -61,6 +61,8 @@ public final class Sgemm {
 
     /** Below this many multiply-adds a product is not worth handing to other threads. */
     private static final long PARALLEL_THRESHOLD_MACS = 1L << 18;
+    /** Largest C (elements) for which a long-k product is split over k rather than over rows. */
+    private static final long SPLIT_K_MAX_OUTPUT = 1L << 20;
     /** Below this many elements, packing a B panel on one thread beats waking the others. */
     private static final long PARALLEL_PACK_MIN_ELEMENTS = 1L << 16;
 
@@ -96,6 +98,10 @@ public final class Sgemm {
         int threads = GemmPool.parallelism();
         if (threads == 1 || macs < PARALLEL_THRESHOLD_MACS || GemmPool.insideTask()) {
             multiplySingleThreaded(problem, WORKSPACE.get(), false, false);
+            return;
+        }
+        if (k > KC && (long) m * n <= SPLIT_K_MAX_OUTPUT) {
+            runSplitK(problem, threads);
             return;
         }
         runParallel(problem, WORKSPACE.get());
@@ -220,6 +226,59 @@ public final class Sgemm {
                     multiplyPackedBlocks(mc, cols, kc, packedA, packedB, firstCol * kc, beta,
                             pr.c(), pr.cOff() + ic * pr.ldc() + jcBlock + firstCol, pr.ldc(), local.tile);
                 });
+            }
+        }
+    }
+
+    /**
+     * Long-k product with a small C (the weight gradients {@code dY^T X} of a Linear layer, k =
+     * tokens in the batch): row blocks would give each thread a few microseconds of work per k
+     * slice between barriers, so instead each thread takes a contiguous k range and computes a
+     * whole partial C on its own, and the partials are summed at the end. Thread 0 writes into C
+     * itself (with the caller's beta); the others into scratch buffers.
+     */
+    private static void runSplitK(Problem pr, int threads) {
+        int m = pr.m(), n = pr.n(), k = pr.k();
+        int parts = Math.min(threads, ceilDiv(k, KC));
+        float[][] partials = new float[parts][];
+        GemmPool.parallelFor(parts, part -> {
+            int first = (int) ((long) k * part / parts), end = (int) ((long) k * (part + 1) / parts);
+            int aStep = pr.transA() ? pr.lda() : 1, bStep = pr.transB() ? 1 : pr.ldb();
+            Problem slice;
+            if (part == 0) {
+                slice = new Problem(pr.transA(), pr.transB(), m, n, end - first, pr.alpha(),
+                        pr.a(), pr.aOff() + first * aStep, pr.lda(), pr.b(), pr.bOff() + first * bStep, pr.ldb(),
+                        pr.beta(), pr.c(), pr.cOff(), pr.ldc());
+            } else {
+                float[] scratch = new float[m * n];
+                partials[part] = scratch;
+                slice = new Problem(pr.transA(), pr.transB(), m, n, end - first, pr.alpha(),
+                        pr.a(), pr.aOff() + first * aStep, pr.lda(), pr.b(), pr.bOff() + first * bStep, pr.ldb(),
+                        0f, scratch, 0, n);
+            }
+            multiplySingleThreaded(slice, WORKSPACE.get(), false, false);
+        });
+        int rowTasks = Math.min(m, 2 * threads);
+        GemmPool.parallelFor(rowTasks, task -> {
+            int firstRow = (int) ((long) m * task / rowTasks), endRow = (int) ((long) m * (task + 1) / rowTasks);
+            for (int part = 1; part < parts; part++) {
+                addRows(partials[part], firstRow, endRow, n, pr.c(), pr.cOff(), pr.ldc());
+            }
+        });
+    }
+
+    /** c[rows, 0:n] += partial[rows, 0:n] (partial dense with row length n). */
+    private static void addRows(float[] partial, int firstRow, int endRow, int n, float[] c, int cOff, int ldc) {
+        int vectorEnd = n - n % VLEN;
+        for (int i = firstRow; i < endRow; i++) {
+            int src = i * n, dst = cOff + i * ldc;
+            int j = 0;
+            for (; j < vectorEnd; j += VLEN) {
+                FloatVector.fromArray(SPECIES, c, dst + j).add(FloatVector.fromArray(SPECIES, partial, src + j))
+                        .intoArray(c, dst + j);
+            }
+            for (; j < n; j++) {
+                c[dst + j] += partial[src + j];
             }
         }
     }
@@ -404,8 +463,15 @@ public final class Sgemm {
             int rows = Math.min(MR, mc - panelRow);
             int dst = panelRow * kc;
             int firstRow = ic + panelRow;
-            if (transA) {
-                // op(A) row i is column i of the stored matrix: each p gives MR adjacent values.
+            if (transA && rows == MR) {
+                // op(A) row i is column i of the stored matrix: each p gives MR adjacent values,
+                // exactly one 256-bit vector, so a panel packs with one load and store per p.
+                FloatVector alphaV = FloatVector.broadcast(FloatVector.SPECIES_256, alpha);
+                for (int p = 0; p < kc; p++) {
+                    FloatVector.fromArray(FloatVector.SPECIES_256, a, aOff + (pc + p) * lda + firstRow)
+                            .mul(alphaV).intoArray(packed, dst + p * MR);
+                }
+            } else if (transA) {
                 for (int p = 0; p < kc; p++) {
                     int src = aOff + (pc + p) * lda + firstRow;
                     int d = dst + p * MR;

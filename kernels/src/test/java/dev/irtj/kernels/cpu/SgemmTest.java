@@ -14,7 +14,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * The packed SGEMM against its triple-loop reference (which accumulates in double): odd and
- * prime sizes, all four transpose combinations, padded leading dimensions, offsets, α and β,
+ * prime sizes, k beyond one k slice, all four transpose combinations, padded leading dimensions, offsets, α and β,
  * NaN in C when β = 0, and batches with a shared (stride 0) operand.
  *
  * <p>Tolerance |a − b| ≤ 1e-5·√k·max|A||B| + 1e-5·|b|: a k-term float dot product against one
@@ -56,6 +56,23 @@ class SgemmTest {
         Sgemm.sgemm(transA, transB, m, n, k, alpha, a, off, lda, b, off, ldb, beta, actual, off, ldc);
         for (int i = 0; i < off; i++) actual[i] = expected[i];   // outside C: must be untouched (NaN-safe compare below)
         check(m + "x" + n + "x" + k + " tA=" + transA + " tB=" + transB, expected, actual, k);
+    }
+
+    /**
+     * k longer than one k slice: several slices accumulate into C, and (with more than one GEMM
+     * thread and enough work) the k range is split between threads whose partial products are
+     * summed, as for the weight gradients of a Linear layer.
+     */
+    @Property(tries = 40)
+    void longKMatchesTheReference(@ForAll("sizes") int m, @ForAll("sizes") int n, @ForAll("longK") int k,
+                                  @ForAll boolean transA, @ForAll boolean transB, @ForAll @IntRange(max = 2) int pad,
+                                  @ForAll @IntRange(max = 2) int betaCase, @ForAll long seed) {
+        matchesTheReference(m, n, k, transA, transB, pad, betaCase, seed);
+    }
+
+    @Provide
+    Arbitrary<Integer> longK() {
+        return Arbitraries.of(Sgemm.KC + 1, 2 * Sgemm.KC - 1, 2 * Sgemm.KC + 5, 4001);
     }
 
     @Property(tries = 60)
