@@ -207,6 +207,11 @@ public final class Var {
 
     // ---- fused row ops ------------------------------------------------------------------------
 
+    /**
+     * Multi-head self-attention over a packed qkv projection [B, N, 3·D] (timm's [q; k; v]
+     * layout): softmax(scale·q·kᵀ)·v per head, heads concatenated → [B, N, D].
+     */
+    public Var selfAttention(int heads, double scale) { return AttentionOps.selfAttention(this, heads, scale); }
     public Var softmax() { return RowOps.softmax(this, 1.0, false); }
     /** softmax(scale·x) over the last dim (attention's scaled scores in one kernel). */
     public Var softmax(double scale) { return RowOps.softmax(this, scale, false); }

@@ -8,6 +8,7 @@ import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
+import net.jqwik.api.constraints.IntRange;
 
 import java.util.List;
 
@@ -178,6 +179,44 @@ class GradCheckPropertiesTest {
         check(in -> in[0].softmax(), x);
         check(in -> in[0].softmax(0.37), x);
         check(in -> in[0].logSoftmax(), x);
+    }
+
+    @Property(tries = TRIES)
+    void selfAttention(@ForAll @IntRange(min = 1, max = 2) int batch, @ForAll @IntRange(min = 1, max = 4) int tokens,
+                       @ForAll @IntRange(min = 1, max = 3) int heads, @ForAll @IntRange(min = 1, max = 3) int headDim,
+                       @ForAll long seed) {
+        Tensor qkv = Tensor.randn(new dev.irtj.tensor.Rng(seed), DType.F64, batch, tokens, 3 * heads * headDim);
+        check(in -> in[0].selfAttention(heads, 0.61), qkv);
+    }
+
+    /** The fused op is the composition it replaces: same output and same gradient, to rounding. */
+    @Property(tries = TRIES)
+    void selfAttentionEqualsComposition(@ForAll @IntRange(min = 1, max = 2) int batch, @ForAll @IntRange(min = 1, max = 5) int tokens,
+                                        @ForAll @IntRange(min = 1, max = 3) int heads, @ForAll @IntRange(min = 1, max = 4) int headDim,
+                                        @ForAll long seed) {
+        int d = heads * headDim;
+        Tensor qkv = Tensor.randn(new dev.irtj.tensor.Rng(seed), DType.F64, batch, tokens, 3 * d);
+        Tensor upstream = Tensor.randn(new dev.irtj.tensor.Rng(seed + 1), DType.F64, batch, tokens, d);
+        Var fusedIn = Var.param(qkv), composedIn = Var.param(qkv);
+        Var fused = fusedIn.selfAttention(heads, 0.5);
+        Var parts = composedIn.reshape(batch, tokens, 3, heads, headDim).permute(2, 0, 3, 1, 4);
+        Var composed = parts.select(0, 0).matmul(parts.select(0, 1).mT()).softmax(0.5).matmul(parts.select(0, 2))
+                .transpose(1, 2).reshape(batch, tokens, d);
+        fused.backward(upstream);
+        composed.backward(upstream);
+        // Both run the same double-precision kernels in a different order: 1e-12 covers rounding.
+        assertClose(fused.data(), composed.data(), 1e-12);
+        assertClose(fusedIn.grad(), composedIn.grad(), 1e-12);
+    }
+
+    private static void assertClose(Tensor actual, Tensor expected, double tol) {
+        double[] a = actual.toDoubleArray(), e = expected.toDoubleArray();
+        org.junit.jupiter.api.Assertions.assertArrayEquals(expected.shape(), actual.shape());
+        for (int i = 0; i < a.length; i++) {
+            if (!(Math.abs(a[i] - e[i]) <= tol + tol * Math.abs(e[i]))) {
+                throw new AssertionError("element " + i + ": " + a[i] + " vs " + e[i]);
+            }
+        }
     }
 
     @Property(tries = TRIES)

@@ -24,11 +24,7 @@ public final class Attention extends Module {
     }
 
     public Var forward(Var x) {
-        int b = x.shape(0), n = x.shape(1), d = x.shape(2);
-        Var parts = qkv.forward(x).reshape(b, n, 3, heads, d / heads).permute(2, 0, 3, 1, 4);   // [3, B, H, N, hd]
-        Var q = parts.select(0, 0), k = parts.select(0, 1), v = parts.select(0, 2);
-        Var attn = q.matmul(k.mT()).softmax(scale);                                          // [B, H, N, N]
-        Var out = attn.matmul(v).transpose(1, 2).reshape(b, n, d);
+        Var out = qkv.forward(x).selfAttention(heads, scale);                             // [B, N, D]
         return proj.forward(out);
     }
 }
