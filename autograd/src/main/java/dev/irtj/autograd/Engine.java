@@ -2,6 +2,7 @@ package dev.irtj.autograd;
 
 import dev.irtj.tensor.MemoryScope;
 import dev.irtj.tensor.Shape;
+import dev.irtj.tensor.Storage;
 import dev.irtj.tensor.Tensor;
 
 import java.util.ArrayDeque;
@@ -34,6 +35,13 @@ final class Engine {
         List<Var> order = topologicalOrder(root);
         Map<Var, Tensor> grads = new IdentityHashMap<>();
         grads.put(root, gradRoot);
+        // Gradients made during this pass are owned by `pass`. Once one is consumed and no
+        // pending gradient shares its storage (views: reshape, slices of a cat, add's
+        // pass-through), it goes straight back to the pool, so the next layer's gradient reuses
+        // it instead of a new array. Whatever survives the pass is handed to the enclosing scope.
+        Map<Storage, Integer> pending = new IdentityHashMap<>();
+        pending.put(gradRoot.storage(), 1);
+        MemoryScope pass = MemoryScope.open();
         try (NoGrad ignored = NoGrad.enter()) {
             for (int i = order.size() - 1; i >= 0; i--) {
                 Var v = order.get(i);
@@ -42,6 +50,7 @@ final class Engine {
                 Node node = v.node();
                 if (node == null) {
                     v.accumulateGrad(g);
+                    consumed(g, pending, pass);
                     continue;
                 }
                 Tensor[] gin = node.backward().apply(g);
@@ -54,11 +63,38 @@ final class Engine {
                                 + Shape.str(gk.shape()) + " for input " + k + " of shape " + Shape.str(in.data().shape()));
                     }
                     Tensor prev = grads.get(in);
-                    grads.put(in, prev == null ? gk : prev.add(gk));
+                    Tensor sum = prev == null ? gk : prev.add(gk);
+                    grads.put(in, sum);
+                    pending.merge(sum.storage(), 1, Integer::sum);
+                    if (prev != null) {
+                        consumed(prev, pending, pass);
+                        releaseIfDead(gk.storage(), pending, pass);
+                    }
                 }
+                consumed(g, pending, pass);
                 if (!retainGraph) v.releaseNode();
             }
+        } finally {
+            pass.closeKeepingAll();
         }
+    }
+
+    /** One pending use of {@code g} is gone; its storage is released if that was the last. */
+    private static void consumed(Tensor g, Map<Storage, Integer> pending, MemoryScope pass) {
+        Storage s = g.storage();
+        Integer n = pending.get(s);
+        if (n == null) return;
+        if (n > 1) {
+            pending.put(s, n - 1);
+            return;
+        }
+        pending.remove(s);
+        releaseIfDead(s, pending, pass);
+    }
+
+    /** Releases storage made in this pass that no pending gradient uses (others are left alone). */
+    private static void releaseIfDead(Storage s, Map<Storage, Integer> pending, MemoryScope pass) {
+        if (!pending.containsKey(s)) pass.releaseNow(s);
     }
 
     /** Vars reachable from root that require grad, each after all of its inputs. */

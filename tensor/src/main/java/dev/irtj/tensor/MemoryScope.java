@@ -80,6 +80,27 @@ public final class MemoryScope implements AutoCloseable {
         }
     }
 
+    /**
+     * Releases {@code s} now if this scope owns it (it was allocated while the scope was
+     * innermost and not kept), so its memory is reused within the scope; returns whether it did.
+     * For owners that know a temporary is dead, such as the backward pass for a consumed
+     * gradient.
+     */
+    public boolean releaseNow(Storage s) {
+        if (closed || !owned.remove(s)) return false;
+        s.release();
+        return true;
+    }
+
+    /**
+     * Closes the scope without releasing anything: what it still owns moves to the enclosing
+     * scope, as if each had been passed to {@link #keep}.
+     */
+    public void closeKeepingAll() {
+        for (Storage s : new ArrayList<>(owned)) keepStorage(s);
+        close();
+    }
+
     /** Number of storages this scope will release on close. */
     public int ownedCount() {
         return owned.size();

@@ -46,16 +46,27 @@ final class GemmDispatch {
         int items = Shape.numel(batch);
         Tensor out = Tensor.contiguousView(HostStorage.allocate(DType.F32, Shape.numel(outShape), false), outShape);
         float[] c = ((HostStorage) out.storage()).f32();
-        float effectiveBeta = 0f;
-        if (c0 != null && beta != 0f) {
-            out.copyFrom(c0);
-            effectiveBeta = beta;
-        }
-        if (items == 0 || m == 0 || n == 0) return out;
+        if (out.numel() == 0) return out;
         Operand opA = operand(backend, a, transA, batch);
         Operand opB = operand(backend, b, transB, batch);
         int strideA = opA.uniformStride(), strideB = opB.uniformStride();
-        if (items == 1 || (strideA >= 0 && strideB >= 0)) {
+        // A Linear layer on [batch, tokens, features]: B is shared and A's items are stacked
+        // rows, so the batch is one tall product (no per-item edge tiles, one packing of B).
+        boolean stackedRows = items > 1 && strideB == 0 && !opA.trans && strideA == m * opA.ld;
+        boolean single = items == 1 || stackedRows;
+        Tensor bias = single && beta == 1f ? columnBias(c0, outShape) : null;
+        float effectiveBeta = 0f;
+        if (c0 != null && beta != 0f && bias == null) {
+            out.copyFrom(c0);
+            effectiveBeta = beta;
+        }
+        float[] biasData = bias == null ? null : ((HostStorage) bias.storage()).f32();
+        int biasOff = bias == null ? 0 : bias.offset();
+        if (single) {
+            Sgemm.sgemm(opA.trans, opB.trans, stackedRows ? items * m : m, n, k, alpha,
+                    opA.data, opA.offsets[0], opA.ld, opB.data, opB.offsets[0], opB.ld,
+                    effectiveBeta, c, 0, n, biasData, biasOff);
+        } else if (strideA >= 0 && strideB >= 0) {
             Sgemm.sgemmBatched(items, opA.trans, opB.trans, m, n, k, alpha,
                     opA.data, opA.offsets[0], Math.max(strideA, 0), opA.ld,
                     opB.data, opB.offsets[0], Math.max(strideB, 0), opB.ld,
@@ -67,6 +78,19 @@ final class GemmDispatch {
                     betaFinal, c, i * m * n, n));
         }
         return out;
+    }
+
+    /**
+     * {@code c0} as a contiguous row of n values when, broadcast to the output, it is the same
+     * value down every column (a Linear layer's bias); null otherwise.
+     */
+    private static Tensor columnBias(Tensor c0, int[] outShape) {
+        if (c0 == null || !(c0.storage() instanceof HostStorage) || c0.dtype() != DType.F32) return null;
+        int n = outShape[outShape.length - 1];
+        if (c0.rank() > outShape.length || n == 0) return null;
+        for (int d = 0; d < c0.rank() - 1; d++) if (c0.shape(d) != 1) return null;
+        if (c0.shape(-1) != n || (n > 1 && c0.stride(-1) != 1)) return null;
+        return c0;
     }
 
     private static int[] batchOf(Tensor t) {

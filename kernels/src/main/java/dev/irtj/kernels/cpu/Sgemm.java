@@ -84,16 +84,32 @@ public final class Sgemm {
     public static void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
                              float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                              float beta, float[] c, int cOff, int ldc) {
+        sgemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, null, 0);
+    }
+
+    /**
+     * As {@link #sgemm(boolean, boolean, int, int, int, float, float[], int, int, float[], int, int, float, float[], int, int)}
+     * plus a bias per column: {@code C[i][j] = alpha·(op(A)·op(B))[i][j] + beta·C[i][j] + bias[biasOff + j]}.
+     * The bias is added as each tile is stored (a Linear layer's bias costs no pass over C);
+     * {@code bias} may be null.
+     */
+    public static void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                             float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                             float beta, float[] c, int cOff, int ldc, float[] bias, int biasOff) {
         checkArguments(transA, transB, m, n, k, lda, ldb, ldc);
+        if (bias != null && (biasOff < 0 || biasOff + n > bias.length)) {
+            throw new IllegalArgumentException("bias of length " + bias.length + " from " + biasOff + " has no " + n + " columns");
+        }
         if (m == 0 || n == 0) {
             return;
         }
         if (k == 0 || alpha == 0f) {
             scaleC(m, n, beta, c, cOff, ldc);
+            if (bias != null) addBias(m, n, bias, biasOff, c, cOff, ldc);
             return;
         }
         Problem problem = new Problem(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb,
-                beta, c, cOff, ldc);
+                beta, c, cOff, ldc, bias, biasOff);
         long macs = (long) m * n * k;
         int threads = GemmPool.parallelism();
         if (threads == 1 || macs < PARALLEL_THRESHOLD_MACS || GemmPool.insideTask()) {
@@ -157,7 +173,7 @@ public final class Sgemm {
             for (int item = first; item < end; item++) {
                 Problem problem = new Problem(transA, transB, m, n, k, alpha,
                         a, aOff + item * strideA, lda, b, bOff + item * strideB, ldb,
-                        beta, c, cOff + item * strideC, ldc);
+                        beta, c, cOff + item * strideC, ldc, null, 0);
                 boolean notFirst = item > first;
                 multiplySingleThreaded(problem, workspace, shareA && notFirst, shareB && notFirst);
             }
@@ -170,7 +186,7 @@ public final class Sgemm {
     /** Immutable description of one product, so that blocks of it can be handed to threads. */
     private record Problem(boolean transA, boolean transB, int m, int n, int k, float alpha,
                            float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
-                           float beta, float[] c, int cOff, int ldc) {}
+                           float beta, float[] c, int cOff, int ldc, float[] bias, int biasOff) {}
 
     /**
      * Multi-threaded product. For each k slice (and column block) the threads first pack the
@@ -224,7 +240,8 @@ public final class Sgemm {
                     float[] packedA = local.packedA(roundUp(mc, MR) * kc);
                     packA(pr.transA(), pr.a(), pr.aOff(), pr.lda(), ic, mc, pcSlice, kc, pr.alpha(), packedA);
                     multiplyPackedBlocks(mc, cols, kc, packedA, packedB, firstCol * kc, beta,
-                            pr.c(), pr.cOff() + ic * pr.ldc() + jcBlock + firstCol, pr.ldc(), local.tile);
+                            pr.c(), pr.cOff() + ic * pr.ldc() + jcBlock + firstCol, pr.ldc(), local.tile,
+                            pcSlice == 0 ? pr.bias() : null, pr.biasOff() + jcBlock + firstCol);
                 });
             }
         }
@@ -248,13 +265,13 @@ public final class Sgemm {
             if (part == 0) {
                 slice = new Problem(pr.transA(), pr.transB(), m, n, end - first, pr.alpha(),
                         pr.a(), pr.aOff() + first * aStep, pr.lda(), pr.b(), pr.bOff() + first * bStep, pr.ldb(),
-                        pr.beta(), pr.c(), pr.cOff(), pr.ldc());
+                        pr.beta(), pr.c(), pr.cOff(), pr.ldc(), pr.bias(), pr.biasOff());
             } else {
                 float[] scratch = new float[m * n];
                 partials[part] = scratch;
                 slice = new Problem(pr.transA(), pr.transB(), m, n, end - first, pr.alpha(),
                         pr.a(), pr.aOff() + first * aStep, pr.lda(), pr.b(), pr.bOff() + first * bStep, pr.ldb(),
-                        0f, scratch, 0, n);
+                        0f, scratch, 0, n, null, 0);
             }
             multiplySingleThreaded(slice, WORKSPACE.get(), false, false);
         });
@@ -312,7 +329,8 @@ public final class Sgemm {
                         packA(pr.transA(), pr.a(), pr.aOff(), pr.lda(), ic, mc, pc, kc, pr.alpha(), packedA);
                     }
                     multiplyPackedBlocks(mc, nc, kc, packedA, packedB, 0, beta,
-                            pr.c(), pr.cOff() + ic * pr.ldc() + jc, pr.ldc(), ws.tile);
+                            pr.c(), pr.cOff() + ic * pr.ldc() + jc, pr.ldc(), ws.tile,
+                            pc == 0 ? pr.bias() : null, pr.biasOff() + jc);
                 }
             }
         }
@@ -325,7 +343,7 @@ public final class Sgemm {
      */
     private static void multiplyPackedBlocks(int mc, int nc, int kc, float[] packedA, float[] packedB,
                                              int bOff, float beta, float[] c, int cOff, int ldc,
-                                             float[] tile) {
+                                             float[] tile, float[] bias, int biasOff) {
         for (int jr = 0; jr < nc; jr += NR) {
             int cols = Math.min(NR, nc - jr);
             int bPanel = bOff + jr * kc;
@@ -334,9 +352,13 @@ public final class Sgemm {
                 microKernel(kc, packedA, ir * kc, packedB, bPanel, tile);
                 int cTile = cOff + ir * ldc + jr;
                 if (rows == MR && cols == NR) {
-                    mergeFullTile(tile, beta, c, cTile, ldc);
+                    if (bias == null) {
+                        mergeFullTile(tile, beta, c, cTile, ldc);
+                    } else {
+                        mergeFullTileWithBias(tile, beta, c, cTile, ldc, bias, biasOff + jr);
+                    }
                 } else {
-                    mergeEdgeTile(tile, rows, cols, beta, c, cTile, ldc);
+                    mergeEdgeTile(tile, rows, cols, beta, c, cTile, ldc, bias, biasOff + jr);
                 }
             }
         }
@@ -433,18 +455,50 @@ public final class Sgemm {
         }
     }
 
-    /** Adds the valid rows x cols corner of a computed tile into C. */
+    /** C[0:MR, 0:NR] = beta * C + tile + bias (one bias value per column). */
+    private static void mergeFullTileWithBias(float[] tile, float beta, float[] c, int cOff, int ldc,
+                                              float[] bias, int biasOff) {
+        if (beta == 0f) {
+            for (int v = 0; v < NR; v += VLEN) {
+                FloatVector b = FloatVector.fromArray(SPECIES, bias, biasOff + v);
+                for (int r = 0; r < MR; r++) {
+                    FloatVector.fromArray(SPECIES, tile, r * NR + v).add(b).intoArray(c, cOff + r * ldc + v);
+                }
+            }
+            return;
+        }
+        FloatVector betaV = FloatVector.broadcast(SPECIES, beta);
+        for (int v = 0; v < NR; v += VLEN) {
+            FloatVector b = FloatVector.fromArray(SPECIES, bias, biasOff + v);
+            for (int r = 0; r < MR; r++) {
+                int ci = cOff + r * ldc + v;
+                FloatVector.fromArray(SPECIES, c, ci).fma(betaV, FloatVector.fromArray(SPECIES, tile, r * NR + v).add(b))
+                        .intoArray(c, ci);
+            }
+        }
+    }
+
+    /** Adds the valid rows x cols corner of a computed tile (plus the bias, if any) into C. */
     private static void mergeEdgeTile(float[] tile, int rows, int cols, float beta,
-                                      float[] c, int cOff, int ldc) {
+                                      float[] c, int cOff, int ldc, float[] bias, int biasOff) {
         for (int r = 0; r < rows; r++) {
             int cRow = cOff + r * ldc;
             int tRow = r * NR;
-            if (beta == 0f) {
+            if (beta == 0f && bias == null) {
                 System.arraycopy(tile, tRow, c, cRow, cols);
             } else {
                 for (int j = 0; j < cols; j++) {
-                    c[cRow + j] = beta * c[cRow + j] + tile[tRow + j];
+                    float v = bias == null ? tile[tRow + j] : tile[tRow + j] + bias[biasOff + j];
+                    c[cRow + j] = beta == 0f ? v : beta * c[cRow + j] + v;
                 }
+            }
+        }
+    }
+
+    private static void addBias(int m, int n, float[] bias, int biasOff, float[] c, int cOff, int ldc) {
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                c[cOff + i * ldc + j] += bias[biasOff + j];
             }
         }
     }
@@ -463,13 +517,13 @@ public final class Sgemm {
             int rows = Math.min(MR, mc - panelRow);
             int dst = panelRow * kc;
             int firstRow = ic + panelRow;
-            if (transA && rows == MR) {
+            if (transA && rows == MR && alpha == 1f) {
                 // op(A) row i is column i of the stored matrix: each p gives MR adjacent values,
-                // exactly one 256-bit vector, so a panel packs with one load and store per p.
-                FloatVector alphaV = FloatVector.broadcast(FloatVector.SPECIES_256, alpha);
+                // one short copy. (Not a 256-bit vector: a second vector shape in the process
+                // pollutes the type profiles the Vector API intrinsics rely on on JDK 17, and
+                // every other kernel then runs boxed.)
                 for (int p = 0; p < kc; p++) {
-                    FloatVector.fromArray(FloatVector.SPECIES_256, a, aOff + (pc + p) * lda + firstRow)
-                            .mul(alphaV).intoArray(packed, dst + p * MR);
+                    System.arraycopy(a, aOff + (pc + p) * lda + firstRow, packed, dst + p * MR, MR);
                 }
             } else if (transA) {
                 for (int p = 0; p < kc; p++) {

@@ -70,6 +70,29 @@ class SgemmTest {
         matchesTheReference(m, n, k, transA, transB, pad, betaCase, seed);
     }
 
+    /** The column-bias form: C = alpha·op(A)·op(B) + beta·C + bias[j], short and long k. */
+    @Property(tries = 60)
+    void biasPerColumnMatchesTheReference(@ForAll("sizes") int m, @ForAll("sizes") int n, @ForAll("someK") int k,
+                                          @ForAll boolean transA, @ForAll boolean transB,
+                                          @ForAll @IntRange(max = 2) int betaCase, @ForAll long seed) {
+        Random r = new Random(seed);
+        int lda = Math.max(1, transA ? m : k), ldb = Math.max(1, transB ? k : n), biasOff = 3;
+        float[] a = random(r, Math.max(1, m * k)), b = random(r, Math.max(1, k * n)), c = random(r, m * n);
+        float[] bias = random(r, biasOff + n);
+        float beta = betaCase == 0 ? 0f : betaCase == 1 ? 1f : 0.5f;
+        if (beta == 0) Arrays.fill(c, Float.NaN);
+        float[] expected = c.clone(), actual = c.clone();
+        SgemmReference.sgemm(transA, transB, m, n, k, 1f, a, 0, lda, b, 0, ldb, beta, expected, 0, n);
+        for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) expected[i * n + j] += bias[biasOff + j];
+        Sgemm.sgemm(transA, transB, m, n, k, 1f, a, 0, lda, b, 0, ldb, beta, actual, 0, n, bias, biasOff);
+        check("bias " + m + "x" + n + "x" + k + " tA=" + transA + " tB=" + transB + " beta=" + beta, expected, actual, k);
+    }
+
+    @Provide
+    Arbitrary<Integer> someK() {
+        return Arbitraries.of(0, 1, 7, 64, 257, Sgemm.KC + 1, 2 * Sgemm.KC + 5);
+    }
+
     @Provide
     Arbitrary<Integer> longK() {
         return Arbitraries.of(Sgemm.KC + 1, 2 * Sgemm.KC - 1, 2 * Sgemm.KC + 5, 4001);
