@@ -54,6 +54,32 @@ class EngineTest {
         assertTrue(e.getMessage().contains("released") && e.getMessage().contains("retainGraph"), e.getMessage());
     }
 
+    /**
+     * A consumed intermediate gradient goes back to the pool during the pass, so a chain of
+     * same-shaped ops reuses one or two arrays instead of allocating one per op; what the caller
+     * sees (leaf gradients, the upstream gradient, forward values) stays intact.
+     */
+    @Test
+    void consumedGradientsAreRecycledDuringTheBackwardPass() {
+        int n = 4099;   // a size no other test allocates
+        Tensor upstream = Tensor.full(0.5, DType.F64, n);
+        Var x = Var.param(Tensor.arange(n, DType.F64).mul(1e-3));
+        try (MemoryScope step = MemoryScope.open()) {
+            Var y = x;
+            for (int i = 0; i < 12; i++) y = y.mul(1.0 + i * 0.01).add(0.1);
+            long hitsBefore = dev.irtj.tensor.BufferPool.hits();
+            y.backward(upstream);
+            long reused = dev.irtj.tensor.BufferPool.hits() - hitsBefore;
+            assertTrue(reused >= 10, "24 gradients of one shape took only " + reused + " arrays from the pool");
+            double expected = 0.5;
+            for (int i = 0; i < 12; i++) expected *= 1.0 + i * 0.01;
+            for (double g : x.grad().toDoubleArray()) org.junit.jupiter.api.Assertions.assertEquals(expected, g, 1e-12);
+            for (double u : upstream.toDoubleArray()) org.junit.jupiter.api.Assertions.assertEquals(0.5, u);
+            assertTrue(y.data().toDoubleArray()[1] > 0.1);
+        }
+        org.junit.jupiter.api.Assertions.assertEquals(n, x.grad().numel());
+    }
+
     @Test
     void noGradRecordsNothing() {
         Var x = Var.param(t(1.0));

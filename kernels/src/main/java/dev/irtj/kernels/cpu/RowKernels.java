@@ -141,7 +141,7 @@ public final class RowKernels {
         for (int r = from; r < to; r++) {
             int xo = xOff + r * n, yo = yOff + r * n;
             float negMax = -maxScaled(x, xo, n, scale);
-            FloatVector acc = FloatVector.zero(S);
+            java.util.Arrays.fill(scratch, 0f);
             int j = 0;
             for (; j <= n - L; j += L) {
                 FloatVector z = FloatVector.fromArray(S, x, xo + j).fma(scale, negMax);
@@ -153,9 +153,11 @@ public final class RowKernels {
                 FloatVector p = rr.fma(EQ4, EQ3).fma(rr, q2).fma(rr, q1).fma(rr, q0).fma(rr, one).fma(rr, one);
                 FloatVector e = p.mul(((FloatVector) ((IntVector) t.reinterpretShape(INT_SPECIES, 0)).mul(1 << 23).add(127 << 23).reinterpretShape(S, 0))).blend(0f, z.lt(EXP_LO));
                 e.intoArray(y, yo + j);
-                acc = acc.add(e);
+                // Lane sums kept in memory rather than in a loop-carried vector: on JDK 17 a
+                // vector phi stored after the loop sometimes fails the store intrinsic, and the
+                // whole loop then runs boxed.
+                FloatVector.fromArray(S, scratch, 0).add(e).intoArray(scratch, 0);
             }
-            acc.intoArray(scratch, 0);
             float sum = addLanes(scratch);
             for (; j < n; j++) {
                 float e = exp(Math.fma(x[xo + j], scale, negMax));
@@ -174,7 +176,7 @@ public final class RowKernels {
         for (int r = from; r < to; r++) {
             int xo = xOff + r * n, yo = yOff + r * n;
             float negMax = -maxScaled(x, xo, n, scale);
-            FloatVector acc = FloatVector.zero(S);
+            java.util.Arrays.fill(scratch, 0f);
             int j = 0;
             for (; j <= n - L; j += L) {
                 FloatVector z = FloatVector.fromArray(S, x, xo + j).fma(scale, negMax);
@@ -185,9 +187,8 @@ public final class RowKernels {
                 FloatVector rr = k.fma(nLn2Lo, k.fma(nLn2Hi, zc));
                 FloatVector p = rr.fma(EQ4, EQ3).fma(rr, q2).fma(rr, q1).fma(rr, q0).fma(rr, one).fma(rr, one);
                 FloatVector e = p.mul(((FloatVector) ((IntVector) t.reinterpretShape(INT_SPECIES, 0)).mul(1 << 23).add(127 << 23).reinterpretShape(S, 0))).blend(0f, z.lt(EXP_LO));
-                acc = acc.add(e);
+                FloatVector.fromArray(S, scratch, 0).add(e).intoArray(scratch, 0);
             }
-            acc.intoArray(scratch, 0);
             float sum = addLanes(scratch);
             for (; j < n; j++) sum += exp(Math.fma(x[xo + j], scale, negMax));
             float logSum = (float) Math.log(sum);

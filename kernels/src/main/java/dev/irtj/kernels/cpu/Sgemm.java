@@ -61,8 +61,14 @@ public final class Sgemm {
 
     /** Below this many multiply-adds a product is not worth handing to other threads. */
     private static final long PARALLEL_THRESHOLD_MACS = 1L << 18;
-    /** Largest C (elements) for which a long-k product is split over k rather than over rows. */
-    private static final long SPLIT_K_MAX_OUTPUT = 1L << 20;
+    /**
+     * A product is split over k rather than over rows when C is at most this many elements (its
+     * row blocks would be a few microseconds of work per k slice) and k spans at least
+     * {@link #SPLIT_K_MIN_K}. A larger C keeps every thread busy on row blocks, and each thread's
+     * private partial C would no longer stay in cache.
+     */
+    private static final long SPLIT_K_MAX_OUTPUT = 1L << 18;
+    private static final int SPLIT_K_MIN_K = 4 * KC;
     /** Below this many elements, packing a B panel on one thread beats waking the others. */
     private static final long PARALLEL_PACK_MIN_ELEMENTS = 1L << 16;
 
@@ -116,7 +122,7 @@ public final class Sgemm {
             multiplySingleThreaded(problem, WORKSPACE.get(), false, false);
             return;
         }
-        if (k > KC && (long) m * n <= SPLIT_K_MAX_OUTPUT) {
+        if (k >= SPLIT_K_MIN_K && (long) m * n <= SPLIT_K_MAX_OUTPUT) {
             runSplitK(problem, threads);
             return;
         }
