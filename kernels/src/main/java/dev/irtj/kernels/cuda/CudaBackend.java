@@ -75,8 +75,9 @@ public final class CudaBackend implements Backend {
         }
         try {
             return new State(cuda, CudaGemm.choose(cuda), null);
-        } catch (RuntimeException e) {
-            return new State(null, null, e.getMessage());
+        } catch (RuntimeException | LinkageError e) {
+            // A forced cuBLAS that does not load, or a bad -Dirtj.cuda.* value.
+            return new State(null, null, firstLine(e));
         }
     }
 

@@ -48,7 +48,12 @@ final class CudaGemm {
         switch (forced) {
             case "irtj" -> g = new CudaGemm(Engine.IRTJ, tf32, "forced by -Dirtj.cuda.gemm=irtj", null);
             case "cublas" -> {
-                cublasHandle h = openCublas(cuda, tf32);
+                cublasHandle h;
+                try {
+                    h = openCublas(cuda, tf32);
+                } catch (LinkageError e) {
+                    throw new CudaException("-Dirtj.cuda.gemm=cublas, but cuBLAS did not load (JCublas 12.6 needs libcublas.so.12): " + firstLine(e));
+                }
                 g = new CudaGemm(Engine.CUBLAS, tf32, "forced by -Dirtj.cuda.gemm=cublas", h);
             }
             case "" -> {
