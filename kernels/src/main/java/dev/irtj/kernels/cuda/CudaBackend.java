@@ -369,6 +369,41 @@ public final class CudaBackend implements Backend {
         return out;
     }
 
+    /**
+     * gelu(x + bias) in one pass, bias [n] added along x's last dim of n (a Linear's output
+     * before its activation); exact erf GELU, or the tanh form when {@code tanhForm}.
+     */
+    public Tensor biasGelu(Tensor x, Tensor bias, boolean tanhForm) {
+        Tensor b = checkBias(x, bias, "bias_gelu");
+        Tensor out = newLike(x, x.dtype(), x.shape());
+        cuda().launchElementwise("gelu", "irtj_bias_gelu_forward_" + suffix(x.dtype()), x.numel(), new KernelArgs()
+                .i(tanhForm ? 1 : 0).base(x).strided(x, "bias_gelu").data(b).i(b.numel()).base(out).i(x.numel()));
+        return out;
+    }
+
+    /** dy · gelu'(x + bias): the gradient wrt x, and wrt bias after a sum over rows. */
+    public Tensor biasGeluBackward(Tensor x, Tensor bias, Tensor dy, boolean tanhForm) {
+        Tensor b = checkBias(x, bias, "bias_gelu backward");
+        requireCuda(dy, "bias_gelu backward");
+        Tensor g = dy.expand(x.shape());
+        Tensor out = newLike(x, x.dtype(), x.shape());
+        cuda().launchElementwise("gelu", "irtj_bias_gelu_backward_" + suffix(x.dtype()), x.numel(), new KernelArgs()
+                .i(tanhForm ? 1 : 0).base(x).strided(x, "bias_gelu").data(b).i(b.numel()).base(g).strided(g, "bias_gelu")
+                .base(out).i(x.numel()));
+        return out;
+    }
+
+    private Tensor checkBias(Tensor x, Tensor bias, String op) {
+        requireCuda(x, op);
+        requireCuda(bias, op);
+        requireFloating(x, op);
+        if (x.rank() == 0 || bias.rank() != 1 || bias.shape(0) != x.shape(-1) || bias.dtype() != x.dtype()) {
+            throw new IllegalArgumentException(op + ": bias " + Shape.str(bias.shape()) + " " + bias.dtype() + " does not fit x "
+                    + Shape.str(x.shape()) + " " + x.dtype());
+        }
+        return dense(bias);
+    }
+
     @Override
     public Tensor binary(BinaryOp op, Tensor a, Tensor b) {
         requireCuda(a, op.name());

@@ -161,6 +161,21 @@ class CudaBackendTest {
         }
     }
 
+    // gelu(x + b) against the reference's GELU of the sum: tolerances as the unary ops.
+    @Property(tries = 20)
+    void biasGeluForwardAndBackward(@ForAll("shapes") int[] shape, @ForAll long seed, @ForAll boolean strided,
+                                    @ForAll boolean tanhForm, @ForAll("floats") DType dtype) {
+        Rng rng = new Rng(seed);
+        Tensor x = random(rng, dtype, strided, shape), bias = Tensor.randn(rng, dtype, shape[shape.length - 1]);
+        Tensor dy = Tensor.randn(rng, dtype, shape);
+        UnaryOp op = tanhForm ? UnaryOp.GELU_TANH : UnaryOp.GELU;
+        Tensor sum = REF.binary(BinaryOp.ADD, x, bias);
+        double rtol = rtol(dtype, 2e-5), atol = dtype == DType.F64 ? 1e-14 : 2e-6;
+        assertClose("bias " + op, REF.unary(op, sum, 0, 0), cuda().biasGelu(onGpu(x), gpu(bias), tanhForm), rtol, atol);
+        assertClose("bias " + op + " backward", REF.unaryBackward(op, sum, dy, 0, 0),
+                cuda().biasGeluBackward(onGpu(x), gpu(bias), gpu(dy), tanhForm), rtol, atol);
+    }
+
     // Sums of up to 70 000 terms in a tree instead of a line: F32 rtol 1e-4, atol 1e-4·√n;
     // F64 rtol 1e-12, atol 1e-12·√n; max/min and the arg-reductions are exact.
     @Property(tries = 40)
@@ -338,8 +353,7 @@ class CudaBackendTest {
         Rng rng = new Rng(seed);
         int k = 1 + rng.nextInt(Math.min(n, 100));
         // Rounded values so that ties occur.
-        Tensor x = Tensor.randn(rng, DType.F64, rows, n).mul(4).unsqueeze(0).squeeze(0);
-        double[] v = x.toDoubleArray();
+        double[] v = Tensor.randn(rng, DType.F64, rows, n).mul(4).toDoubleArray();
         for (int i = 0; i < v.length; i++) v[i] = Math.round(v[i]);
         Tensor host = Tensor.of(v, rows, n).to(dtype);
         Tensor[] r = cuda().topk(gpu(host), k);
