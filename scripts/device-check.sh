@@ -41,7 +41,8 @@ log "environment in env.txt"
 
 # 1. Tests.
 log "CUDA tests"
-timeout 900 java "${java_opts[@]}" -jar "$dist"/lib/junit-platform-console-standalone-*.jar execute \
+# -Dirtj.cuda.sync=true: a faulting kernel is named by its own launch rather than a later copy.
+timeout 900 java "${java_opts[@]}" -Dirtj.cuda.sync=true -jar "$dist"/lib/junit-platform-console-standalone-*.jar execute \
   -cp "$(ls "$dist"/lib/*.jar | grep -v console-standalone | tr '\n' ':')$dist/tests/kernels:$dist/tests/vit:$dist/tests/train" \
   --select-class dev.irtj.kernels.cuda.CudaSelectionTest \
   --select-class dev.irtj.kernels.cuda.GemmAddressingTest \

@@ -26,6 +26,18 @@ import java.util.Map;
  * fatbins of {@code irtj-native}, and pinned staging buffers for host transfers.
  */
 final class Cuda {
+    /**
+     * {@code -Dirtj.cuda.sync=true}: wait after every kernel so that a fault is reported by the
+     * launch that caused it, not by a later copy (for debugging and the GPU tests; slow).
+     */
+    final boolean syncEachLaunch = parseSync(System.getProperty("irtj.cuda.sync", "false"));
+
+    private static boolean parseSync(String v) {
+        String s = v.trim().toLowerCase(java.util.Locale.ROOT);
+        if (!s.equals("true") && !s.equals("false")) throw new IllegalArgumentException("-Dirtj.cuda.sync must be true or false, got '" + v + "'");
+        return s.equals("true");
+    }
+
     /** Bytes of each pinned staging buffer; larger transfers go through them in chunks. */
     static final int STAGING_BYTES = 8 << 20;
 
@@ -49,6 +61,8 @@ final class Cuda {
     Cuda() {
         JCudaDriver.setExceptionsEnabled(false);
         check(JCudaDriver.cuInit(0), "cuInit");
+        if (syncEachLaunch) java.util.logging.Logger.getLogger(Cuda.class.getName())
+                .info("irtj: -Dirtj.cuda.sync=true: every kernel is waited for (slow; for locating faults)");
         int[] count = {0};
         check(JCudaDriver.cuDeviceGetCount(count), "cuDeviceGetCount");
         if (count[0] == 0) throw new CudaException("cuDeviceGetCount: no CUDA device");
@@ -135,6 +149,7 @@ final class Cuda {
         CUfunction f = function(module, name);
         check(JCudaDriver.cuLaunchKernel(f, gridX, gridY, gridZ, block, 1, 1, 0, stream, params.pointer(), null),
                 "cuLaunchKernel(" + name + ", grid " + gridX + "x" + gridY + "x" + gridZ + ", block " + block + ")");
+        if (syncEachLaunch) check(JCudaDriver.cuStreamSynchronize(stream), "kernel " + name + " (-Dirtj.cuda.sync=true)");
     }
 
     /** A grid-stride launch over {@code n} elements. */

@@ -70,7 +70,7 @@ public final class CudaBackend implements Backend {
             cuda = new Cuda();
         } catch (UnsatisfiedLinkError | NoClassDefFoundError | ExceptionInInitializerError e) {
             return new State(null, null, "the JCuda driver library did not load (no NVIDIA driver / libcuda.so.1?): " + firstLine(e));
-        } catch (CudaException e) {
+        } catch (CudaException | IllegalArgumentException e) {
             return new State(null, null, e.getMessage());
         }
         try {
