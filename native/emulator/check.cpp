@@ -26,6 +26,7 @@ void irtj_arg_reduce_rows_f64(int, const double*, long long*, int);
 void irtj_topk_rows_f64(const double*, int, int, double*, long long*);
 void irtj_gemm_f64(GemmArgs, const double*, const double*, const double*, double*, double, double);
 void irtj_gemm_f32(GemmArgs, const float*, const float*, const float*, float*, double, double);
+void irtj_gemm_tf32(GemmArgs, const float*, const float*, const float*, float*, double, double);
 void irtj_index_add_f64(Strided, int, const long long*, Strided, int, const double*, Strided, double*, int);
 void irtj_scatter_add_f64(Strided, int, const long long*, Strided, const double*, Strided, double*, int);
 void irtj_gather_f64(const double*, Strided, int, const long long*, Strided, double*, int);
@@ -224,8 +225,8 @@ static void rows_checks(int rows, int n, unsigned threads) {
 
 // op(A)[b][i][p] = A[...], with A stored transposed when ta, B broadcast over the batch.
 template <typename T>
-static void gemm_check(int batch, int m, int k, int n, bool ta, bool tb, bool bias, void (*kernel)(GemmArgs, const T*, const T*, const T*, T*, double, double),
-                       double rtol) {
+static void gemm_check(const char* name, int batch, int m, int k, int n, bool ta, bool tb, bool bias,
+                       void (*kernel)(GemmArgs, const T*, const T*, const T*, T*, double, double), double rtol) {
     auto av = randn(batch * m * k + 3), bv = randn(k * n), cv = randn(n);
     std::vector<T> a(av.begin(), av.end()), b(bv.begin(), bv.end()), c(cv.begin(), cv.end()), out(batch * m * n);
     GemmArgs g{};
@@ -247,7 +248,7 @@ static void gemm_check(int batch, int m, int k, int n, bool ta, bool tb, bool bi
     });
     for (size_t i = 0; i < got.size(); i++) got[i] = out[i];
     char tag[128];
-    std::snprintf(tag, sizeof tag, "gemm %s batch=%d m=%d k=%d n=%d ta=%d tb=%d bias=%d", sizeof(T) == 8 ? "f64" : "f32", batch, m, k, n, ta, tb, bias);
+    std::snprintf(tag, sizeof tag, "%s batch=%d m=%d k=%d n=%d ta=%d tb=%d bias=%d", name, batch, m, k, n, ta, tb, bias);
     expect(tag, want, got, rtol, rtol * k);
 }
 
@@ -310,10 +311,13 @@ int main() {
     rows_checks(5, 70, 64);
     rows_checks(3, 5, 32);
     rows_checks(9, 300, 128);
-    gemm_check<double>(2, 130, 9, 131, true, false, true, irtj_gemm_f64, 1e-12);
-    gemm_check<double>(1, 7, 33, 3, false, true, false, irtj_gemm_f64, 1e-12);
-    gemm_check<float>(3, 17, 20, 129, false, false, true, irtj_gemm_f32, 1e-5);
-    gemm_check<float>(1, 129, 8, 5, true, true, true, irtj_gemm_f32, 1e-5);
+    gemm_check<double>("gemm f64", 2, 130, 9, 131, true, false, true, irtj_gemm_f64, 1e-12);
+    gemm_check<double>("gemm f64", 1, 7, 33, 3, false, true, false, irtj_gemm_f64, 1e-12);
+    gemm_check<float>("gemm f32", 3, 17, 20, 129, false, false, true, irtj_gemm_f32, 1e-5);
+    gemm_check<float>("gemm f32", 1, 129, 8, 5, true, true, true, irtj_gemm_f32, 1e-5);
+    // TF32 rounds each operand to 11 significant bits: 2e-3 relative, 4e-3·K absolute here.
+    gemm_check<float>("gemm tf32", 2, 130, 20, 131, true, false, true, irtj_gemm_tf32, 2e-3);
+    gemm_check<float>("gemm tf32", 1, 17, 33, 129, false, true, false, irtj_gemm_tf32, 2e-3);
     index_checks();
     std::printf(failures ? "%d FAILED\n" : "all passed\n", failures);
     return failures ? 1 : 0;

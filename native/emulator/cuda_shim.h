@@ -33,7 +33,7 @@ using std::tanh;
 #define __forceinline__ inline
 #define __shared__ static
 #define __launch_bounds__(x)
-#define __align__(x) alignas(x)
+#define __align__(x) __attribute__((aligned(x)))
 
 struct dim3 {
     unsigned x = 1, y = 1, z = 1;
