@@ -76,9 +76,10 @@ final class CudaAllocator {
         liveBytes -= b.size;
     }
 
-    /** Gives every cached block back to the driver. */
+    /** Gives every cached block back to the driver, after queued work that may still use them. */
     synchronized void releaseCached() {
         cuda.makeCurrent();
+        Cuda.check(JCudaDriver.cuStreamSynchronize(cuda.stream), "cuStreamSynchronize (before cuMemFree)");
         List<CUdeviceptr> all = new ArrayList<>();
         free.values().forEach(all::addAll);
         free.clear();
