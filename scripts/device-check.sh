@@ -17,12 +17,13 @@ dist="$root/dist/device-check"
 mkdir -p "$out"
 log() { echo "[device-check] $*" | tee -a "$out/device-check.log"; }
 
-if [ ! -d "$dist/lib" ]; then
+current=$("$root/scripts/source-hash.sh")
+if [ ! -d "$dist/lib" ] || [ "$(cat "$dist/SOURCE_HASH" 2>/dev/null)" != "$current" ]; then
   if command -v mvn >/dev/null; then
-    log "dist/device-check missing: building it"
+    log "dist/device-check missing or built from other sources: building it"
     "$root/scripts/prepare-device-check.sh" >>"$out/device-check.log" 2>&1 || { log "build failed"; exit 1; }
   else
-    log "dist/device-check missing and no Maven here: run scripts/prepare-device-check.sh first and carry dist/"
+    log "dist/device-check missing or built from other sources, and no Maven here: run scripts/prepare-device-check.sh first and carry dist/"
     exit 1
   fi
 fi

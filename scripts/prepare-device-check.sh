@@ -20,5 +20,7 @@ for m in kernels vit train; do
   cp "$m/target/irtj-$m-0.1.0-SNAPSHOT.jar" "$dist/lib/"
   cp -r "$m/target/test-classes" "$dist/tests/$m"
 done
+# What the jars were built from, so device-check.sh can refuse a stale copy.
+"$root/scripts/source-hash.sh" > "$dist/SOURCE_HASH"
 cp cli/target/irtj-cli-0.1.0-SNAPSHOT.jar bench/target/irtj-bench-0.1.0-SNAPSHOT.jar "$dist/lib/"
 du -sh "$dist"
