@@ -1,6 +1,7 @@
 package dev.irtj.autograd;
 
 import dev.irtj.tensor.DType;
+import dev.irtj.tensor.Device;
 import dev.irtj.tensor.Golden;
 import dev.irtj.tensor.SafeTensors;
 import dev.irtj.tensor.Tensor;
@@ -67,6 +68,11 @@ public class GoldenOpsTest {
 
     @TestFactory
     public List<DynamicTest> everyGoldenOpMatchesInF64AndF32() {
+        return everyGoldenOpMatchesInF64AndF32(Device.CPU);
+    }
+
+    /** The same tests with inputs and upstream gradients on {@code device} (kernels re-runs them on cuda). */
+    public List<DynamicTest> everyGoldenOpMatchesInF64AndF32(Device device) {
         SafeTensors.File file = Golden.load("ops.safetensors");
         Map<String, Function<Var[], Var>> defs = definitions(file);
         TreeSet<String> ops = new TreeSet<>();
@@ -80,22 +86,22 @@ public class GoldenOpsTest {
                 tests.add(DynamicTest.dynamicTest(op + " " + dtype, () -> {
                     Function<Var[], Var> fn = defs.get(op);
                     if (fn == null) fail("golden op '" + op + "' has no definition in this test");
-                    checkOp(file, op, fn, dtype);
+                    checkOp(file, op, fn, dtype, device);
                 }));
             }
         }
         return tests;
     }
 
-    private static void checkOp(SafeTensors.File file, String op, Function<Var[], Var> fn, DType dtype) {
+    private static void checkOp(SafeTensors.File file, String op, Function<Var[], Var> fn, DType dtype, Device device) {
         double rtol = dtype == DType.F64 ? F64_RTOL : F32_RTOL, atol = dtype == DType.F64 ? F64_ATOL : F32_ATOL;
         List<Var> inputs = new ArrayList<>();
         for (int i = 0; file.tensors().containsKey(op + ".in" + i); i++) {
-            inputs.add(Var.param(file.get(op + ".in" + i).to(dtype)));
+            inputs.add(Var.param(file.get(op + ".in" + i).to(dtype).to(device)));
         }
         Var out = fn.apply(inputs.toArray(new Var[0]));
         Golden.assertClose(op + ".out (" + dtype + ")", file.get(op + ".out"), out.data().to(DType.F64), rtol, atol);
-        out.backward(file.get(op + ".grad_out").to(dtype));
+        out.backward(file.get(op + ".grad_out").to(dtype).to(device));
         for (int i = 0; i < inputs.size(); i++) {
             Tensor g = inputs.get(i).grad();
             if (g == null) fail(op + ": no gradient reached input " + i);

@@ -41,6 +41,9 @@ import java.util.stream.Stream;
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "Pretrain, fine-tune (IRT_L) and regularize (IRT_R) a small ViT on bundled Fashion-MNIST; report Recall@K on unseen classes.")
 public final class DemoCommand implements Callable<Integer> {
+    /** The demo's recorded figures come from the CPU backend; `irt train --device` runs on a GPU. */
+    private static final dev.irtj.tensor.Device DEVICE = dev.irtj.tensor.Device.CPU;
+
     @Spec
     CommandSpec spec;
 
@@ -95,7 +98,7 @@ public final class DemoCommand implements Callable<Integer> {
         Trainer.Config ce = new Trainer.Config(Trainer.Objective.CROSS_ENTROPY, p.pretrainIters(), p.pretrainLr(), 0.05,
                 p.pretrainIters() / 10, true, 0.5, 0, 0, 0, 0, Pooling.CLS, seed, 10, p.pretrainIters(), p.pretrainIters(), 1.0, 5);
         TrainingRun.Outcome pre = TrainingRun.run(new TrainingRun.Inputs(p.model(), null, null, train, null, null,
-                p.pretrainBatch(), p.pretrainBatch() / CLASSES, ce, KS, false, out.resolve("pretrain"), workers), spec.commandLine().getErr());
+                p.pretrainBatch(), p.pretrainBatch() / CLASSES, ce, KS, false, out.resolve("pretrain"), workers, DEVICE), spec.commandLine().getErr());
         Map<String, Double> irtO = EvalCommand.evaluate(pre.model(), Pooling.CLS, test, null, null, null, 100, workers, KS);
         spec.commandLine().getErr().println("IRT_O  " + TrainingRun.format(irtO));
 
@@ -110,7 +113,7 @@ public final class DemoCommand implements Callable<Integer> {
             Trainer.Config c = new Trainer.Config(Trainer.Objective.CONTRASTIVE, p.fineTuneIters(), p.fineTuneLr(), 5e-4, 0, false,
                     0.5, lambda, train.size(), 0, 0, Pooling.CLS, seed, 10, p.fineTuneIters(), p.fineTuneIters(), 0.0, 0);
             TrainingRun.Outcome o = TrainingRun.run(new TrainingRun.Inputs(p.model(), null, model, train, test, null,
-                    p.fineTuneBatch(), p.fineTuneBatch() / CLASSES, c, KS, false, out.resolve(name), workers), spec.commandLine().getErr());
+                    p.fineTuneBatch(), p.fineTuneBatch() / CLASSES, c, KS, false, out.resolve(name), workers, DEVICE), spec.commandLine().getErr());
             Map<String, Double> figures = o.trainer().evaluations().isEmpty()
                     ? EvalCommand.evaluate(o.model(), Pooling.CLS, test, null, null, null, 100, workers, KS)
                     : withoutStep(o.trainer().evaluations().get(o.trainer().evaluations().size() - 1));

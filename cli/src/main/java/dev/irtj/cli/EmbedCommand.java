@@ -63,6 +63,10 @@ public final class EmbedCommand implements Callable<Integer> {
     @Option(names = "--batch", defaultValue = "32", description = "Images per forward pass (default: ${DEFAULT-VALUE}).")
     int batch;
 
+    @Option(names = "--device", defaultValue = "auto",
+            description = "auto (cuda when a GPU, its driver and JCuda load; else cpu, with one log line), cpu, cuda or cuda:N (default: ${DEFAULT-VALUE}).")
+    String device;
+
     @Override
     public Integer call() throws Exception {
         if (batch < 1) throw new IllegalArgumentException("--batch must be at least 1, got " + batch);
@@ -70,6 +74,7 @@ public final class EmbedCommand implements Callable<Integer> {
         List<Path> files = ImageFiles.walk(images);
         if (files.isEmpty()) throw new IllegalArgumentException("no image files (" + String.join(", ", ImageFiles.EXTENSIONS) + ") under " + images);
         VisionTransformer vit = TimmCheckpoint.load(weights, config, DType.F32);
+        vit.to(dev.irtj.tensor.Devices.parse(device));
         vit.eval();
         // timm evaluates DeiT with crop_pct 0.875: resize the shorter side to size/0.875, crop size.
         int resize = (int) Math.floor(size / 0.875);
@@ -123,7 +128,7 @@ public final class EmbedCommand implements Callable<Integer> {
         float[] input = new float[n * per];
         for (int i = 0; i < n; i++) System.arraycopy(pixels.get(i), 0, input, i * per, per);
         try (NoGrad ignored = NoGrad.enter(); MemoryScope scope = MemoryScope.open()) {
-            Var x = Var.constant(Tensor.of(input, n, 3, size, size));
+            Var x = Var.constant(Tensor.of(input, n, 3, size, size).to(vit.device()));
             float[] desc = vit.descriptor(x, pool).data().toFloatArray();
             List<float[]> out = new ArrayList<>();
             for (int i = 0; i < n; i++) out.add(java.util.Arrays.copyOfRange(desc, i * d, (i + 1) * d));

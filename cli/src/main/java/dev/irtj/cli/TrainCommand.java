@@ -1,5 +1,6 @@
 package dev.irtj.cli;
 
+import dev.irtj.tensor.Devices;
 import dev.irtj.train.Trainer;
 import dev.irtj.train.data.Dataset;
 import dev.irtj.vit.Pooling;
@@ -32,6 +33,10 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--out", required = true, description = "Run folder: checkpoints, metrics.jsonl, config.json, model.safetensors.")
     Path out;
+
+    @Option(names = "--device", defaultValue = "auto",
+            description = "auto (cuda when a GPU, its driver and JCuda load; else cpu, with one log line), cpu, cuda or cuda:N (default: ${DEFAULT-VALUE}).")
+    String device;
 
     @Option(names = "--iters", defaultValue = "1000", description = "Iterations (default: ${DEFAULT-VALUE}).")
     int iters;
@@ -113,7 +118,7 @@ public final class TrainCommand implements Callable<Integer> {
                 logEvery, evalEvery > 0 ? evalEvery : iters, checkpointEvery, clip,
                 objective == Trainer.Objective.CROSS_ENTROPY ? maxLabel(train) + 1 : 0);
         TrainingRun.Outcome o = TrainingRun.run(new TrainingRun.Inputs(config, weights, null, train, test, data.gallery(),
-                batch, m, tc, recall, resume, out, workers), spec.commandLine().getErr());
+                batch, m, tc, recall, resume, out, workers, Devices.parse(device)), spec.commandLine().getErr());
         spec.commandLine().getErr().printf("done: %d iterations, %d unreadable images skipped; weights in %s%n",
                 o.trainer().step(), o.skipped(), out.resolve(TrainingRun.WEIGHTS));
         return 0;

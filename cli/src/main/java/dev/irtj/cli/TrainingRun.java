@@ -1,6 +1,7 @@
 package dev.irtj.cli;
 
 import dev.irtj.tensor.DType;
+import dev.irtj.tensor.Device;
 import dev.irtj.tensor.Rng;
 import dev.irtj.train.Checkpoint;
 import dev.irtj.train.LoaderBatchSource;
@@ -33,7 +34,8 @@ final class TrainingRun {
     }
 
     record Inputs(ViTConfig model, Path initialWeights, VisionTransformer initialModel, Dataset train, Dataset test, Dataset gallery,
-                  int batch, int m, Trainer.Config config, int[] recallKs, boolean resume, Path out, int workers) {
+                  int batch, int m, Trainer.Config config, int[] recallKs, boolean resume, Path out, int workers,
+                  Device device) {
     }
 
     record Outcome(VisionTransformer model, Trainer trainer, long skipped) {
@@ -53,6 +55,7 @@ final class TrainingRun {
         } else {
             model = new VisionTransformer(in.model(), new Rng(in.config().seed()), DType.F32);
         }
+        model.to(in.device());
         Map<String, Object> settings = new LinkedHashMap<>();
         settings.put("objective", in.config().objective().name());
         settings.put("iterations", in.config().iterations());

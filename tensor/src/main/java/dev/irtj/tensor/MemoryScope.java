@@ -55,7 +55,11 @@ public final class MemoryScope implements AutoCloseable {
         return s;
     }
 
-    static void register(Storage s) {
+    /**
+     * Puts storage under the innermost open scope, if any. Storage implementations call this on
+     * allocation (device backends live outside this package).
+     */
+    public static void register(Storage s) {
         MemoryScope scope = CURRENT.get();
         if (scope != null && !scope.suspended) scope.owned.add(s);
     }

@@ -28,7 +28,7 @@ public final class Embeddings {
             while (loader.hasNext()) {
                 Batch b = loader.next();
                 try (MemoryScope scope = MemoryScope.open()) {
-                    float[] desc = model.descriptor(Var.constant(b.toTensor()), pooling).data().toFloatArray();
+                    float[] desc = model.descriptor(Var.constant(b.toTensor().to(model.device())), pooling).data().toFloatArray();
                     System.arraycopy(desc, 0, out, row * d, desc.length);
                     row += b.batchSize();
                 }

@@ -20,6 +20,7 @@ public final class MomentumEncoder {
         if (momentum <= 0 || momentum >= 1) throw new IllegalArgumentException("momentum must be in (0, 1), got " + momentum);
         this.ema = ema;
         this.momentum = momentum;
+        ema.to(model.device());
         ema.loadStateDict(model.stateDict());
         ema.eval();
     }

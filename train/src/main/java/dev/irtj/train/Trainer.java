@@ -118,6 +118,8 @@ public final class Trainer {
         int dim = model.config().embedDim();
         this.head = config.objective() == Objective.CROSS_ENTROPY
                 ? new Linear(dim, config.numClasses(), true, Rng.stream(config.seed(), 77), dtype) : null;
+        // Everything trains where the model's parameters are (see Module.to).
+        if (head != null) head.to(model.device());
         Map<String, Parameter> params = new LinkedHashMap<>(model.namedParameters());
         if (head != null) head.namedParameters().forEach((n, p) -> params.put("head." + n, p));
         this.optimizer = new AdamW(params, config.lr(), 0.9, 0.999, 1e-8, config.weightDecay());
@@ -217,7 +219,7 @@ public final class Trainer {
         Batch batch = source.next();
         Map<String, Double> metrics = new LinkedHashMap<>();
         try (MemoryScope ignored = MemoryScope.open()) {
-            Var images = Var.constant(batch.images());
+            Var images = Var.constant(batch.images().to(model.device()));
             Var loss;
             Var embeddings = null;
             if (config.objective() == Objective.CROSS_ENTROPY) {
@@ -227,7 +229,7 @@ public final class Trainer {
                 embeddings = model.descriptor(images, config.pooling());
                 boolean useMemory = memory.capacity() > 0 && memory.size() > 0 && step >= config.memoryStart();
                 Var lc = useMemory
-                        ? contrastive.apply(embeddings, batch.labels(), memory.contents(embeddings.dtype()), memory.labels())
+                        ? contrastive.apply(embeddings, batch.labels(), memory.contents(embeddings.dtype()).to(embeddings.data().device()), memory.labels())
                         : contrastive.apply(embeddings, batch.labels());
                 metrics.put("contrastive", lc.data().item());
                 loss = lc;

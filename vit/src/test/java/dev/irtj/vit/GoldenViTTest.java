@@ -4,13 +4,16 @@ import dev.irtj.autograd.Var;
 import dev.irtj.autograd.nn.Parameter;
 import dev.irtj.tensor.Backend;
 import dev.irtj.tensor.Backends;
+import dev.irtj.tensor.CudaDevice;
 import dev.irtj.tensor.DType;
+import dev.irtj.tensor.Device;
 import dev.irtj.tensor.Golden;
 import dev.irtj.tensor.Rng;
 import dev.irtj.tensor.SafeTensors;
 import dev.irtj.tensor.Tensor;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -23,7 +26,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * vit.safetensors (a small ViT computed by PyTorch in float64, timm names): the model built from
  * the file's metadata and loaded with its {@code param.*} tensors must reproduce the tokens
  * after the final norm, the four poolings, the descriptor, and the gradient of every parameter
- * and of the input — in F64 and F32, on the reference and the Vector API backends.
+ * and of the input — in F64 and F32, on the reference and the Vector API backends, and on the CUDA backend where
+ * a GPU is present.
  *
  * <p>Tolerances |a − b| ≤ atol + rtol·|b|: F64 rtol 1e-9, atol 1e-11 (two blocks of double
  * arithmetic in a different order than PyTorch's); F32 rtol 1e-4 with atol 1e-5 for forward
@@ -58,7 +62,22 @@ class GoldenViTTest {
         return tests;
     }
 
+    /** The same checks with the model, input and upstream gradient on cuda:0 (skipped without a GPU). */
+    @TestFactory
+    @ExtendWith(CudaDevice.class)
+    List<DynamicTest> matchesPyTorchOnTheGpu() {
+        List<DynamicTest> tests = new ArrayList<>();
+        for (DType dtype : new DType[] {DType.F64, DType.F32}) {
+            tests.add(DynamicTest.dynamicTest("cuda " + dtype, () -> check(dtype, CudaDevice.DEVICE)));
+        }
+        return tests;
+    }
+
     private static void check(DType dtype) {
+        check(dtype, Device.CPU);
+    }
+
+    private static void check(DType dtype, Device device) {
         SafeTensors.File f = Golden.load(FILE);
         ViTConfig config = configOf(f);
         VisionTransformer model = new VisionTransformer(config, new Rng(0), dtype);
@@ -68,11 +87,12 @@ class GoldenViTTest {
             if (name.startsWith("param.")) weights.put(name.substring("param.".length()), t);
         });
         model.loadStateDict(weights);
+        model.to(device);
         assertEquals(weights.size(), model.namedParameters().size(), "every model parameter comes from the file");
 
         boolean f64 = dtype == DType.F64;
         double rtol = f64 ? 1e-9 : 1e-4, atol = f64 ? 1e-11 : 1e-5;
-        Var input = Var.param(f.get("input").to(dtype));
+        Var input = Var.param(f.get("input").to(dtype).to(device));
         Var tokens = model.tokens(input);
         Golden.assertClose("tokens", f.get("out.tokens"), tokens.data().to(DType.F64), rtol, atol);
         for (Pooling p : Pooling.values()) {
@@ -82,7 +102,7 @@ class GoldenViTTest {
         Var descriptor = Pooling.CLS.apply(tokens, model.prefixTokens()).l2Normalize();
         Golden.assertClose("descriptor", f.get("out.descriptor"), descriptor.data().to(DType.F64), rtol, atol);
 
-        descriptor.backward(f.get("grad_out.descriptor").to(dtype));
+        descriptor.backward(f.get("grad_out.descriptor").to(dtype).to(device));
         for (Map.Entry<String, Parameter> e : model.namedParameters().entrySet()) {
             Tensor expected = f.get("grad." + e.getKey());
             Golden.assertClose("grad." + e.getKey() + " " + dtype, expected, e.getValue().grad().to(DType.F64), rtol, gradAtol(f64, expected));

@@ -1,6 +1,7 @@
 package dev.irtj.autograd.nn;
 
 import dev.irtj.tensor.DType;
+import dev.irtj.tensor.Device;
 import dev.irtj.tensor.SafeTensors;
 import dev.irtj.tensor.Shape;
 import dev.irtj.tensor.Tensor;
@@ -80,6 +81,26 @@ public abstract class Module {
         return training;
     }
 
+    /**
+     * Moves every parameter to {@code device} (a no-op for those already there) and drops
+     * accumulated gradients, which would live on the old device. Returns this module.
+     */
+    public Module to(Device device) {
+        for (Parameter p : namedParameters().values()) {
+            if (!p.data().device().equals(device)) {
+                p.zeroGrad();
+                p.set(p.data().to(device));
+            }
+        }
+        return this;
+    }
+
+    /** The device of the parameters (the CPU for a module without any). */
+    public Device device() {
+        for (Parameter p : namedParameters().values()) return p.data().device();
+        return Device.CPU;
+    }
+
     public void zeroGrad() {
         for (Parameter p : namedParameters().values()) p.zeroGrad();
     }
@@ -119,7 +140,7 @@ public abstract class Module {
         for (Map.Entry<String, Parameter> e : own.entrySet()) {
             Parameter p = e.getValue();
             DType dtype = p.data().dtype();
-            p.set(state.get(e.getKey()).to(dtype).contiguous().copy());
+            p.set(state.get(e.getKey()).to(dtype).to(p.data().device()).contiguous().copy());
         }
     }
 

@@ -122,8 +122,8 @@ public final class AdamW {
                 throw new IllegalArgumentException("optimizer state for " + s.name + " is missing a moment or has the wrong shape");
             }
             try (MemoryScope ignored = MemoryScope.unscoped()) {
-                s.m = m.to(s.param.data().dtype()).copy();
-                s.v = v.to(s.param.data().dtype()).copy();
+                s.m = m.to(s.param.data().dtype()).to(s.param.data().device()).copy();
+                s.v = v.to(s.param.data().dtype()).to(s.param.data().device()).copy();
             }
         }
         this.step = stepCount;

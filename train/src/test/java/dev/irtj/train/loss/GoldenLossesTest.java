@@ -1,12 +1,15 @@
 package dev.irtj.train.loss;
 
 import dev.irtj.autograd.Var;
+import dev.irtj.tensor.CudaDevice;
 import dev.irtj.tensor.DType;
+import dev.irtj.tensor.Device;
 import dev.irtj.tensor.Golden;
 import dev.irtj.tensor.SafeTensors;
 import dev.irtj.tensor.Tensor;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -25,6 +28,17 @@ class GoldenLossesTest {
 
     @TestFactory
     List<DynamicTest> lossesMatchPyTorch() {
+        return lossesMatchPyTorch(Device.CPU);
+    }
+
+    /** The same checks with the descriptors and the memory on cuda:0 (skipped without a GPU). */
+    @TestFactory
+    @ExtendWith(CudaDevice.class)
+    List<DynamicTest> lossesMatchPyTorchOnTheGpu() {
+        return lossesMatchPyTorch(CudaDevice.DEVICE);
+    }
+
+    private List<DynamicTest> lossesMatchPyTorch(Device device) {
         SafeTensors.File f = Golden.load("losses.safetensors");
         double beta = Double.parseDouble(f.meta("beta"));
         double lambda = Double.parseDouble(f.meta("lambda"));
@@ -34,16 +48,16 @@ class GoldenLossesTest {
         ContrastiveLoss contrastive = new ContrastiveLoss(beta);
         KoLeoLoss koleo = new KoLeoLoss(eps);
         Map<String, Function<Var, Var>> losses = Map.of(
-                "contrastive_xbm", e -> contrastive.apply(e, labels, f.get("memory").to(e.dtype()), memLabels),
+                "contrastive_xbm", e -> contrastive.apply(e, labels, f.get("memory").to(e.dtype()).to(device), memLabels),
                 "contrastive_batch_only", e -> contrastive.apply(e, labels),
                 "koleo", koleo::apply,
-                "total", e -> contrastive.apply(e, labels, f.get("memory").to(e.dtype()), memLabels).add(koleo.apply(e).mul(lambda)));
+                "total", e -> contrastive.apply(e, labels, f.get("memory").to(e.dtype()).to(device), memLabels).add(koleo.apply(e).mul(lambda)));
         List<DynamicTest> tests = new ArrayList<>();
         for (String name : List.of("contrastive_xbm", "contrastive_batch_only", "koleo", "total")) {
             for (DType dtype : new DType[] {DType.F64, DType.F32}) {
-                tests.add(DynamicTest.dynamicTest(name + " " + dtype, () -> {
+                tests.add(DynamicTest.dynamicTest(name + " " + dtype + (device.equals(Device.CPU) ? "" : " " + device), () -> {
                     boolean f64 = dtype == DType.F64;
-                    Var raw = Var.param(f.get("raw").to(dtype));
+                    Var raw = Var.param(f.get("raw").to(dtype).to(device));
                     Var embeddings = raw.l2Normalize();
                     Golden.assertClose("embeddings", f.get("embeddings"), embeddings.data().to(DType.F64), f64 ? 1e-10 : 1e-5, f64 ? 1e-12 : 1e-6);
                     Var loss = losses.get(name).apply(embeddings);

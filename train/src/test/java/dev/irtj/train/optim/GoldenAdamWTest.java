@@ -1,10 +1,13 @@
 package dev.irtj.train.optim;
 
 import dev.irtj.autograd.nn.Parameter;
+import dev.irtj.tensor.CudaDevice;
 import dev.irtj.tensor.DType;
+import dev.irtj.tensor.Device;
 import dev.irtj.tensor.Golden;
 import dev.irtj.tensor.SafeTensors;
 import dev.irtj.tensor.Tensor;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -20,15 +23,27 @@ class GoldenAdamWTest {
     @ParameterizedTest
     @EnumSource(value = DType.class, names = {"F64", "F32"})
     void followsPyTorch(DType dtype) {
+        check(dtype, Device.CPU);
+    }
+
+    /** The same steps with parameter, gradients and moments on cuda:0 (skipped without a GPU). */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"F64", "F32"})
+    @ExtendWith(CudaDevice.class)
+    void followsPyTorchOnTheGpu(DType dtype) {
+        check(dtype, CudaDevice.DEVICE);
+    }
+
+    private static void check(DType dtype, Device device) {
         SafeTensors.File f = Golden.load("adamw.safetensors");
         double lr = Double.parseDouble(f.meta("lr")), b1 = Double.parseDouble(f.meta("beta1")), b2 = Double.parseDouble(f.meta("beta2"));
         double eps = Double.parseDouble(f.meta("eps")), wd = Double.parseDouble(f.meta("weight_decay"));
-        Parameter p = new Parameter(f.get("param.0").to(dtype).copy());
+        Parameter p = new Parameter(f.get("param.0").to(dtype).copy().to(device));
         AdamW opt = new AdamW(Map.of("weight", p), lr, b1, b2, eps, wd);
         boolean f64 = dtype == DType.F64;
         for (int k = 1; f.tensors().containsKey("grad." + k); k++) {
             p.zeroGrad();
-            accumulate(p, f.get("grad." + k).to(dtype));
+            accumulate(p, f.get("grad." + k).to(dtype).to(device));
             opt.step();
             Golden.assertClose("param." + k + " " + dtype, f.get("param." + k), p.data().to(DType.F64), f64 ? 1e-10 : 1e-5, f64 ? 1e-12 : 1e-6);
         }

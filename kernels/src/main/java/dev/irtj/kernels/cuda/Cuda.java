@@ -1,0 +1,221 @@
+package dev.irtj.kernels.cuda;
+
+import jcuda.Pointer;
+import jcuda.driver.CUcontext;
+import jcuda.driver.CUdevice;
+import jcuda.driver.CUdevice_attribute;
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUevent;
+import jcuda.driver.CUfunction;
+import jcuda.driver.CUmodule;
+import jcuda.driver.CUresult;
+import jcuda.driver.CUstream;
+import jcuda.driver.JCudaDriver;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The process's CUDA state: device 0's primary context, one stream on which every kernel and
+ * copy is queued (so work is ordered without synchronization, and a block freed to the
+ * allocator may be reused by the next kernel safely), the kernel modules loaded from the
+ * fatbins of {@code irtj-native}, and pinned staging buffers for host transfers.
+ */
+final class Cuda {
+    /**
+     * {@code -Dirtj.cuda.sync=true}: wait after every kernel so that a fault is reported by the
+     * launch that caused it, not by a later copy (for debugging and the GPU tests; slow).
+     */
+    final boolean syncEachLaunch = parseSync(System.getProperty("irtj.cuda.sync", "false"));
+
+    private static boolean parseSync(String v) {
+        String s = v.trim().toLowerCase(java.util.Locale.ROOT);
+        if (!s.equals("true") && !s.equals("false")) throw new IllegalArgumentException("-Dirtj.cuda.sync must be true or false, got '" + v + "'");
+        return s.equals("true");
+    }
+
+    /** Bytes of each pinned staging buffer; larger transfers go through them in chunks. */
+    static final int STAGING_BYTES = 8 << 20;
+
+    final CUdevice device = new CUdevice();
+    final CUcontext context = new CUcontext();
+    final CUstream stream = new CUstream();
+    final String deviceName;
+    final int computeMajor, computeMinor, multiprocessors, driverVersion;
+    final CudaAllocator allocator;
+    private final Map<String, CUmodule> modules = new HashMap<>();
+    private final Map<String, CUfunction> functions = new HashMap<>();
+    private final ThreadLocal<Boolean> current = ThreadLocal.withInitial(() -> false);
+    // Two pinned buffers used alternately; each has an event marking when its last copy ended.
+    private final Pointer[] staging = {new Pointer(), new Pointer()};
+    private final ByteBuffer[] stagingBuffers = new ByteBuffer[2];
+    private final CUevent[] stagingDone = {new CUevent(), new CUevent()};
+    private final boolean[] stagingPending = new boolean[2];
+    private int nextStaging;
+
+    /** Fails (with the first failing call named) when there is no driver, no device or no JCuda library. */
+    Cuda() {
+        JCudaDriver.setExceptionsEnabled(false);
+        check(JCudaDriver.cuInit(0), "cuInit");
+        if (syncEachLaunch) java.util.logging.Logger.getLogger(Cuda.class.getName())
+                .info("irtj: -Dirtj.cuda.sync=true: every kernel is waited for (slow; for locating faults)");
+        int[] count = {0};
+        check(JCudaDriver.cuDeviceGetCount(count), "cuDeviceGetCount");
+        if (count[0] == 0) throw new CudaException("cuDeviceGetCount: no CUDA device");
+        check(JCudaDriver.cuDeviceGet(device, 0), "cuDeviceGet(0)");
+        check(JCudaDriver.cuDevicePrimaryCtxRetain(context, device), "cuDevicePrimaryCtxRetain");
+        check(JCudaDriver.cuCtxSetCurrent(context), "cuCtxSetCurrent");
+        current.set(true);
+        byte[] name = new byte[256];
+        check(JCudaDriver.cuDeviceGetName(name, name.length, device), "cuDeviceGetName");
+        int len = 0;
+        while (len < name.length && name[len] != 0) len++;
+        deviceName = new String(name, 0, len, java.nio.charset.StandardCharsets.US_ASCII);
+        computeMajor = attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR);
+        computeMinor = attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR);
+        multiprocessors = attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT);
+        int[] v = {0};
+        check(JCudaDriver.cuDriverGetVersion(v), "cuDriverGetVersion");
+        driverVersion = v[0];
+        if (computeMajor < 8) {
+            throw new CudaException("device 0 (" + deviceName + ") has compute capability " + computeMajor + "." + computeMinor
+                    + "; the kernels are built for 8.0 and newer");
+        }
+        check(JCudaDriver.cuStreamCreate(stream, 0), "cuStreamCreate");
+        for (int i = 0; i < 2; i++) {
+            check(JCudaDriver.cuMemAllocHost(staging[i], STAGING_BYTES), "cuMemAllocHost(" + STAGING_BYTES + ")");
+            stagingBuffers[i] = staging[i].getByteBuffer(0, STAGING_BYTES).order(ByteOrder.nativeOrder());
+            check(JCudaDriver.cuEventCreate(stagingDone[i], 0), "cuEventCreate");
+        }
+        allocator = new CudaAllocator(this);
+        // Loading one module proves the fatbins match this GPU and driver before anything runs.
+        function("elementwise", "irtj_fill_f32");
+    }
+
+    private int attribute(int which) {
+        int[] v = {0};
+        check(JCudaDriver.cuDeviceGetAttribute(v, which, device), "cuDeviceGetAttribute(" + which + ")");
+        return v[0];
+    }
+
+    /** Throws a {@link CudaException} naming {@code call} unless {@code result} is CUDA_SUCCESS. */
+    static void check(int result, String call) {
+        if (result != CUresult.CUDA_SUCCESS) {
+            throw new CudaException(call + " failed: " + CUresult.stringFor(result) + " (" + result + ")");
+        }
+    }
+
+    /** Makes the primary context current on the calling thread (once per thread). */
+    void makeCurrent() {
+        if (!current.get()) {
+            check(JCudaDriver.cuCtxSetCurrent(context), "cuCtxSetCurrent");
+            current.set(true);
+        }
+    }
+
+    /** Kernel {@code name} of the family {@code module} (native/src/cuda/MODULE.cu). */
+    synchronized CUfunction function(String module, String name) {
+        String key = module + "/" + name;
+        CUfunction f = functions.get(key);
+        if (f == null) {
+            CUmodule m = modules.computeIfAbsent(module, this::load);
+            f = new CUfunction();
+            check(JCudaDriver.cuModuleGetFunction(f, m, name), "cuModuleGetFunction(" + module + ", " + name + ")");
+            functions.put(key, f);
+        }
+        return f;
+    }
+
+    private CUmodule load(String module) {
+        String resource = "/dev/irtj/native/" + module + ".fatbin";
+        byte[] image;
+        try (InputStream in = Cuda.class.getResourceAsStream(resource)) {
+            if (in == null) throw new CudaException("kernel module " + resource + " is not on the class path (irtj-native missing?)");
+            image = in.readAllBytes();
+        } catch (IOException e) {
+            throw new CudaException("reading " + resource + ": " + e.getMessage());
+        }
+        CUmodule m = new CUmodule();
+        check(JCudaDriver.cuModuleLoadData(m, image), "cuModuleLoadData(" + module + ".fatbin)");
+        return m;
+    }
+
+    /** Queues a kernel on the stream; {@code params} from {@link KernelArgs}. */
+    void launch(String module, String name, int gridX, int gridY, int gridZ, int block, KernelArgs params) {
+        CUfunction f = function(module, name);
+        check(JCudaDriver.cuLaunchKernel(f, gridX, gridY, gridZ, block, 1, 1, 0, stream, params.pointer(), null),
+                "cuLaunchKernel(" + name + ", grid " + gridX + "x" + gridY + "x" + gridZ + ", block " + block + ")");
+        if (syncEachLaunch) check(JCudaDriver.cuStreamSynchronize(stream), "kernel " + name + " (-Dirtj.cuda.sync=true)");
+    }
+
+    /** A grid-stride launch over {@code n} elements. */
+    void launchElementwise(String module, String name, int n, KernelArgs params) {
+        if (n == 0) return;
+        int blocks = (int) Math.min((n + 255L) / 256, 65536);
+        launch(module, name, blocks, 1, 1, 256, params);
+    }
+
+    /** Copies {@code bytes} bytes from {@code src} (already in native order) to the device. */
+    synchronized void upload(CUdeviceptr dst, ByteSource src, long bytes) {
+        makeCurrent();
+        long done = 0;
+        while (done < bytes) {
+            int chunk = (int) Math.min(STAGING_BYTES, bytes - done);
+            int i = acquireStaging();
+            ByteBuffer buf = stagingBuffers[i];
+            buf.clear();
+            src.write(buf, done, chunk);
+            check(JCudaDriver.cuMemcpyHtoDAsync(dst.withByteOffset(done), staging[i], chunk, stream), "cuMemcpyHtoDAsync(" + chunk + " bytes)");
+            check(JCudaDriver.cuEventRecord(stagingDone[i], stream), "cuEventRecord");
+            stagingPending[i] = true;
+            done += chunk;
+        }
+    }
+
+    /** Copies {@code bytes} bytes from the device into {@code dst}; waits for the stream (the value must reach the host). */
+    synchronized void download(CUdeviceptr src, ByteSink dst, long bytes) {
+        makeCurrent();
+        long done = 0;
+        while (done < bytes) {
+            int chunk = (int) Math.min(STAGING_BYTES, bytes - done);
+            int i = acquireStaging();
+            check(JCudaDriver.cuMemcpyDtoHAsync(staging[i], src.withByteOffset(done), chunk, stream), "cuMemcpyDtoHAsync(" + chunk + " bytes)");
+            check(JCudaDriver.cuStreamSynchronize(stream), "cuStreamSynchronize (after a kernel or copy queued earlier)");
+            ByteBuffer buf = stagingBuffers[i];
+            buf.clear();
+            dst.read(buf, done, chunk);
+            done += chunk;
+        }
+    }
+
+    /** A staging buffer whose previous upload has left it; waits only if that copy is still running. */
+    private int acquireStaging() {
+        int i = nextStaging;
+        nextStaging = 1 - nextStaging;
+        if (stagingPending[i]) {
+            check(JCudaDriver.cuEventSynchronize(stagingDone[i]), "cuEventSynchronize (staging buffer)");
+            stagingPending[i] = false;
+        }
+        return i;
+    }
+
+    /** Waits for everything queued so far (benchmarks; errors of earlier kernels surface here). */
+    void synchronize() {
+        makeCurrent();
+        check(JCudaDriver.cuStreamSynchronize(stream), "cuStreamSynchronize");
+    }
+
+    interface ByteSource {
+        /** Puts {@code count} bytes starting at byte {@code from} of the source into {@code buf}. */
+        void write(ByteBuffer buf, long from, int count);
+    }
+
+    interface ByteSink {
+        /** Takes {@code count} bytes from {@code buf} as bytes {@code from}.. of the destination. */
+        void read(ByteBuffer buf, long from, int count);
+    }
+}
