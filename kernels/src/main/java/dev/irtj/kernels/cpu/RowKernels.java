@@ -122,7 +122,13 @@ public final class RowKernels {
         if (log) {
             Parallel.forRange(rows, rowCost(n, 24), (from, to) -> logSoftmaxRows(x, xOff, y, yOff, n, scale, from, to));
         } else {
-            Parallel.forRange(rows, rowCost(n, 24), (from, to) -> softmaxRows(x, xOff, y, yOff, n, scale, from, to));
+            Parallel.forRange(rows, rowCost(n, 24), (from, to) -> {
+                // Exponentials first, the normalization in a second method: in one method the
+                // graph grew past C2's node budget and the scaling loop's stores ran boxed.
+                float[] inverseSums = new float[to - from];
+                softmaxRows(x, xOff, y, yOff, n, scale, from, to, inverseSums);
+                scaleRows(y, yOff, n, inverseSums, from, to);
+            });
         }
     }
 
@@ -133,7 +139,9 @@ public final class RowKernels {
     // out in the loop that uses it (the blocks marked "e = exp(z)" are the same code), and its
     // scalar twin (exp, gelu, ...) repeats the operations for the tails.
 
-    private static void softmaxRows(float[] x, int xOff, float[] y, int yOff, int n, float scale, int from, int to) {
+    /** y[r] = exp(scale·x[r] − max) for rows [from, to); inverseSums[r − from] = 1 / Σ y[r]. */
+    private static void softmaxRows(float[] x, int xOff, float[] y, int yOff, int n, float scale, int from, int to,
+                                    float[] inverseSums) {
         float[] scratch = new float[L];
         FloatVector one = FloatVector.broadcast(S, 1f), nLn2Hi = FloatVector.broadcast(S, -LN2_HI);
         FloatVector nLn2Lo = FloatVector.broadcast(S, -LN2_LO), q2 = FloatVector.broadcast(S, EQ2);
@@ -164,7 +172,7 @@ public final class RowKernels {
                 y[yo + j] = e;
                 sum += e;
             }
-            scaleInPlace(y, yo, n, 1f / sum);
+            inverseSums[r - from] = 1f / sum;
         }
     }
 
@@ -214,10 +222,15 @@ public final class RowKernels {
         return max;
     }
 
-    private static void scaleInPlace(float[] y, int yo, int n, float c) {
-        int j = 0;
-        for (; j <= n - L; j += L) FloatVector.fromArray(S, y, yo + j).mul(c).intoArray(y, yo + j);
-        for (; j < n; j++) y[yo + j] *= c;
+    /** Row r of y (rows [from, to)) times inverseSums[r − from]. */
+    private static void scaleRows(float[] y, int yOff, int n, float[] inverseSums, int from, int to) {
+        for (int r = from; r < to; r++) {
+            int yo = yOff + r * n;
+            FloatVector c = FloatVector.broadcast(S, inverseSums[r - from]);
+            int j = 0;
+            for (; j <= n - L; j += L) FloatVector.fromArray(S, y, yo + j).mul(c).intoArray(y, yo + j);
+            for (; j < n; j++) y[yo + j] *= inverseSums[r - from];
+        }
     }
 
     /**
