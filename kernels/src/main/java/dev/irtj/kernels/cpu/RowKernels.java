@@ -123,10 +123,12 @@ public final class RowKernels {
             Parallel.forRange(rows, rowCost(n, 24), (from, to) -> logSoftmaxRows(x, xOff, y, yOff, n, scale, from, to));
         } else {
             Parallel.forRange(rows, rowCost(n, 24), (from, to) -> {
-                // Exponentials first, the normalization in a second method: in one method the
-                // graph grew past C2's node budget and the scaling loop's stores ran boxed.
-                float[] inverseSums = new float[to - from];
-                softmaxRows(x, xOff, y, yOff, n, scale, from, to, inverseSums);
+                // Maxima, exponentials and normalization in three methods: written as one, the
+                // method (with its inlined helpers) passed C2's inlining node budget, and the
+                // vector operations left un-inlined ran boxed.
+                float[] negMax = new float[to - from], inverseSums = new float[to - from];
+                negatedRowMaxima(x, xOff, n, scale, from, to, negMax);
+                softmaxRows(x, xOff, y, yOff, n, scale, from, to, negMax, inverseSums);
                 scaleRows(y, yOff, n, inverseSums, from, to);
             });
         }
@@ -139,16 +141,21 @@ public final class RowKernels {
     // out in the loop that uses it (the blocks marked "e = exp(z)" are the same code), and its
     // scalar twin (exp, gelu, ...) repeats the operations for the tails.
 
-    /** y[r] = exp(scale·x[r] − max) for rows [from, to); inverseSums[r − from] = 1 / Σ y[r]. */
+    /** negMax[r − from] = −max_j scale·x[r][j] for rows [from, to). */
+    private static void negatedRowMaxima(float[] x, int xOff, int n, float scale, int from, int to, float[] negMax) {
+        for (int r = from; r < to; r++) negMax[r - from] = -maxScaled(x, xOff + r * n, n, scale);
+    }
+
+    /** y[r] = exp(scale·x[r] + negMax[r − from]) for rows [from, to); inverseSums[r − from] = 1 / Σ y[r]. */
     private static void softmaxRows(float[] x, int xOff, float[] y, int yOff, int n, float scale, int from, int to,
-                                    float[] inverseSums) {
+                                    float[] negMaxes, float[] inverseSums) {
         float[] scratch = new float[L];
         FloatVector one = FloatVector.broadcast(S, 1f), nLn2Hi = FloatVector.broadcast(S, -LN2_HI);
         FloatVector nLn2Lo = FloatVector.broadcast(S, -LN2_LO), q2 = FloatVector.broadcast(S, EQ2);
         FloatVector q1 = FloatVector.broadcast(S, EQ1), q0 = FloatVector.broadcast(S, EQ0);
         for (int r = from; r < to; r++) {
             int xo = xOff + r * n, yo = yOff + r * n;
-            float negMax = -maxScaled(x, xo, n, scale);
+            float negMax = negMaxes[r - from];
             java.util.Arrays.fill(scratch, 0f);
             int j = 0;
             for (; j <= n - L; j += L) {
