@@ -341,9 +341,46 @@ class CudaBackendTest {
         Tensor gathered = REF.gather(x, dim, gIndex);
         assertClose("gather", gathered, cuda().gather(gx, dim, gpu(gIndex)), 0, 0);
         assertClose("scatter_add", REF.scatterAdd(shape, dim, gIndex, gathered), cuda().scatterAdd(shape, dim, gpu(gIndex), gpu(gathered)), 0, 0);
-        Tensor bad = gpu(Tensor.ofLongs(new long[] {len}, 1));
-        IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class, () -> cuda().indexSelect(gx, dim, bad));
-        assertTrue(e.getMessage().startsWith("index_select: index " + len + " out of range"), e.getMessage());
+    }
+
+    // Indices are checked on the device: the op returns at once, and the next synchronization
+    // (here a download) throws once, naming the op, the bad index and its position; after that
+    // the device is usable again and good ops report nothing.
+    @Property(tries = 10)
+    void badIndicesAreReportedAtTheNextSynchronization(@ForAll("shapes") int[] shape, @ForAll long seed) {
+        Rng rng = new Rng(seed);
+        Tensor gx = gpu(Tensor.randn(rng, DType.F64, shape));
+        int dim = rng.nextInt(shape.length), len = shape[dim];
+        long badValue = rng.nextInt(2) == 0 ? -1 : len + rng.nextInt(3);
+        long[] idx = new long[2 + rng.nextInt(5)];
+        int at = rng.nextInt(idx.length);
+        idx[at] = badValue;
+        Tensor bad = gpu(Tensor.ofLongs(idx, idx.length));
+        String where = "out of range [0, " + len + ") at position " + at + " of the index";
+        Tensor sel = cuda().indexSelect(gx, dim, bad);
+        IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class, sel::toDoubleArray);
+        assertTrue(e.getMessage().startsWith("index_select: index " + badValue + " " + where), e.getMessage());
+        int[] srcShape = shape.clone();
+        srcShape[dim] = idx.length;
+        Tensor added = cuda().indexAdd(shape, dim, bad, gpu(Tensor.ones(DType.F64, srcShape)));
+        e = assertThrows(IndexOutOfBoundsException.class, () -> cuda().synchronize());
+        assertTrue(e.getMessage().startsWith("index_add: index " + badValue + " " + where), e.getMessage());
+        assertEquals(added.numel(), added.toDoubleArray().length, "a download after the report is clean");
+        int[] gShape = new int[shape.length];
+        Arrays.fill(gShape, 1);
+        gShape[dim] = idx.length;
+        Tensor gBad = gpu(Tensor.ofLongs(idx, gShape));
+        e = assertThrows(IndexOutOfBoundsException.class, () -> cuda().gather(gx, dim, gBad).toDoubleArray());
+        assertTrue(e.getMessage().startsWith("gather: index " + badValue + " " + where), e.getMessage());
+        e = assertThrows(IndexOutOfBoundsException.class,
+                () -> cuda().scatterAdd(shape, dim, gBad, gpu(Tensor.ones(DType.F64, gShape))).toDoubleArray());
+        assertTrue(e.getMessage().startsWith("scatter_add: index " + badValue + " " + where), e.getMessage());
+        // The earliest faulty launch is the one reported.
+        cuda().gather(gx, dim, gBad);
+        cuda().indexSelect(gx, dim, bad);
+        e = assertThrows(IndexOutOfBoundsException.class, () -> cuda().synchronize());
+        assertTrue(e.getMessage().startsWith("gather: "), e.getMessage());
+        cuda().synchronize();
     }
 
     // Top-k selects values, so it is exact; ties go to the lower index, as a stable sort.
