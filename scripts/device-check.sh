@@ -52,6 +52,7 @@ timeout 900 java "${java_opts[@]}" -Dirtj.cuda.sync=true -jar "$dist"/lib/junit-
   --select-class dev.irtj.vit.GoldenViTTest \
   --select-class dev.irtj.train.loss.GoldenLossesTest \
   --select-class dev.irtj.train.optim.GoldenAdamWTest \
+  --select-class dev.irtj.train.optim.ClipGradNormTest \
   --details=tree --reports-dir "$out/junit" >"$out/tests.txt" 2>&1
 rc=$?
 skipped=$(grep -Eo '\[ *[0-9]+ (tests|containers) skipped *\]' "$out/tests.txt" | grep -Eo '[0-9]+' | awk '{s+=$1} END {print s+0}')

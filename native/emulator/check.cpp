@@ -27,10 +27,10 @@ void irtj_topk_rows_f64(const double*, int, int, double*, long long*);
 void irtj_gemm_f64(GemmArgs, const double*, const double*, const double*, double*, double, double);
 void irtj_gemm_f32(GemmArgs, const float*, const float*, const float*, float*, double, double);
 void irtj_gemm_tf32(GemmArgs, const float*, const float*, const float*, float*, double, double);
-void irtj_index_add_f64(Strided, int, const long long*, Strided, int, const double*, Strided, double*, int);
-void irtj_scatter_add_f64(Strided, int, const long long*, Strided, const double*, Strided, double*, int);
-void irtj_gather_f64(const double*, Strided, int, const long long*, Strided, double*, int);
-void irtj_index_select_f64(const double*, Strided, int, const long long*, Strided, double*, int);
+void irtj_index_add_f64(Strided, int, const long long*, Strided, int, const double*, Strided, double*, int, long long*);
+void irtj_scatter_add_f64(Strided, int, const long long*, Strided, const double*, Strided, double*, int, long long*);
+void irtj_gather_f64(const double*, Strided, int, int, const long long*, Strided, double*, int, long long*);
+void irtj_index_select_f64(const double*, Strided, int, int, const long long*, Strided, double*, int, long long*);
 void irtj_binary_f64(int, const double*, Strided, const double*, Strided, double*, int);
 void irtj_copy_f64_to_f32(float*, Strided, const double*, Strided, int);
 }
@@ -252,10 +252,67 @@ static void gemm_check(const char* name, int batch, int m, int k, int n, bool ta
     expect(tag, want, got, rtol, rtol * k);
 }
 
+// err[0] holds the bad index's position + 1 (0: none), err[1] its value.
+static void expect_slot(const char* what, const long long* err, long long position, long long value) {
+    long long want0 = value == 0 && position == 0 ? 0 : position + 1;
+    if (err[0] != want0 || (want0 != 0 && err[1] != value)) {
+        std::printf("FAIL %s: error slot {%lld, %lld}, expected {%lld, %lld}\n", what, err[0], err[1], want0, value);
+        failures++;
+        return;
+    }
+    std::printf("ok   %s: error slot {%lld, %lld}\n", what, err[0], err[1]);
+}
+
+// One bad index (5 or -1 where the bound is 5) per op: the slot must name it, and no element may
+// be read or written out of bounds (the vectors are exactly sized, so a stray access would show
+// as a crash or a wrong sum under the emulator).
+static void bad_index_checks(const std::vector<double>& xv, Strided xs, std::vector<long long> gi) {
+    std::vector<long long> idx = {4, 0, 5, 2, 1, 4};
+    int len = (int) idx.size();
+    Strided is = contiguous({len});
+    long long err[2] = {0, 0};
+    std::vector<double> sel(4 * len * 3, 7.0);
+    emu::launch(g1(2), g1(64), [&] {
+        irtj_index_select_f64(xv.data(), strided({4, len, 3}, {1, 4, 20}, 0), 1, 5, idx.data(), is, sel.data(), (int) sel.size(), err);
+    });
+    expect_slot("index_select, index 5 of bound 5 at 2", err, 2, 5);
+    std::vector<double> zeros(3, 0.0), got(3);
+    for (int c = 0; c < 3; c++) got[c] = sel[(1 * len + 2) * 3 + c];
+    expect("index_select zeroes the rows of a bad index", zeros, got, 0, 0);
+    err[0] = err[1] = 0;
+    idx[2] = -1;
+    std::vector<double> src(4 * len * 3, 1.0), add(4 * 5 * 3);
+    emu::launch(g1(1), g1(32), [&] {
+        irtj_index_add_f64(contiguous({4, 5, 3}), 1, idx.data(), is, len, src.data(), contiguous({4, len, 3}), add.data(), (int) add.size(), err);
+    });
+    expect_slot("index_add, index -1 at 2", err, 2, -1);
+    std::vector<double> wadd(4 * 5 * 3, 0.0);
+    for (int j = 0; j < len; j++)
+        if (idx[j] >= 0)
+            for (int i = 0; i < 4; i++)
+                for (int c = 0; c < 3; c++) wadd[(i * 5 + idx[j]) * 3 + c] += 1.0;
+    expect("index_add skips a bad index", wadd, add, 0, 0);
+    err[0] = err[1] = 0;
+    Strided gis = contiguous({3, 7, 2});
+    gi[(1 * 7 + 4) * 2 + 1] = 9;  // position 23
+    std::vector<double> ga(gi.size());
+    emu::launch(g1(1), g1(32), [&] {
+        irtj_gather_f64(xv.data(), strided({3, 7, 2}, {1, 4, 20}, 0), 1, 5, gi.data(), gis, ga.data(), (int) ga.size(), err);
+    });
+    expect_slot("gather, index 9 at 23", err, 23, 9);
+    err[0] = err[1] = 0;
+    std::vector<double> sc(4 * 5 * 3), ones(gi.size(), 1.0);
+    emu::launch(g1(1), g1(64), [&] {
+        irtj_scatter_add_f64(contiguous({4, 5, 3}), 1, gi.data(), gis, ones.data(), contiguous({3, 7, 2}), sc.data(), (int) sc.size(), err);
+    });
+    expect_slot("scatter_add, index 9 at 23", err, 23, 9);
+}
+
 static void index_checks() {
     // x [3, 5, 4] viewed transposed as [4, 5, 3]; index ops along dim 1 (size 5).
     auto xv = randn(60);
     Strided xs = strided({4, 5, 3}, {1, 4, 20}, 0);
+    long long err[2] = {0, 0};  // the error slot; must stay clear for good indices
     std::vector<long long> idx = {4, 0, 4, 2, 1, 4};
     int len = (int) idx.size();
     Strided is = contiguous({len});
@@ -264,14 +321,14 @@ static void index_checks() {
         for (int j = 0; j < len; j++)
             for (int c = 0; c < 3; c++) want[(i * len + j) * 3 + c] = xv[i * 1 + idx[j] * 4 + c * 20];
     Strided xo = strided({4, len, 3}, {1, 4, 20}, 0);
-    emu::launch(g1(2), g1(64), [&] { irtj_index_select_f64(xv.data(), xo, 1, idx.data(), is, sel.data(), (int) sel.size()); });
+    emu::launch(g1(2), g1(64), [&] { irtj_index_select_f64(xv.data(), xo, 1, 5, idx.data(), is, sel.data(), (int) sel.size(), err); });
     expect("index_select", want, sel, 0, 0);
     std::vector<double> add(4 * 5 * 3), wadd(4 * 5 * 3, 0);
     for (int j = 0; j < len; j++)
         for (int i = 0; i < 4; i++)
             for (int c = 0; c < 3; c++) wadd[(i * 5 + idx[j]) * 3 + c] += want[(i * len + j) * 3 + c];
     emu::launch(g1(1), g1(32), [&] {
-        irtj_index_add_f64(contiguous({4, 5, 3}), 1, idx.data(), is, len, want.data(), contiguous({4, len, 3}), add.data(), (int) add.size());
+        irtj_index_add_f64(contiguous({4, 5, 3}), 1, idx.data(), is, len, want.data(), contiguous({4, len, 3}), add.data(), (int) add.size(), err);
     });
     expect("index_add", wadd, add, 0, 0);
     // gather along dim 1 with an index [3, 7, 2] into x viewed [4, 5, 3].
@@ -282,16 +339,18 @@ static void index_checks() {
     for (int i = 0; i < 3; i++)
         for (int j = 0; j < 7; j++)
             for (int c = 0; c < 2; c++) wga[(i * 7 + j) * 2 + c] = xv[i + gi[(i * 7 + j) * 2 + c] * 4 + c * 20];
-    emu::launch(g1(1), g1(32), [&] { irtj_gather_f64(xv.data(), strided({3, 7, 2}, {1, 4, 20}, 0), 1, gi.data(), gis, ga.data(), (int) ga.size()); });
+    emu::launch(g1(1), g1(32), [&] { irtj_gather_f64(xv.data(), strided({3, 7, 2}, {1, 4, 20}, 0), 1, 5, gi.data(), gis, ga.data(), (int) ga.size(), err); });
     expect("gather", wga, ga, 0, 0);
     std::vector<double> sc(4 * 5 * 3), wsc(4 * 5 * 3, 0);
     for (int i = 0; i < 3; i++)
         for (int j = 0; j < 7; j++)
             for (int c = 0; c < 2; c++) wsc[(i * 5 + gi[(i * 7 + j) * 2 + c]) * 3 + c] += wga[(i * 7 + j) * 2 + c];
     emu::launch(g1(1), g1(64), [&] {
-        irtj_scatter_add_f64(contiguous({4, 5, 3}), 1, gi.data(), gis, wga.data(), contiguous({3, 7, 2}), sc.data(), (int) sc.size());
+        irtj_scatter_add_f64(contiguous({4, 5, 3}), 1, gi.data(), gis, wga.data(), contiguous({3, 7, 2}), sc.data(), (int) sc.size(), err);
     });
     expect("scatter_add", wsc, sc, 1e-15, 0);
+    expect_slot("good indices", err, 0, 0);
+    bad_index_checks(xv, xs, gi);
     // Broadcast binary: a [4, 5, 3] view minus b [5, 1] broadcast, then a copy to F32.
     auto bv = randn(5);
     std::vector<double> diff(60), wdiff(60);

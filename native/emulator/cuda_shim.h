@@ -6,6 +6,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <barrier>
 #include <cmath>
 #include <cstdint>
@@ -73,6 +74,13 @@ inline T __shfl_xor_sync(unsigned, T v, int offset) {
 }
 
 inline void __trap() { std::abort(); }
+
+// The index kernels record a bad index with a compare-and-swap; here threads are OS threads.
+inline unsigned long long atomicCAS(unsigned long long* address, unsigned long long compare, unsigned long long val) {
+    std::atomic_ref<unsigned long long> a(*address);
+    a.compare_exchange_strong(compare, val);
+    return compare;
+}
 
 namespace emu {
 // Runs f() as every thread of every block of the grid; block threads are a multiple of 32.

@@ -249,7 +249,9 @@ public final class Trainer {
             model.zeroGrad();
             if (head != null) head.zeroGrad();
             loss.backward();
-            if (config.clipNorm() > 0) metrics.put("grad_norm", optimizer.clipGradNorm(config.clipNorm()));
+            // The norm stays on the device until the step's work is queued; reading it is then the
+            // step's one wait after the loss (none at all on the CPU).
+            Tensor gradNorm = config.clipNorm() > 0 ? optimizer.clipGradNorm(config.clipNorm()) : null;
             optimizer.setLr(schedule.at(step));
             optimizer.step();
             if (memory != null && memory.capacity() > 0 && step + 1 >= config.memoryStart()) {
@@ -262,6 +264,7 @@ public final class Trainer {
                     memory.enqueue(embeddings.data(), batch.labels());
                 }
             }
+            if (gradNorm != null) metrics.put("grad_norm", gradNorm.item());
         }
         metrics.put("batch", (double) batch.labels().length);
         return metrics;

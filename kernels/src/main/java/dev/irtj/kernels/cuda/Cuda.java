@@ -23,7 +23,13 @@ import java.util.Map;
  * The process's CUDA state: device 0's primary context, one stream on which every kernel and
  * copy is queued (so work is ordered without synchronization, and a block freed to the
  * allocator may be reused by the next kernel safely), the kernel modules loaded from the
- * fatbins of {@code irtj-native}, and pinned staging buffers for host transfers.
+ * fatbins of {@code irtj-native}, pinned staging buffers for host transfers, and the error slots
+ * in which the index kernels report a bad index.
+ *
+ * <p>Index errors are found on the device, so an index op never waits for it; they are read
+ * where the host waits anyway ({@link #download}, {@link #synchronize}) and thrown there as an
+ * {@link IndexOutOfBoundsException} naming the op, the bad index and its position, like PyTorch's
+ * device-side asserts. The error therefore surfaces at the next synchronization, not at the call.
  */
 final class Cuda {
     /**
@@ -56,6 +62,20 @@ final class Cuda {
     private final CUevent[] stagingDone = {new CUevent(), new CUevent()};
     private final boolean[] stagingPending = new boolean[2];
     private int nextStaging;
+
+    /**
+     * Index launches between two synchronizations that can be told apart; one more forces a wait
+     * (a training step has a handful, so it never happens there).
+     */
+    static final int INDEX_SLOTS = 1024;
+    // INDEX_SLOTS pairs of long longs {position + 1 of the first bad index (0: none), its value};
+    // all zero except between a faulty launch and the check that reports it.
+    private final CUdeviceptr indexErrors = new CUdeviceptr();
+    private final IndexLaunch[] indexLaunches = new IndexLaunch[INDEX_SLOTS];
+    private int indexSlotsUsed;
+
+    private record IndexLaunch(String op, int bound) {
+    }
 
     /** Fails (with the first failing call named) when there is no driver, no device or no JCuda library. */
     Cuda() {
@@ -91,6 +111,8 @@ final class Cuda {
             stagingBuffers[i] = staging[i].getByteBuffer(0, STAGING_BYTES).order(ByteOrder.nativeOrder());
             check(JCudaDriver.cuEventCreate(stagingDone[i], 0), "cuEventCreate");
         }
+        check(JCudaDriver.cuMemAlloc(indexErrors, 16L * INDEX_SLOTS), "cuMemAlloc(index error slots)");
+        check(JCudaDriver.cuMemsetD8(indexErrors, (byte) 0, 16L * INDEX_SLOTS), "cuMemsetD8(index error slots)");
         allocator = new CudaAllocator(this);
         // Loading one module proves the fatbins match this GPU and driver before anything runs.
         function("elementwise", "irtj_fill_f32");
@@ -149,7 +171,41 @@ final class Cuda {
         CUfunction f = function(module, name);
         check(JCudaDriver.cuLaunchKernel(f, gridX, gridY, gridZ, block, 1, 1, 0, stream, params.pointer(), null),
                 "cuLaunchKernel(" + name + ", grid " + gridX + "x" + gridY + "x" + gridZ + ", block " + block + ")");
-        if (syncEachLaunch) check(JCudaDriver.cuStreamSynchronize(stream), "kernel " + name + " (-Dirtj.cuda.sync=true)");
+        if (syncEachLaunch) {
+            check(JCudaDriver.cuStreamSynchronize(stream), "kernel " + name + " (-Dirtj.cuda.sync=true)");
+            checkIndexErrors();
+        }
+    }
+
+    /**
+     * The error slot for the next launch of index op {@code op} whose indices must lie in
+     * [0, bound). When every slot has been handed out since the last synchronization, this
+     * synchronizes (and reports any error found) to free them.
+     */
+    synchronized CUdeviceptr indexErrorSlot(String op, int bound) {
+        if (indexSlotsUsed == INDEX_SLOTS) synchronize();
+        int i = indexSlotsUsed++;
+        indexLaunches[i] = new IndexLaunch(op, bound);
+        return indexErrors.withByteOffset(16L * i);
+    }
+
+    /**
+     * Reads the slots handed out since the last check (the stream must be idle) and throws for
+     * the earliest launch that found a bad index. Every slot is free again afterwards.
+     */
+    private synchronized void checkIndexErrors() {
+        int used = indexSlotsUsed;
+        if (used == 0) return;
+        indexSlotsUsed = 0;
+        long[] slots = new long[2 * used];
+        check(JCudaDriver.cuMemcpyDtoH(Pointer.to(slots), indexErrors, 16L * used), "cuMemcpyDtoH(index error slots)");
+        for (int i = 0; i < used; i++) {
+            if (slots[2 * i] == 0) continue;
+            check(JCudaDriver.cuMemsetD8(indexErrors, (byte) 0, 16L * used), "cuMemsetD8(index error slots)");
+            IndexLaunch l = indexLaunches[i];
+            throw new IndexOutOfBoundsException(l.op() + ": index " + slots[2 * i + 1] + " out of range [0, " + l.bound() + ") at position "
+                    + (slots[2 * i] - 1) + " of the index (found on the device, reported at the next synchronization)");
+        }
     }
 
     /** A grid-stride launch over {@code n} elements. */
@@ -190,6 +246,7 @@ final class Cuda {
             dst.read(buf, done, chunk);
             done += chunk;
         }
+        checkIndexErrors();
     }
 
     /** A staging buffer whose previous upload has left it; waits only if that copy is still running. */
@@ -203,10 +260,11 @@ final class Cuda {
         return i;
     }
 
-    /** Waits for everything queued so far (benchmarks; errors of earlier kernels surface here). */
-    void synchronize() {
+    /** Waits for everything queued so far (benchmarks; errors of earlier kernels, bad indices included, surface here). */
+    synchronized void synchronize() {
         makeCurrent();
         check(JCudaDriver.cuStreamSynchronize(stream), "cuStreamSynchronize");
+        checkIndexErrors();
     }
 
     interface ByteSource {

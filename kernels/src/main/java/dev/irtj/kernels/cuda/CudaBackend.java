@@ -21,8 +21,9 @@ import java.util.List;
  * driver API on one stream of device 0's primary context, device memory from a caching
  * allocator, F32 matrix products through cuBLAS or our own GEMM kernels ({@link CudaGemm}).
  * Every floating op runs in F32 and F64; I64 is supported by copies, fills, where, cat and the
- * index ops. Nothing waits for the device except downloads (a value reaching the host) and index
- * checks (indices are validated on the host before a gather reads them).
+ * index ops. Nothing waits for the device except downloads (a value reaching the host) and
+ * {@link #synchronize()}. Index ops check their indices on the device; a bad one is reported as
+ * an {@link IndexOutOfBoundsException} at the next of those waits (see {@link Cuda}).
  *
  * <p>Construction is free: CUDA is initialized on the first call of {@link #unavailableReason()}
  * or of an op, so a machine without a driver only pays a failed library load, reported once by
@@ -261,24 +262,44 @@ public final class CudaBackend implements Backend {
         return out;
     }
 
-    /** Checks every index against its bound on the host (a device-side check could not throw here). */
-    private void checkIndices(Tensor index, int bound, String op) {
+    /**
+     * The error slot for one index-op launch (the kernel checks the indices against bound and
+     * records the first bad one there, see {@link Cuda}). Checks on the host only what needs no
+     * index value: the dtype, and an empty range, which no index can fall into.
+     */
+    private static jcuda.driver.CUdeviceptr indexSlot(Tensor index, int bound, String op) {
         requireCuda(index, op);
-        for (long i : download(index).i64()) {
-            if (i < 0 || i >= bound) throw new IndexOutOfBoundsException(op + ": index " + i + " out of range [0, " + bound + ")");
+        if (index.dtype() != DType.I64) throw new IllegalArgumentException(op + ": indices must be I64, got " + index.dtype());
+        if (bound == 0 && index.numel() > 0) {
+            throw new IndexOutOfBoundsException(op + ": " + index.numel() + " indices into an empty range [0, 0)");
+        }
+        return cuda().indexErrorSlot(op, bound);
+    }
+
+    /**
+     * For an op whose output is empty although its index is not (another dimension is 0): no
+     * kernel runs to check the indices, so they are checked here, with a download (the one case
+     * in which an index op waits for the device).
+     */
+    private void checkIndicesOnHost(Tensor index, int bound, String op) {
+        long[] values = download(index).i64();
+        for (int p = 0; p < values.length; p++) {
+            long i = values[p];
+            if (i < 0 || i >= bound) throw new IndexOutOfBoundsException(op + ": index " + i + " out of range [0, " + bound + ") at position " + p + " of the index");
         }
     }
 
     @Override
     public Tensor indexSelect(Tensor x, int dim, Tensor index) {
         requireCuda(x, "index_select");
-        checkIndices(index, x.shape(dim), "index_select");
+        jcuda.driver.CUdeviceptr err = indexSlot(index, x.shape(dim), "index_select");
         int[] shape = x.shape();
         shape[dim] = index.numel();
         Tensor out = newLike(x, x.dtype(), shape);
         int[] xs = KernelArgs.stridedInts(shape, x.strides(), x.offset(), "index_select");
         cuda().launchElementwise("index", "irtj_index_select_" + suffix(x.dtype()), out.numel(), new KernelArgs()
-                .base(x).ints(xs).i(dim).base(index).strided(index, "index_select").base(out).i(out.numel()));
+                .base(x).ints(xs).i(dim).i(x.shape(dim)).base(index).strided(index, "index_select").base(out).i(out.numel()).ptr(err));
+        if (out.numel() == 0 && index.numel() > 0) checkIndicesOnHost(index, x.shape(dim), "index_select");
         return out;
     }
 
@@ -291,23 +312,24 @@ public final class CudaBackend implements Backend {
                 throw new IllegalArgumentException("gather: index " + Shape.str(shape) + " larger than input " + Shape.str(x.shape()) + " in dim " + d);
             }
         }
-        checkIndices(index, x.shape(dim), "gather");
+        jcuda.driver.CUdeviceptr err = indexSlot(index, x.shape(dim), "gather");
         Tensor out = newLike(x, x.dtype(), shape);
         int[] xs = KernelArgs.stridedInts(shape, x.strides(), x.offset(), "gather");
         cuda().launchElementwise("index", "irtj_gather_" + suffix(x.dtype()), out.numel(), new KernelArgs()
-                .base(x).ints(xs).i(dim).base(index).strided(index, "gather").base(out).i(out.numel()));
+                .base(x).ints(xs).i(dim).i(x.shape(dim)).base(index).strided(index, "gather").base(out).i(out.numel()).ptr(err));
         return out;
     }
 
     @Override
     public Tensor indexAdd(int[] shape, int dim, Tensor index, Tensor src) {
         requireCuda(src, "index_add");
-        checkIndices(index, shape[dim], "index_add");
+        jcuda.driver.CUdeviceptr err = indexSlot(index, shape[dim], "index_add");
         Tensor out = newLike(src, src.dtype(), shape);
         int[] os = KernelArgs.stridedInts(shape, Shape.contiguousStrides(shape), 0, "index_add");
         cuda().launchElementwise("index", "irtj_index_add_" + suffix(src.dtype()), out.numel(), new KernelArgs()
                 .ints(os).i(dim).base(index).strided(index, "index_add").i(index.numel())
-                .base(src).strided(src, "index_add").base(out).i(out.numel()));
+                .base(src).strided(src, "index_add").base(out).i(out.numel()).ptr(err));
+        if (out.numel() == 0 && index.numel() > 0) checkIndicesOnHost(index, shape[dim], "index_add");
         return out;
     }
 
@@ -323,12 +345,13 @@ public final class CudaBackend implements Backend {
                 throw new IllegalArgumentException("scatter_add: index " + Shape.str(idxShape) + " larger than output " + Shape.str(shape) + " in dim " + d);
             }
         }
-        checkIndices(index, shape[dim], "scatter_add");
+        jcuda.driver.CUdeviceptr err = indexSlot(index, shape[dim], "scatter_add");
         Tensor out = newLike(src, src.dtype(), shape);
         Tensor s = src.narrowTo(idxShape);
         int[] os = KernelArgs.stridedInts(shape, Shape.contiguousStrides(shape), 0, "scatter_add");
         cuda().launchElementwise("index", "irtj_scatter_add_" + suffix(src.dtype()), out.numel(), new KernelArgs()
-                .ints(os).i(dim).base(index).strided(index, "scatter_add").base(s).strided(s, "scatter_add").base(out).i(out.numel()));
+                .ints(os).i(dim).base(index).strided(index, "scatter_add").base(s).strided(s, "scatter_add").base(out).i(out.numel()).ptr(err));
+        if (out.numel() == 0 && index.numel() > 0) checkIndicesOnHost(index, shape[dim], "scatter_add");
         return out;
     }
 

@@ -341,9 +341,56 @@ class CudaBackendTest {
         Tensor gathered = REF.gather(x, dim, gIndex);
         assertClose("gather", gathered, cuda().gather(gx, dim, gpu(gIndex)), 0, 0);
         assertClose("scatter_add", REF.scatterAdd(shape, dim, gIndex, gathered), cuda().scatterAdd(shape, dim, gpu(gIndex), gpu(gathered)), 0, 0);
-        Tensor bad = gpu(Tensor.ofLongs(new long[] {len}, 1));
-        IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class, () -> cuda().indexSelect(gx, dim, bad));
-        assertTrue(e.getMessage().startsWith("index_select: index " + len + " out of range"), e.getMessage());
+    }
+
+    // Indices are checked on the device: the op returns at once, and the next synchronization
+    // (a download or synchronize()) throws once, naming the op, the bad index and its position;
+    // after that the device is usable again and good ops report nothing. Under
+    // -Dirtj.cuda.sync=true (as scripts/device-check.sh runs) the launch itself reports it.
+    @Property(tries = 10)
+    void badIndicesAreReportedAtTheNextSynchronization(@ForAll("shapes") int[] shape, @ForAll long seed) {
+        Rng rng = new Rng(seed);
+        Tensor gx = gpu(Tensor.randn(rng, DType.F64, shape));
+        int dim = rng.nextInt(shape.length), len = shape[dim];
+        long badValue = rng.nextInt(2) == 0 ? -1 : len + rng.nextInt(3);
+        long[] idx = new long[2 + rng.nextInt(5)];
+        int at = rng.nextInt(idx.length);
+        idx[at] = badValue;
+        Tensor bad = gpu(Tensor.ofLongs(idx, idx.length));
+        String where = " out of range [0, " + len + ") at position " + at + " of the index";
+        if (!Boolean.getBoolean("irtj.cuda.sync")) {
+            Tensor sel = cuda().indexSelect(gx, dim, bad);
+            IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class, sel::toDoubleArray);
+            assertTrue(e.getMessage().startsWith("index_select: index " + badValue + where), e.getMessage());
+            Tensor good = cuda().indexSelect(gx, dim, gpu(Tensor.ofLongs(new long[] {0}, 1)));
+            assertEquals(good.numel(), good.toDoubleArray().length, "a download after the report is clean");
+        }
+        int[] srcShape = shape.clone();
+        srcShape[dim] = idx.length;
+        Tensor ones = gpu(Tensor.ones(DType.F64, srcShape));
+        assertReported("index_select: index " + badValue + where, () -> cuda().indexSelect(gx, dim, bad));
+        assertReported("index_add: index " + badValue + where, () -> cuda().indexAdd(shape, dim, bad, ones));
+        int[] gShape = new int[shape.length];
+        Arrays.fill(gShape, 1);
+        gShape[dim] = idx.length;
+        Tensor gBad = gpu(Tensor.ofLongs(idx, gShape)), gOnes = gpu(Tensor.ones(DType.F64, gShape));
+        assertReported("gather: index " + badValue + where, () -> cuda().gather(gx, dim, gBad));
+        assertReported("scatter_add: index " + badValue + where, () -> cuda().scatterAdd(shape, dim, gBad, gOnes));
+        // The earliest faulty launch is the one reported, and only once.
+        assertReported("gather: ", () -> {
+            cuda().gather(gx, dim, gBad);
+            cuda().indexSelect(gx, dim, bad);
+        });
+        cuda().synchronize();
+    }
+
+    /** ops, then a synchronization, throw an IndexOutOfBoundsException whose message starts with prefix. */
+    private static void assertReported(String prefix, Runnable ops) {
+        IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class, () -> {
+            ops.run();
+            cuda().synchronize();
+        });
+        assertTrue(e.getMessage().startsWith(prefix), e.getMessage());
     }
 
     // Top-k selects values, so it is exact; ties go to the lower index, as a stable sort.

@@ -2,6 +2,8 @@ package dev.irtj.train.optim;
 
 import dev.irtj.autograd.nn.Parameter;
 import dev.irtj.tensor.Backend;
+import dev.irtj.tensor.DType;
+import dev.irtj.tensor.Device;
 import dev.irtj.tensor.MemoryScope;
 import dev.irtj.tensor.Tensor;
 
@@ -82,8 +84,32 @@ public final class AdamW {
         }
     }
 
-    /** Scales all gradients so their global L2 norm is at most {@code maxNorm}; returns the norm before. */
-    public double clipGradNorm(double maxNorm) {
+    /**
+     * Scales all gradients so their global L2 norm is at most {@code maxNorm} (by
+     * maxNorm / (norm + 1e-6), as PyTorch); returns the norm before, as a 0-dimensional F64
+     * tensor on the gradients' device, which lives until the enclosing {@link MemoryScope}
+     * closes.
+     *
+     * <p>On the CPU the norm is read as each parameter's sum of squares is computed (the value is
+     * already on the host). On a GPU that read would wait for the device once per parameter, so
+     * there the whole computation stays on the device: the per-parameter sums are added in F64
+     * in the same order, and the decision and the scale factor are tensors too, applied to every
+     * gradient (a factor of exactly 1 when no clipping is needed). Nothing here waits for the
+     * device; a caller that logs the norm reads it once, at the end of the step.
+     */
+    public Tensor clipGradNorm(double maxNorm) {
+        Device device = null;
+        for (Slot s : slots) {
+            if (s.param.grad() != null) {
+                device = s.param.grad().device();
+                break;
+            }
+        }
+        if (device == null) return Tensor.scalar(0, DType.F64);
+        return device.kind() == Device.Kind.CPU ? clipOnHost(maxNorm) : clipOnDevice(maxNorm, device);
+    }
+
+    private Tensor clipOnHost(double maxNorm) {
         double sq = 0;
         for (Slot s : slots) {
             Tensor g = s.param.grad();
@@ -97,6 +123,29 @@ public final class AdamW {
                     Tensor g = s.param.grad();
                     if (g != null) g.copyFrom(g.mul(scale));
                 }
+            }
+        }
+        return Tensor.scalar(norm, DType.F64);
+    }
+
+    /** The device path; package-private so that its arithmetic is tested on the CPU as well. */
+    Tensor clipOnDevice(double maxNorm, Device device) {
+        Tensor sq = null;
+        for (Slot s : slots) {
+            Tensor g = s.param.grad();
+            if (g == null) continue;
+            Tensor part = g.mul(g).sum().to(DType.F64);
+            sq = sq == null ? part : sq.add(part);
+        }
+        Tensor norm = sq.sqrt();
+        Tensor zero = Tensor.zeros(device, DType.F64);
+        Tensor limit = zero.add(maxNorm);
+        Tensor clip = norm.gt(limit).mul(norm.gt(zero));
+        Tensor factor = Tensor.where(clip, limit.div(norm.add(1e-6)), zero.add(1));
+        try (MemoryScope ignored = MemoryScope.unscoped()) {
+            for (Slot s : slots) {
+                Tensor g = s.param.grad();
+                if (g != null) g.copyFrom(g.mul(factor.to(g.dtype())));
             }
         }
         return norm;
