@@ -13,37 +13,25 @@ final class StridedCopy {
 
     /** Copies the elements of view {@code t} over {@code src} into {@code dst[dstOff...]} in row-major order. */
     static void gather(float[] src, Tensor t, float[] dst, int dstOff) {
-        int[] shape = t.shape(), strides = t.strides();
-        int rank = shape.length, n = t.numel();
-        if (n == 0) return;
-        if (rank == 0) {
-            dst[dstOff] = src[t.offset()];
-            return;
-        }
-        int inner = shape[rank - 1], innerStride = strides[rank - 1];
-        int rows = n / inner;
-        Parallel.forRange(rows, inner, (from, to) -> {
-            int[] coord = new int[rank - 1];
-            int pos = startOffset(t.offset(), from, shape, strides, coord);
-            for (int r = from; r < to; r++) {
-                int out = dstOff + r * inner;
-                if (innerStride == 1) {
-                    System.arraycopy(src, pos, dst, out, inner);
-                } else {
-                    for (int j = 0, p = pos; j < inner; j++, p += innerStride) dst[out + j] = src[p];
-                }
-                pos = advance(pos, shape, strides, coord);
-            }
-        });
+        walk(t, src, dst, dstOff, false);
     }
 
     /** Writes contiguous {@code src[srcOff...]} into the strided view {@code t} over {@code dst}. */
     static void scatter(float[] src, int srcOff, float[] dst, Tensor t) {
+        walk(t, dst, src, srcOff, true);
+    }
+
+    /**
+     * Walks view {@code t} over {@code viewData} in row-major order beside the dense block
+     * {@code dense[denseOff...]}, copying dense → view when {@code intoView}, else view → dense.
+     */
+    private static void walk(Tensor t, float[] viewData, float[] dense, int denseOff, boolean intoView) {
         int[] shape = t.shape(), strides = t.strides();
         int rank = shape.length, n = t.numel();
         if (n == 0) return;
         if (rank == 0) {
-            dst[t.offset()] = src[srcOff];
+            if (intoView) viewData[t.offset()] = dense[denseOff];
+            else dense[denseOff] = viewData[t.offset()];
             return;
         }
         int inner = shape[rank - 1], innerStride = strides[rank - 1];
@@ -52,11 +40,14 @@ final class StridedCopy {
             int[] coord = new int[rank - 1];
             int pos = startOffset(t.offset(), from, shape, strides, coord);
             for (int r = from; r < to; r++) {
-                int in = srcOff + r * inner;
+                int d = denseOff + r * inner;
                 if (innerStride == 1) {
-                    System.arraycopy(src, in, dst, pos, inner);
+                    if (intoView) System.arraycopy(dense, d, viewData, pos, inner);
+                    else System.arraycopy(viewData, pos, dense, d, inner);
+                } else if (intoView) {
+                    for (int j = 0, p = pos; j < inner; j++, p += innerStride) viewData[p] = dense[d + j];
                 } else {
-                    for (int j = 0, p = pos; j < inner; j++, p += innerStride) dst[p] = src[in + j];
+                    for (int j = 0, p = pos; j < inner; j++, p += innerStride) dense[d + j] = viewData[p];
                 }
                 pos = advance(pos, shape, strides, coord);
             }
