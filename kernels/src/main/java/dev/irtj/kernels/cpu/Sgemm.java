@@ -267,18 +267,12 @@ public final class Sgemm {
         GemmPool.parallelFor(parts, part -> {
             int first = (int) ((long) k * part / parts), end = (int) ((long) k * (part + 1) / parts);
             int aStep = pr.transA() ? pr.lda() : 1, bStep = pr.transB() ? 1 : pr.ldb();
-            Problem slice;
-            if (part == 0) {
-                slice = new Problem(pr.transA(), pr.transB(), m, n, end - first, pr.alpha(),
-                        pr.a(), pr.aOff() + first * aStep, pr.lda(), pr.b(), pr.bOff() + first * bStep, pr.ldb(),
-                        pr.beta(), pr.c(), pr.cOff(), pr.ldc(), pr.bias(), pr.biasOff());
-            } else {
-                float[] scratch = new float[m * n];
-                partials[part] = scratch;
-                slice = new Problem(pr.transA(), pr.transB(), m, n, end - first, pr.alpha(),
-                        pr.a(), pr.aOff() + first * aStep, pr.lda(), pr.b(), pr.bOff() + first * bStep, pr.ldb(),
-                        0f, scratch, 0, n, null, 0);
-            }
+            boolean intoC = part == 0;
+            float[] target = intoC ? pr.c() : (partials[part] = new float[m * n]);
+            Problem slice = new Problem(pr.transA(), pr.transB(), m, n, end - first, pr.alpha(),
+                    pr.a(), pr.aOff() + first * aStep, pr.lda(), pr.b(), pr.bOff() + first * bStep, pr.ldb(),
+                    intoC ? pr.beta() : 0f, target, intoC ? pr.cOff() : 0, intoC ? pr.ldc() : n,
+                    intoC ? pr.bias() : null, pr.biasOff());
             multiplySingleThreaded(slice, WORKSPACE.get(), false, false);
         });
         int rowTasks = Math.min(m, 2 * threads);
