@@ -89,7 +89,7 @@ final class Engine {
             return;
         }
         pending.remove(s);
-        releaseIfDead(s, pending, pass);
+        pass.releaseNow(s);
     }
 
     /** Releases storage made in this pass that no pending gradient uses (others are left alone). */
