@@ -7,12 +7,6 @@ final class Reductions {
     private Reductions() {
     }
 
-    static int[] all(int rank) {
-        int[] d = new int[rank];
-        for (int i = 0; i < rank; i++) d[i] = i;
-        return d;
-    }
-
     static Var sum(Var x, int[] dims, boolean keepdim) {
         Tensor xd = x.data();
         int[] d = xd.normalizeDims(dims);

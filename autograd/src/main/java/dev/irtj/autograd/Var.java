@@ -1,6 +1,7 @@
 package dev.irtj.autograd;
 
 import dev.irtj.tensor.DType;
+import dev.irtj.tensor.Shape;
 import dev.irtj.tensor.Tensor;
 
 import java.util.List;
@@ -187,10 +188,10 @@ public final class Var {
 
     public Var sum(int[] dims, boolean keepdim) { return Reductions.sum(this, dims, keepdim); }
     public Var sum(int dim, boolean keepdim) { return sum(new int[] {dim}, keepdim); }
-    public Var sum() { return sum(Reductions.all(rank()), false); }
+    public Var sum() { return sum(Shape.allDims(rank()), false); }
     public Var mean(int[] dims, boolean keepdim) { return Reductions.mean(this, dims, keepdim); }
     public Var mean(int dim, boolean keepdim) { return mean(new int[] {dim}, keepdim); }
-    public Var mean() { return mean(Reductions.all(rank()), false); }
+    public Var mean() { return mean(Shape.allDims(rank()), false); }
     /** Max over dims; the gradient is shared equally among tied maxima. */
     public Var max(int[] dims, boolean keepdim) { return Reductions.extreme(this, dims, keepdim, true); }
     public Var max(int dim, boolean keepdim) { return max(new int[] {dim}, keepdim); }

@@ -65,6 +65,13 @@ public final class Shape {
         return Arrays.copyOf(tmp, n);
     }
 
+    /** {0, 1, ..., rank - 1}: every dim, for whole-tensor reductions. */
+    public static int[] allDims(int rank) {
+        int[] d = new int[rank];
+        for (int i = 0; i < rank; i++) d[i] = i;
+        return d;
+    }
+
     public static String str(int[] shape) {
         return Arrays.toString(shape);
     }

@@ -566,9 +566,7 @@ public final class Tensor {
     }
 
     private int[] allDims() {
-        int[] d = new int[rank()];
-        for (int i = 0; i < d.length; i++) d[i] = i;
-        return d;
+        return Shape.allDims(rank());
     }
 
     // ---- linear algebra -----------------------------------------------------------------------
