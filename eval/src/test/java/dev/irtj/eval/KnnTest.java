@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.Random;
 
+import static dev.irtj.eval.UnitVectors.atAngles;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -15,20 +16,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class KnnTest {
 
-    /** Unit vectors in the plane at the given angles (degrees). */
-    private static Tensor angles(double... deg) {
-        float[] v = new float[deg.length * 2];
-        for (int i = 0; i < deg.length; i++) {
-            v[2 * i] = (float) Math.cos(Math.toRadians(deg[i]));
-            v[2 * i + 1] = (float) Math.sin(Math.toRadians(deg[i]));
-        }
-        return Tensor.of(v, deg.length, 2);
-    }
-
     @Test
     void nearestByCosineBestFirst() {
-        Tensor db = angles(0, 90, 10, 180, 45);
-        Tensor q = angles(5, 100);
+        Tensor db = atAngles(0, 90, 10, 180, 45);
+        Tensor q = atAngles(5, 100);
         Neighbors nn = Knn.search(q, db, 3, false);
         assertEquals(2, nn.queries());
         assertEquals(3, nn.k());
@@ -65,14 +56,14 @@ class KnnTest {
 
     @Test
     void kLargerThanTheCandidatesReturnsAllOfThem() {
-        Tensor x = angles(0, 30, 60, 90);
+        Tensor x = atAngles(0, 30, 60, 90);
         Neighbors all = Knn.search(x, x, 100, false);
         assertEquals(4, all.k());
         Neighbors others = Knn.search(x, x, 100, true);
         assertEquals(3, others.k());
         assertArrayEquals(new int[] {1, 2, 3}, others.indices()[0]);
         assertArrayEquals(new int[] {2, 1, 0}, others.indices()[3]);
-        Neighbors single = Knn.search(angles(0), angles(0), 5, true);
+        Neighbors single = Knn.search(atAngles(0), atAngles(0), 5, true);
         assertEquals(1, single.queries());
         assertEquals(0, single.k());
     }
@@ -80,9 +71,9 @@ class KnnTest {
     @Test
     void emptyQueriesOrDatabase() {
         Tensor none = Tensor.zeros(dev.irtj.tensor.DType.F32, 0, 2);
-        Neighbors noQueries = Knn.search(none, angles(0, 10), 3, false);
+        Neighbors noQueries = Knn.search(none, atAngles(0, 10), 3, false);
         assertEquals(0, noQueries.queries());
-        Neighbors noDatabase = Knn.search(angles(0, 10), none, 3, false);
+        Neighbors noDatabase = Knn.search(atAngles(0, 10), none, 3, false);
         assertEquals(2, noDatabase.queries());
         assertEquals(0, noDatabase.k());
         assertEquals(0, Knn.search(none, none, 1, true).queries());
@@ -148,10 +139,10 @@ class KnnTest {
 
     @Test
     void rejectsBadArguments() {
-        Tensor a = angles(0, 1), b = Tensor.of(new float[] {1, 2, 3}, 1, 3);
+        Tensor a = atAngles(0, 1), b = Tensor.of(new float[] {1, 2, 3}, 1, 3);
         assertThrows(IllegalArgumentException.class, () -> Knn.search(a, b, 1, false));
         assertThrows(IllegalArgumentException.class, () -> Knn.search(a, a, 0, false));
-        assertThrows(IllegalArgumentException.class, () -> Knn.search(a, angles(0, 1, 2), 1, true));
+        assertThrows(IllegalArgumentException.class, () -> Knn.search(a, atAngles(0, 1, 2), 1, true));
         assertThrows(IllegalArgumentException.class, () -> Knn.search(a.flatten(), a, 1, false));
         assertThrows(IllegalArgumentException.class, () -> Knn.search(a, a, 1, false, 0, 4));
         assertThrows(IllegalArgumentException.class, () -> Knn.search(Tensor.ofLongs(new long[] {1, 2}, 1, 2), a, 1, false));

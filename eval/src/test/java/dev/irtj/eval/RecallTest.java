@@ -6,20 +6,11 @@ import org.junit.jupiter.api.Test;
 import java.util.Map;
 import java.util.Random;
 
+import static dev.irtj.eval.UnitVectors.atAngles;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 class RecallTest {
-
-    /** Points on a line embedded as unit vectors: angle = position (degrees). */
-    private static Tensor at(double... deg) {
-        float[] v = new float[deg.length * 2];
-        for (int i = 0; i < deg.length; i++) {
-            v[2 * i] = (float) Math.cos(Math.toRadians(deg[i]));
-            v[2 * i + 1] = (float) Math.sin(Math.toRadians(deg[i]));
-        }
-        return Tensor.of(v, deg.length, 2);
-    }
 
     @Test
     void handMadeCase() {
@@ -31,7 +22,7 @@ class RecallTest {
         //                 13 → 10(A), 4(B)     : rank 2
         //                 30 → 13(B), 10(A), 52(C): rank 3
         //                 52 → 30(C)           : rank 1
-        Tensor x = at(0, 4, 10, 13, 30, 52);
+        Tensor x = atAngles(0, 4, 10, 13, 30, 52);
         long[] labels = {0, 1, 0, 1, 2, 2};
         Map<Integer, Double> r = Recall.atK(x, labels, 1, 2, 3, 4);
         assertEquals(1 / 6.0, r.get(1), 1e-12);
@@ -58,7 +49,7 @@ class RecallTest {
 
     @Test
     void kLargerThanTheClassAndThanTheCandidates() {
-        Tensor x = at(0, 1, 2, 40, 41, 42, 90);
+        Tensor x = atAngles(0, 1, 2, 40, 41, 42, 90);
         long[] labels = {0, 0, 0, 1, 1, 1, 2};
         Map<Integer, Double> r = Recall.atK(x, labels, 1, 3, 6, 100);
         // Sample 6 (label 2) is alone in its class: it never hits but counts in the denominator.
@@ -70,15 +61,15 @@ class RecallTest {
 
     @Test
     void aSingleSampleCanNeverHit() {
-        assertEquals(0.0, Recall.atK(at(0), new long[] {1}, 1, 5).get(5), 0.0);
+        assertEquals(0.0, Recall.atK(atAngles(0), new long[] {1}, 1, 5).get(5), 0.0);
     }
 
     @Test
     void queryGalleryExcludesNothing() {
-        Tensor gallery = at(0, 20, 40);
+        Tensor gallery = atAngles(0, 20, 40);
         long[] gl = {1, 2, 3};
         // A query identical to a gallery image finds it at rank 1 (In-Shop: queries are separate photos).
-        Tensor queries = at(0, 21, 39, 60);
+        Tensor queries = atAngles(0, 21, 39, 60);
         long[] ql = {1, 3, 3, 9};
         Map<Integer, Double> r = Recall.queryGallery(queries, ql, gallery, gl, 1, 2, 3);
         assertEquals(2 / 4.0, r.get(1), 1e-12); // queries 0 and 2
@@ -142,7 +133,7 @@ class RecallTest {
 
     @Test
     void rejectsBadArguments() {
-        Tensor x = at(0, 1, 2);
+        Tensor x = atAngles(0, 1, 2);
         assertThrows(IllegalArgumentException.class, () -> Recall.atK(x, new long[] {1, 2}, 1));
         assertThrows(IllegalArgumentException.class, () -> Recall.atK(x, new long[] {1, 2, 3}));
         assertThrows(IllegalArgumentException.class, () -> Recall.atK(x, new long[] {1, 2, 3}, 0));
