@@ -29,6 +29,14 @@ public interface ImageDescriber {
     /** A one-line human description (model, size, pooling, dims, where the weights came from). */
     String describe();
 
+    /**
+     * A JSON object (absolute paths) that {@link DescriptorPipeline#reopen(String)} turns back into
+     * an equal describer: what an index records, so that {@code irt search --index DIR} and
+     * {@code irt serve} need no model options. Describers that cannot be reopened (test fakes)
+     * may return {@code "{}"}.
+     */
+    String source();
+
     /** The descriptor of one decoded image ({@link #dims()} floats, L2-normalized). */
     float[] describe(BufferedImage image);
 
