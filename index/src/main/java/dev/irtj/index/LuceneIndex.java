@@ -152,6 +152,8 @@ public final class LuceneIndex implements VectorIndex {
         public static final int DEFAULT_M = 16;
         public static final int DEFAULT_BEAM_WIDTH = 100;
         public static final int DEFAULT_EF_SEARCH = 100;
+        public static final int MAX_M = Lucene99HnswVectorsFormat.MAXIMUM_MAX_CONN;
+        public static final int MAX_BEAM_WIDTH = Lucene99HnswVectorsFormat.MAXIMUM_BEAM_WIDTH;
 
         public Options {
             Objects.requireNonNull(quantization, "quantization");
