@@ -663,14 +663,14 @@ public final class LuceneIndex implements VectorIndex {
 
     private Matrix loadMatrix(IndexSearcher s) throws IOException {
         int dims = identity.dims();
-        int n = s.getIndexReader().numDocs();
-        if ((long) n * dims > Integer.MAX_VALUE - 16) {
-            throw new IOException("exact mode holds all vectors in one matrix, and " + n + " x " + dims
+        int numDocs = s.getIndexReader().numDocs();
+        if ((long) numDocs * dims > Integer.MAX_VALUE - 16) {
+            throw new IOException("exact mode holds all vectors in one matrix, and " + numDocs + " x " + dims
                     + " floats do not fit one Java array; use the HNSW search (irt index without --exact)");
         }
         record Row(String id, int leaf, int doc, float[] v) {
         }
-        List<Row> rows = new ArrayList<>(n);
+        List<Row> rows = new ArrayList<>(numDocs);
         List<LeafReaderContext> leaves = s.getIndexReader().leaves();
         for (int l = 0; l < leaves.size(); l++) {
             LeafReader r = leaves.get(l).reader();
@@ -684,17 +684,22 @@ public final class LuceneIndex implements VectorIndex {
             }
         }
         rows.sort(Comparator.comparing(Row::id));
-        float[] all = new float[rows.size() * dims];
-        String[] ids = new String[rows.size()];
-        int[] leaf = new int[rows.size()], doc = new int[rows.size()];
-        for (int i = 0; i < rows.size(); i++) {
+        // Stored as [D, N] and handed to Knn as its [N, D] transpose view: Knn multiplies the
+        // query by each database block's transpose, which over this layout is a plain row-major
+        // [D, block] slice, so the GEMM reads it without a transposing copy (about twice the
+        // single-query rate at 20k x 384; the same products, bit for bit).
+        int n = rows.size();
+        float[] all = new float[n * dims];
+        String[] ids = new String[n];
+        int[] leaf = new int[n], doc = new int[n];
+        for (int i = 0; i < n; i++) {
             Row row = rows.get(i);
-            System.arraycopy(row.v, 0, all, i * dims, dims);
+            for (int j = 0; j < dims; j++) all[j * n + i] = row.v[j];
             ids[i] = row.id;
             leaf[i] = row.leaf;
             doc[i] = row.doc;
         }
-        return new Matrix(s.getIndexReader(), Tensor.of(all, rows.size(), dims), ids, leaf, doc);
+        return new Matrix(s.getIndexReader(), Tensor.of(all, dims, n).mT(), ids, leaf, doc);
     }
 
     @Override
