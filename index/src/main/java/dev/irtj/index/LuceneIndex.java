@@ -252,14 +252,6 @@ public final class LuceneIndex implements VectorIndex {
         if (!Files.isWritable(abs)) throw new AccessDeniedException(abs.toString(), null, "the index folder is not writable");
         Directory directory = FSDirectory.open(abs);
         try {
-            boolean exists = DirectoryReader.indexExists(directory);
-            if (exists) {
-                Map<String, String> data = SegmentInfos.readLatestCommit(directory).getUserData();
-                Identity recorded = identityOf(data, abs);
-                if (!recorded.fingerprint().equals(describer.fingerprint()) || recorded.dims() != describer.dims()) {
-                    throw new IndexMismatchException(mismatch(abs, recorded, describer));
-                }
-            }
             IndexWriterConfig config = new IndexWriterConfig()
                     .setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND)
                     .setCodec(codec(options))
@@ -273,6 +265,15 @@ public final class LuceneIndex implements VectorIndex {
                         + "one writer per index folder; searches can open it read-only meanwhile", e);
             }
             try {
+                // Checked under the write lock: no other writer can create or change the index now,
+                // and a refused open leaves it untouched (the writer is rolled back unwritten).
+                boolean exists = DirectoryReader.indexExists(directory);
+                if (exists) {
+                    Identity recorded = identityOf(SegmentInfos.readLatestCommit(directory).getUserData(), abs);
+                    if (!recorded.fingerprint().equals(describer.fingerprint()) || recorded.dims() != describer.dims()) {
+                        throw new IndexMismatchException(mismatch(abs, recorded, describer));
+                    }
+                }
                 writer.setLiveCommitData(commitData(describer, options).entrySet());
                 if (!exists) writer.commit();   // readers can open the folder (and see the describer) at once
                 SearcherManager manager = new SearcherManager(writer, true, false, null);
