@@ -115,7 +115,10 @@ class IndexSearchEndToEndTest {
         Path data = CliTest.imageFolder(dir.resolve("data"), 2, 4);
         Path run = train(data, dir.resolve("run"), "3");
         Path exact = dir.resolve("exact"), int8 = dir.resolve("int8");
-        assertEquals(0, CliTest.irt("index", "--index", exact.toString(), "--checkpoint", run.toString(), "--images", data.toString(), "--exact").code());
+        Path meta = Files.writeString(dir.resolve("meta.csv"), "path,title,label\nclass1/img3.png,\"a, b\",9\n");
+        CliTest.Result built = CliTest.irt("index", "--index", exact.toString(), "--checkpoint", run.toString(), "--images", data.toString(),
+                "--exact", "--metadata", meta.toString());
+        assertEquals(0, built.code(), built.err());
         assertEquals(0, CliTest.irt("index", "--index", int8.toString(), "--checkpoint", run.toString(), "--images", data.toString(),
                 "--quantize", "int8", "--hnsw-m", "8", "--beam-width", "40").code());
         LuceneIndex.Options e = LuceneIndex.recordedOptions(exact).orElseThrow(), q = LuceneIndex.recordedOptions(int8).orElseThrow();
@@ -130,6 +133,19 @@ class IndexSearchEndToEndTest {
             CliTest.Result r = CliTest.irt("search", "--index", idx.toString(), "--id", "class1/img3.png", "-k", "2", "--json");
             assertEquals(0, r.code(), r.err());
             assertEquals("class1/img3.png", JSON.readTree(r.out()).get("hits").get(0).get("id").asText());
+        }
+        JsonNode top = JSON.readTree(CliTest.irt("search", "--index", exact.toString(), "--id", "class1/img3.png", "-k", "1", "--json").out())
+                .get("hits").get(0);
+        assertEquals("a, b", top.get("metadata").get("title").asText());
+        assertEquals(9, top.get("label").asInt());
+
+        // A list file of three images: the others are removed from the index.
+        Path list = Files.writeString(dir.resolve("list.txt"), "data/class0/img0.png\ndata/class0/img1.png\ndata/class1/img0.png\n");
+        CliTest.Result listed = CliTest.irt("index", "--index", int8.toString(), "--list", list.toString());
+        assertEquals(0, listed.code(), listed.err());
+        assertTrue(listed.err().contains("3 images under " + data.toAbsolutePath() + ": 0 new, 0 changed, 5 removed"), listed.err());
+        try (LuceneIndex index = LuceneIndex.openReadOnly(int8)) {
+            assertEquals(3, index.info().count());
         }
     }
 
