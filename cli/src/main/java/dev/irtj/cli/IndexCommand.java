@@ -117,11 +117,8 @@ public final class IndexCommand implements Callable<Integer> {
                         if (bar[0] != null) bar[0].step();
                     }
 
-                    @Override
-                    public void skipped(Catalogue.Skipped s) {
-                        err.println("warning: skipping " + s.file() + ": " + s.reason().replace('\n', ' '));
-                        err.flush();
-                    }
+                    // Undecodable files: the pipeline itself prints one "warning: skipping PATH: reason"
+                    // line each (its warnings go to this command's stderr); the count is in the summary.
 
                     @Override
                     public void committed(int imagesSoFar) {
