@@ -4,9 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.irtj.eval.Knn;
-import dev.irtj.eval.Neighbors;
 import dev.irtj.retrieval.ImageDescriber;
-import dev.irtj.tensor.Tensor;
 import org.apache.lucene.codecs.KnnVectorsFormat;
 import org.apache.lucene.codecs.lucene912.Lucene912Codec;
 import org.apache.lucene.codecs.lucene99.Lucene99HnswScalarQuantizedVectorsFormat;
@@ -79,8 +77,8 @@ import java.util.Optional;
  * <p>Scores are exact dot products of the stored float vectors with the query: HNSW (and int8
  * quantization) only choose the candidates, which are then re-scored with the raw vectors and
  * ordered by score, ties by id. In {@linkplain Options#exact() exact} mode the search is
- * brute force over all vectors with {@link Knn#search}, loaded once per reader generation into
- * one [N, D] matrix ordered by id.
+ * brute force over all vectors, loaded once per reader generation into one matrix ordered by
+ * id ({@link ExactScan}: the results of {@link Knn#search}, bit for bit).
  */
 public final class LuceneIndex implements VectorIndex {
     static final String F_ID = "id";
@@ -611,16 +609,19 @@ public final class LuceneIndex implements VectorIndex {
         return new ArrayList<>(cands.subList(0, limit));
     }
 
-    /** Brute-force top-k over every vector ({@link Knn#search} on the matrix of this reader generation). */
+    /**
+     * Brute-force top-k over every vector, one pass over the matrix of this reader generation
+     * ({@link ExactScan}: the results of {@link Knn#search}, bit for bit).
+     */
     public List<Hit> searchExact(float[] query, int k) throws IOException {
         checkQuery(query, k);
         IndexSearcher s = acquire();
         try {
             Matrix m = matrix(s);
             if (m.ids.length == 0) return List.of();
-            Neighbors nb = Knn.search(Tensor.of(query, 1, query.length), m.vectors, k, false);
-            int[] idx = nb.indices()[0];
-            float[] sims = nb.similarities()[0];
+            ExactScan.Result top = ExactScan.topK(m.vectors, m.ids.length, identity.dims(), query, k);
+            int[] idx = top.indices();
+            float[] sims = top.similarities();
             int[] leaf = new int[idx.length], doc = new int[idx.length];
             for (int j = 0; j < idx.length; j++) {
                 leaf[j] = m.leaf[idx[j]];
@@ -642,6 +643,7 @@ public final class LuceneIndex implements VectorIndex {
             throw new IllegalArgumentException("the query has " + query.length + " dims; the index holds " + dims + "-dim descriptors of "
                     + identity.line());
         }
+        for (float x : query) if (!Float.isFinite(x)) throw new IllegalArgumentException("the query has a non-finite component");
     }
 
     private static float dot(float[] a, float[] b) {
@@ -662,7 +664,7 @@ public final class LuceneIndex implements VectorIndex {
     }
 
     /** The vectors of one reader generation, rows ordered by id (so Knn's index tie-break is by id). */
-    private record Matrix(Object reader, Tensor vectors, String[] ids, int[] leaf, int[] doc) {
+    private record Matrix(Object reader, float[] vectors, String[] ids, int[] leaf, int[] doc) {
     }
 
     private Matrix matrix(IndexSearcher s) throws IOException {
@@ -701,10 +703,8 @@ public final class LuceneIndex implements VectorIndex {
             }
         }
         rows.sort(Comparator.comparing(Row::id));
-        // Stored as [D, N] and handed to Knn as its [N, D] transpose view: Knn multiplies the
-        // query by each database block's transpose, which over this layout is a plain row-major
-        // [D, block] slice, so the GEMM reads it without a transposing copy (about twice the
-        // single-query rate at 20k x 384; the same products, bit for bit).
+        // Stored as [D, N]: the scan's SIMD lanes run over items, so each dimension's values of
+        // consecutive items must be contiguous.
         int n = rows.size();
         float[] all = new float[n * dims];
         String[] ids = new String[n];
@@ -716,7 +716,7 @@ public final class LuceneIndex implements VectorIndex {
             leaf[i] = row.leaf;
             doc[i] = row.doc;
         }
-        return new Matrix(s.getIndexReader(), Tensor.of(all, dims, n).mT(), ids, leaf, doc);
+        return new Matrix(s.getIndexReader(), all, ids, leaf, doc);
     }
 
     @Override
