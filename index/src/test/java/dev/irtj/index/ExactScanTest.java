@@ -44,4 +44,20 @@ class ExactScanTest {
         check(300, 2500, 7, 3, false);     // four k slices of 625
         check(1500, 769, 1500, 4, true);   // two slices of 385; every item returned
     }
+
+    /** The scalar form (used where the Vector API module is absent) computes the same sums as the SIMD one. */
+    @Test
+    void scalarFallbackGivesTheSameSimilarities() {
+        int n = 333, d = 50;
+        Rng rng = new Rng(9);
+        float[] xt = new float[n * d], q = new float[d];
+        for (int i = 0; i < xt.length; i++) xt[i] = (float) rng.nextGaussian();
+        for (int i = 0; i < d; i++) q[i] = (float) rng.nextGaussian();
+        float[] acc = new float[n];
+        ExactScan.scalarChain(xt, n, q, 0, n, 0, d, acc);
+        ExactScan.Result all = ExactScan.topK(xt, n, d, q, n);
+        float[] bySimd = new float[n];
+        for (int i = 0; i < n; i++) bySimd[all.indices()[i]] = all.similarities()[i];
+        assertArrayEquals(acc, bySimd, 0f);
+    }
 }
