@@ -214,6 +214,7 @@ public final class LuceneIndex implements VectorIndex {
     private volatile Identity identity;
     private volatile Options options;
     private volatile Object commitReader;     // read-only: the reader whose commit data identity/options hold
+    private volatile long commitGeneration = -1;   // read-only: that reader's commit generation
     private final Object matrixLock = new Object();
     private volatile Matrix matrix;           // exact mode: the vectors of one reader generation
 
@@ -390,6 +391,7 @@ public final class LuceneIndex implements VectorIndex {
         Map<String, String> data = ((DirectoryReader) s.getIndexReader()).getIndexCommit().getUserData();
         identity = identityOf(data, dir);
         options = Options.from(data, dir);
+        commitGeneration = ((DirectoryReader) s.getIndexReader()).getIndexCommit().getGeneration();
         commitReader = s.getIndexReader();
     }
 
@@ -408,7 +410,10 @@ public final class LuceneIndex implements VectorIndex {
      * reader generation.
      */
     private IndexSearcher acquire() throws IOException {
-        manager.maybeRefresh();
+        // Read-only, a new commit always comes with a new segments_N file: one directory listing
+        // says whether to refresh, where maybeRefresh would read and checksum the latest
+        // segments file at every search.
+        if (writer != null || SegmentInfos.getLastCommitGeneration(directory.listAll()) != commitGeneration) manager.maybeRefresh();
         IndexSearcher s = manager.acquire();
         if (writer == null && s.getIndexReader() != commitReader) {
             synchronized (this) {
