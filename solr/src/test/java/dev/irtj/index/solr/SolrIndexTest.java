@@ -184,8 +184,63 @@ class SolrIndexTest {
         assertOneLine(noSolr.getMessage(), deadSolr);
     }
 
+    /**
+     * The cli jar gets this module's runtime class path, next to Jetty 12. Here SolrIndex runs in
+     * a class loader holding that class path alone (from maven-dependency-plugin's
+     * build-classpath, runtime scope; the platform loader above it): no Jetty class can be
+     * loaded there, and it creates a 2-shard collection, writes, commits and searches, through
+     * ZooKeeper and through Solr URLs.
+     */
     @Test
     @Order(3)
+    void runsOnTheRuntimeClassPathAloneWithoutJetty() throws Exception {
+        List<java.net.URL> urls = new ArrayList<>();
+        urls.add(Path.of(System.getProperty("irtj.solr.classes")).toUri().toURL());
+        String classPath = java.nio.file.Files.readString(Path.of(System.getProperty("irtj.solr.runtimeClasspath"))).trim();
+        for (String entry : classPath.split(java.io.File.pathSeparator)) {
+            assertFalse(entry.contains("jetty"), "Jetty on the runtime class path: " + entry);
+            urls.add(Path.of(entry).toUri().toURL());
+        }
+        try (java.net.URLClassLoader loader = new java.net.URLClassLoader(urls.toArray(new java.net.URL[0]), ClassLoader.getPlatformClassLoader())) {
+            for (String jetty : new String[] {"org.eclipse.jetty.client.HttpClient", "org.eclipse.jetty.http2.client.HTTP2Client"}) {
+                assertThrows(ClassNotFoundException.class, () -> Class.forName(jetty, false, loader), jetty);
+            }
+            Class<?> indexClass = Class.forName("dev.irtj.index.solr.SolrIndex", true, loader);
+            Class<?> optionsClass = Class.forName("dev.irtj.index.solr.SolrIndex$Options", true, loader);
+            Class<?> imageClass = Class.forName("dev.irtj.index.IndexedImage", true, loader);
+            Class<?> vectorIndex = Class.forName("dev.irtj.index.VectorIndex", true, loader);
+            Object options = optionsClass.getConstructors()[0].newInstance("test-4", "four dims", "{}", 4, true, 2, 1, 0, 0, 10, Duration.ofSeconds(15));
+            java.lang.reflect.Method open = indexClass.getMethod("open", String.class, String.class, optionsClass);
+
+            Object index = open.invoke(null, zkHost, "isolated", options);
+            try {
+                List<Object> images = new ArrayList<>();
+                for (int i = 0; i < 20; i++) {
+                    float[] v = new float[4];
+                    v[i % 4] = 1;
+                    images.add(imageClass.getConstructors()[0].newInstance("i" + i, "i" + i + ".png", v, null, 1L, 2L, 3, 4, Map.of()));
+                }
+                vectorIndex.getMethod("upsert", java.util.Collection.class).invoke(index, images);
+                vectorIndex.getMethod("commit").invoke(index);
+            } finally {
+                vectorIndex.getMethod("close").invoke(index);
+            }
+            for (String address : new String[] {zkHost, solrUrls}) {
+                Object reopened = open.invoke(null, address, "isolated", optionsClass.getMethod("existing").invoke(null));
+                try {
+                    List<?> hits = (List<?>) vectorIndex.getMethod("search", float[].class, int.class).invoke(reopened, new float[] {0, 0, 1, 0}, 5);
+                    assertEquals(5, hits.size(), "hits through " + address);
+                    Map<?, ?> stamps = (Map<?, ?>) vectorIndex.getMethod("stamps").invoke(reopened);
+                    assertEquals(20, stamps.size(), "stamps through " + address);
+                } finally {
+                    vectorIndex.getMethod("close").invoke(reopened);
+                }
+            }
+        }
+    }
+
+    @Test
+    @Order(4)
     void shardedCollectionMatchesExactSearchAndSurvivesALostNode() throws Exception {
         float[][] vectors = unitVectors(7, N);
         float[][] queries = unitVectors(8, QUERIES);
@@ -203,6 +258,7 @@ class SolrIndexTest {
 
             double recall = recall(index, queries, vectors, ids);
             assertTrue(recall >= MIN_RECALL, "recall@10 " + recall + " < " + MIN_RECALL);
+            System.out.printf("SolrIndexTest: recall@10 on 2 shards x 2 replicas: %.4f%n", recall);
 
             // Scores are dot products, best first, ties by id.
             List<VectorIndex.Hit> hits = index.search(queries[0], K);
@@ -278,6 +334,12 @@ class SolrIndexTest {
             double recall = recall(index, queries, now.toArray(new float[0][]), idsNow);
             assertTrue(recall >= MIN_RECALL, "recall@10 with a node down " + recall + " < " + MIN_RECALL);
             assertEquals(N - 10, index.info().count(), "every shard still answers the count");
+            System.out.printf("SolrIndexTest: recall@10 with node %s down: %.4f%n", lost, recall);
+        }
+        // Opening by Solr URLs also works with the first URL's node gone: the others answer.
+        try (SolrIndex index = SolrIndex.open(solrUrls, "images", SolrIndex.Options.existing())) {
+            assertEquals(N - 10, index.info().count());
+            assertEquals(id(5), index.search(queries[1], 1).get(0).image().id());
         }
     }
 
