@@ -4,7 +4,9 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.irtj.index.IndexInfo;
+import dev.irtj.index.IndexMismatchException;
 import dev.irtj.index.IndexedImage;
+import dev.irtj.index.LuceneIndex;
 import dev.irtj.index.VectorIndex;
 import dev.irtj.retrieval.ImageDescriber;
 import org.apache.solr.client.solrj.SolrQuery;
@@ -61,7 +63,7 @@ import java.util.zip.ZipOutputStream;
  * only promise "soon". (The configset's autoCommit flushes segments without opening a searcher,
  * to bound the transaction log during long uploads.)
  *
- * <p><b>Search</b> asks each shard for its best {@code max(k, candidates)} vectors (Lucene's
+ * <p><b>Search</b> asks each shard for its best {@code max(k, efSearch)} vectors (Lucene's
  * HNSW search explores a beam as wide as that topK, so a wider one buys recall), and Solr merges
  * the shards' lists by score, then id. Scores are returned as the dot product of the query and
  * the image's descriptor, the cosine similarity ({@code 2 * score - 1} of Lucene's
@@ -78,7 +80,7 @@ public final class SolrIndex implements VectorIndex {
     public static final int DEFAULT_HNSW_MAX_CONNECTIONS = 16;
     public static final int DEFAULT_HNSW_BEAM_WIDTH = 100;
     /** Per-shard topK floor of a search (see the class comment). */
-    public static final int DEFAULT_CANDIDATES = 100;
+    public static final int DEFAULT_EF_SEARCH = 100;
 
     private static final String CONFIGSET_RESOURCES = "configset/";
     private static final String[] CONFIGSET_FILES = {"solrconfig.xml", "schema.xml"};
@@ -92,7 +94,7 @@ public final class SolrIndex implements VectorIndex {
     private final String where;
     private final String collection;
     private final Recorded recorded;
-    private final int candidates;
+    private final int efSearch;
 
     /**
      * How to open (and, when asked, create) the collection.
@@ -108,12 +110,12 @@ public final class SolrIndex implements VectorIndex {
      * @param replicas replicas per shard, the same way (0 = 1 when creating)
      * @param hnswMaxConnections HNSW M of a created collection, the same way (0 = 16)
      * @param hnswBeamWidth HNSW beam width at construction, the same way (0 = 100)
-     * @param candidates per-shard topK floor of every search (at least 1)
+     * @param efSearch per-shard topK floor of every search (at least 1)
      * @param connectTimeout limit to reach ZooKeeper or a Solr node
      */
     public record Options(String fingerprint, String describer, String source, int dims,
                           boolean create, int shards, int replicas, int hnswMaxConnections, int hnswBeamWidth,
-                          int candidates, Duration connectTimeout) {
+                          int efSearch, Duration connectTimeout) {
         public Options {
             if (fingerprint != null) {
                 Objects.requireNonNull(describer, "describer");
@@ -129,7 +131,7 @@ public final class SolrIndex implements VectorIndex {
             nonNegative("replicas", replicas);
             nonNegative("hnswMaxConnections", hnswMaxConnections);
             nonNegative("hnswBeamWidth", hnswBeamWidth);
-            if (candidates < 1) throw new IllegalArgumentException("candidates must be >= 1, got " + candidates);
+            if (efSearch < 1) throw new IllegalArgumentException("efSearch must be >= 1, got " + efSearch);
             Objects.requireNonNull(connectTimeout, "connectTimeout");
             if (connectTimeout.isNegative() || connectTimeout.isZero()) {
                 throw new IllegalArgumentException("connectTimeout must be positive, got " + connectTimeout);
@@ -139,12 +141,18 @@ public final class SolrIndex implements VectorIndex {
         /** For indexing with this describer: its vectors only; the collection must exist. */
         public static Options of(ImageDescriber describer) {
             return new Options(describer.fingerprint(), describer.describe(), describer.source(), describer.dims(),
-                    false, 0, 0, 0, 0, DEFAULT_CANDIDATES, Duration.ofSeconds(15));
+                    false, 0, 0, 0, 0, DEFAULT_EF_SEARCH, Duration.ofSeconds(15));
+        }
+
+        /** For indexing with the describer of this identity (e.g. the one a LuceneIndex records). */
+        public static Options of(LuceneIndex.Identity describer) {
+            return new Options(describer.fingerprint(), describer.description(), describer.source(), describer.dims(),
+                    false, 0, 0, 0, 0, DEFAULT_EF_SEARCH, Duration.ofSeconds(15));
         }
 
         /** For searching an existing collection with whatever describer it records. */
         public static Options existing() {
-            return new Options(null, null, null, 0, false, 0, 0, 0, 0, DEFAULT_CANDIDATES, Duration.ofSeconds(15));
+            return new Options(null, null, null, 0, false, 0, 0, 0, 0, DEFAULT_EF_SEARCH, Duration.ofSeconds(15));
         }
 
         /** Also create the collection when missing, with these shards and replicas per shard. */
@@ -152,7 +160,7 @@ public final class SolrIndex implements VectorIndex {
             positive("shards", shards);
             positive("replicas", replicas);
             return new Options(fingerprint, describer, source, dims, true, shards, replicas, hnswMaxConnections, hnswBeamWidth,
-                    candidates, connectTimeout);
+                    efSearch, connectTimeout);
         }
 
         /** HNSW graph settings of a created collection (checked against an existing one). */
@@ -160,17 +168,17 @@ public final class SolrIndex implements VectorIndex {
             positive("hnswMaxConnections", maxConnections);
             positive("hnswBeamWidth", beamWidth);
             return new Options(fingerprint, describer, source, dims, create, shards, replicas, maxConnections, beamWidth,
-                    candidates, connectTimeout);
+                    efSearch, connectTimeout);
         }
 
-        public Options withCandidates(int candidates) {
+        public Options withEfSearch(int efSearch) {
             return new Options(fingerprint, describer, source, dims, create, shards, replicas, hnswMaxConnections, hnswBeamWidth,
-                    candidates, connectTimeout);
+                    efSearch, connectTimeout);
         }
 
         public Options withConnectTimeout(Duration connectTimeout) {
             return new Options(fingerprint, describer, source, dims, create, shards, replicas, hnswMaxConnections, hnswBeamWidth,
-                    candidates, connectTimeout);
+                    efSearch, connectTimeout);
         }
 
         private static void nonNegative(String name, int value) {
@@ -186,12 +194,12 @@ public final class SolrIndex implements VectorIndex {
     private record Recorded(String fingerprint, String describer, String source, int dims, int hnswM, int hnswBeam) {
     }
 
-    private SolrIndex(JdkCloudSolrClient client, String where, String collection, Recorded recorded, int candidates) {
+    private SolrIndex(JdkCloudSolrClient client, String where, String collection, Recorded recorded, int efSearch) {
         this.client = client;
         this.where = where;
         this.collection = collection;
         this.recorded = recorded;
-        this.candidates = candidates;
+        this.efSearch = efSearch;
     }
 
     /**
@@ -216,7 +224,7 @@ public final class SolrIndex implements VectorIndex {
         JdkCloudSolrClient client = connect(zkHostsOrSolrUrl.trim(), where, options.connectTimeout());
         try {
             Recorded recorded = openOrCreate(client, where, collection, options);
-            return new SolrIndex(client, where, collection, recorded, options.candidates());
+            return new SolrIndex(client, where, collection, recorded, options.efSearch());
         } catch (IOException | RuntimeException | Error e) {
             client.close();
             throw e;
@@ -287,7 +295,7 @@ public final class SolrIndex implements VectorIndex {
         }
         Recorded recorded = readInfo(client, where, collection);
         if (recorded == null) {
-            throw new IOException("SolrCloud collection '" + collection + "' at " + where
+            throw new IndexMismatchException("SolrCloud collection '" + collection + "' at " + where
                     + " has no irtj info document (" + INFO_ID + "): it was not made by irtj; choose another --collection");
         }
         checkDescriber(collection, where, recorded, options);
@@ -395,7 +403,7 @@ public final class SolrIndex implements VectorIndex {
     private static void checkDescriber(String collection, String where, Recorded recorded, Options options) throws IOException {
         if (options.fingerprint() == null) return;
         if (!recorded.fingerprint().equals(options.fingerprint()) || recorded.dims() != options.dims()) {
-            throw new IOException("SolrCloud collection '" + collection + "' at " + where + " holds descriptors of another describer: it has "
+            throw new IndexMismatchException("SolrCloud collection '" + collection + "' at " + where + " holds descriptors of another describer: it has "
                     + recorded.fingerprint() + " (" + recorded.describer() + ", " + recorded.dims() + " dims), this one is "
                     + options.fingerprint() + " (" + options.describer() + ", " + options.dims() + " dims); use another --collection or the same model");
         }
@@ -431,6 +439,7 @@ public final class SolrIndex implements VectorIndex {
     }
 
     /** The recorded {@link ImageDescriber#source()} JSON, to reopen the describer that filled the collection. */
+    @Override
     public String describerSource() {
         return recorded.source();
     }
@@ -523,7 +532,7 @@ public final class SolrIndex implements VectorIndex {
                     + "-dim descriptors (" + recorded.describer() + ")");
         }
         StringBuilder q = new StringBuilder(32 + query.length * 12);
-        q.append("{!knn f=vector topK=").append(Math.max(k, candidates)).append("}[");
+        q.append("{!knn f=vector topK=").append(Math.max(k, efSearch)).append("}[");
         for (int i = 0; i < query.length; i++) {
             if (!Float.isFinite(query[i])) throw new IllegalArgumentException("query value " + i + " is " + query[i]);
             if (i > 0) q.append(',');

@@ -3,7 +3,9 @@ package dev.irtj.index.solr;
 import dev.irtj.eval.Knn;
 import dev.irtj.eval.Neighbors;
 import dev.irtj.index.IndexInfo;
+import dev.irtj.index.IndexMismatchException;
 import dev.irtj.index.IndexedImage;
+import dev.irtj.index.LuceneIndex;
 import dev.irtj.index.VectorIndex;
 import dev.irtj.tensor.Rng;
 import dev.irtj.tensor.Tensor;
@@ -134,10 +136,10 @@ class SolrIndexTest {
             assertEquals(new IndexInfo("test-64-a", DESCRIBER.describe(), DIMS, 0), index.info());
             assertEquals("{}", index.describerSource());
         }
-        IOException otherModel = assertThrows(IOException.class,
+        IOException otherModel = assertThrows(IndexMismatchException.class,
                 () -> SolrIndex.open(zkHost, "refusals", SolrIndex.Options.of(new FixedDescriber("test-64-b", DIMS))));
         assertOneLine(otherModel.getMessage(), "refusals", "test-64-a", "test-64-b", "another describer");
-        IOException otherDims = assertThrows(IOException.class,
+        IOException otherDims = assertThrows(IndexMismatchException.class,
                 () -> SolrIndex.open(solrUrls, "refusals", SolrIndex.Options.of(new FixedDescriber("test-64-a", 32))));
         assertOneLine(otherDims.getMessage(), "64 dims", "32 dims");
         IOException otherLayout = assertThrows(IOException.class,
@@ -241,7 +243,7 @@ class SolrIndexTest {
 
     @Test
     @Order(4)
-    void shardedCollectionMatchesExactSearchAndSurvivesALostNode() throws Exception {
+    void shardedCollectionMatchesExactSearchAndSurvivesALostNode(@TempDir Path lucene) throws Exception {
         float[][] vectors = unitVectors(7, N);
         float[][] queries = unitVectors(8, QUERIES);
         List<String> ids = new ArrayList<>();
@@ -259,6 +261,7 @@ class SolrIndexTest {
             double recall = recall(index, queries, vectors, ids);
             assertTrue(recall >= MIN_RECALL, "recall@10 " + recall + " < " + MIN_RECALL);
             System.out.printf("SolrIndexTest: recall@10 on 2 shards x 2 replicas: %.4f%n", recall);
+            sameTopTenAsLuceneIndex(index, images, queries, lucene);
 
             // Scores are dot products, best first, ties by id.
             List<VectorIndex.Hit> hits = index.search(queries[0], K);
@@ -340,6 +343,40 @@ class SolrIndexTest {
         try (SolrIndex index = SolrIndex.open(solrUrls, "images", SolrIndex.Options.existing())) {
             assertEquals(N - 10, index.info().count());
             assertEquals(id(5), index.search(queries[1], 1).get(0).image().id());
+        }
+    }
+
+    /**
+     * The embedded index on the same descriptors, with the same HNSW settings and efSearch,
+     * answers the same top-10: both are approximate, so the test asks what it asks of each
+     * against exact search, a mean overlap of the id sets of at least {@link #MIN_RECALL}, and
+     * equal scores (both report the dot product) for the ids they share.
+     */
+    static void sameTopTenAsLuceneIndex(SolrIndex solr, List<IndexedImage> images, float[][] queries, Path dir) throws IOException {
+        try (LuceneIndex lucene = LuceneIndex.open(dir, LuceneIndex.Identity.of(DESCRIBER), LuceneIndex.Options.defaults())) {
+            lucene.upsert(images);
+            lucene.commit();
+            double overlap = 0;
+            int identical = 0;
+            for (float[] q : queries) {
+                List<VectorIndex.Hit> a = solr.search(q, K);
+                List<VectorIndex.Hit> b = lucene.search(q, K);
+                Map<String, Float> scores = new HashMap<>();
+                for (VectorIndex.Hit h : b) scores.put(h.image().id(), h.score());
+                int shared = 0;
+                for (VectorIndex.Hit h : a) {
+                    Float other = scores.get(h.image().id());
+                    if (other == null) continue;
+                    shared++;
+                    assertEquals(other, h.score(), 1e-5, "score of " + h.image().id());
+                }
+                overlap += shared / (double) K;
+                if (a.stream().map(h -> h.image().id()).toList().equals(b.stream().map(h -> h.image().id()).toList())) identical++;
+            }
+            overlap /= queries.length;
+            assertTrue(overlap >= MIN_RECALL, "top-10 overlap with LuceneIndex " + overlap + " < " + MIN_RECALL);
+            System.out.printf("SolrIndexTest: top-10 overlap with LuceneIndex %.4f, identical ordered lists %d of %d%n",
+                    overlap, identical, queries.length);
         }
     }
 
