@@ -89,6 +89,8 @@ public final class SolrIndex implements VectorIndex {
     private static final int UPDATE_BATCH = 500;
     private static final int PAGE = 5000;
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** How far from 1 the norm of a stored vector may be (descriptors are L2-normalized in F32). */
+    private static final double NORM_TOLERANCE = 1e-3;
 
     private final JdkCloudSolrClient client;
     private final String where;
@@ -223,7 +225,7 @@ public final class SolrIndex implements VectorIndex {
         String where = describeAddress(zkHostsOrSolrUrl);
         JdkCloudSolrClient client = connect(zkHostsOrSolrUrl.trim(), where, options.connectTimeout());
         try {
-            Recorded recorded = openOrCreate(client, where, collection, options);
+            Recorded recorded = openOrCreate(client, zkHostsOrSolrUrl.trim(), where, collection, options);
             return new SolrIndex(client, where, collection, recorded, options.efSearch());
         } catch (IOException | RuntimeException | Error e) {
             client.close();
@@ -250,7 +252,11 @@ public final class SolrIndex implements VectorIndex {
                 if (!isSolrUrls(url)) {
                     throw new IllegalArgumentException("'" + url + "' in " + address + " is not an http(s) Solr URL (use only URLs, or only ZooKeeper hosts)");
                 }
-                URI.create(url);
+                try {
+                    URI.create(url);
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("'" + url + "' is not a valid Solr URL: " + e.getMessage(), e);
+                }
                 urls.add(url.endsWith("/") ? url.substring(0, url.length() - 1) : url);
             }
             JdkCloudSolrClient client = null;
@@ -278,17 +284,18 @@ public final class SolrIndex implements VectorIndex {
             return client;
         } catch (RuntimeException e) {
             closeQuietly(client, e);
-            throw new IOException("cannot reach " + where + " within " + timeout.toSeconds() + " s: " + rootMessage(e)
+            throw new IOException("cannot reach " + where + " within " + ms + " ms: " + rootMessage(e)
                     + " (expected ZooKeeper host:port[,host:port][/chroot] of a SolrCloud, or Solr URLs http://host:8983/solr)", e);
         }
     }
 
-    private static Recorded openOrCreate(JdkCloudSolrClient client, String where, String collection, Options options) throws IOException {
+    private static Recorded openOrCreate(JdkCloudSolrClient client, String address, String where, String collection, Options options)
+            throws IOException {
         boolean exists = collectionExists(client, where, collection);
         if (!exists) {
             if (!options.create()) {
                 throw new IOException("no SolrCloud collection '" + collection + "' at " + where
-                        + "; irt index --solr ... --collection " + collection + " [--shards N --replicas N] creates it"
+                        + "; irt index --solr " + address + " --collection " + collection + " [--shards N --replicas N] creates it"
                         + " (in Java: SolrIndex.Options.creatingIfMissing(shards, replicas))");
             }
             create(client, where, collection, options);
@@ -296,7 +303,8 @@ public final class SolrIndex implements VectorIndex {
         Recorded recorded = readInfo(client, where, collection);
         if (recorded == null) {
             throw new IndexMismatchException("SolrCloud collection '" + collection + "' at " + where
-                    + " has no irtj info document (" + INFO_ID + "): it was not made by irtj; choose another --collection");
+                    + " has no irtj info document (" + INFO_ID + "): it was not made by irtj, or its creation was interrupted"
+                    + " (then delete it and rerun); choose another --collection");
         }
         checkDescriber(collection, where, recorded, options);
         if (exists) checkLayout(client, where, collection, recorded, options);
@@ -481,9 +489,16 @@ public final class SolrIndex implements VectorIndex {
                     + recorded.dims() + "-dim ones (" + recorded.describer() + ")");
         }
         List<Float> vector = new ArrayList<>(v.length);
+        double sq = 0;
         for (float x : v) {
             if (!Float.isFinite(x)) throw new IllegalArgumentException("image " + image.id() + " has a non-finite vector value " + x);
+            sq += (double) x * x;
             vector.add(x);
+        }
+        // Lucene's dot_product is the cosine only on unit vectors; the same tolerance as LuceneIndex.
+        if (Math.abs(Math.sqrt(sq) - 1) > NORM_TOLERANCE) {
+            throw new IllegalArgumentException("image " + image.id() + " has a vector of norm " + Math.sqrt(sq)
+                    + "; descriptors must be L2-normalized (dot product = cosine)");
         }
         SolrInputDocument doc = new SolrInputDocument();
         doc.setField("id", image.id());

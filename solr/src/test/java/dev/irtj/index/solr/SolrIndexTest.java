@@ -156,6 +156,11 @@ class SolrIndexTest {
             IllegalArgumentException shortVector = assertThrows(IllegalArgumentException.class,
                     () -> index.upsert(List.of(new IndexedImage("a.png", "a.png", new float[DIMS - 1], null, 1, 1, 1, 1, null))));
             assertOneLine(shortVector.getMessage(), "a.png", "63-dim", "64-dim");
+            float[] twice = unitVectors(3, 1)[0];
+            for (int j = 0; j < DIMS; j++) twice[j] *= 2;
+            IllegalArgumentException notUnit = assertThrows(IllegalArgumentException.class,
+                    () -> index.upsert(List.of(new IndexedImage("b.png", "b.png", twice, null, 1, 1, 1, 1, null))));
+            assertOneLine(notUnit.getMessage(), "b.png", "L2-normalized");
             assertThrows(IllegalArgumentException.class, () -> index.search(new float[DIMS + 1], 3));
             // Deleting the reserved id is deleting an unknown image: ignored, the info document stays.
             index.delete(List.of(SolrIndex.INFO_ID));
