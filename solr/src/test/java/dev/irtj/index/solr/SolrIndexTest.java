@@ -192,15 +192,16 @@ class SolrIndexTest {
     }
 
     /**
-     * The cli jar gets this module's runtime class path, next to Jetty 12. Here SolrIndex runs in
-     * a class loader holding that class path alone (from maven-dependency-plugin's
-     * build-classpath, runtime scope; the platform loader above it): no Jetty class can be
-     * loaded there, and it creates a 2-shard collection, writes, commits and searches, through
-     * ZooKeeper and through Solr URLs.
+     * The cli jar gets this module's runtime class path, next to Jetty 12 for irt serve. Here
+     * SolrIndex runs in a class loader holding that class path (maven-dependency-plugin's
+     * build-classpath, runtime scope) and Jetty 12's server, http, io and util jars alone, under
+     * the platform loader: no Jetty 10 class (SolrJ's HTTP/2 client) can be loaded there, and it
+     * creates a 2-shard collection, writes, commits and searches, through ZooKeeper and through
+     * Solr URLs.
      */
     @Test
     @Order(3)
-    void runsOnTheRuntimeClassPathAloneWithoutJetty() throws Exception {
+    void runsOnTheRuntimeClassPathWithServesJettyOnly() throws Exception {
         List<java.net.URL> urls = new ArrayList<>();
         urls.add(Path.of(System.getProperty("irtj.solr.classes")).toUri().toURL());
         String classPath = java.nio.file.Files.readString(Path.of(System.getProperty("irtj.solr.runtimeClasspath"))).trim();
@@ -208,10 +209,15 @@ class SolrIndexTest {
             assertFalse(entry.contains("jetty"), "Jetty on the runtime class path: " + entry);
             urls.add(Path.of(entry).toUri().toURL());
         }
+        try (var jars = java.nio.file.Files.list(Path.of(System.getProperty("irtj.solr.serveJetty")))) {
+            for (Path jar : jars.toList()) urls.add(jar.toUri().toURL());
+        }
         try (java.net.URLClassLoader loader = new java.net.URLClassLoader(urls.toArray(new java.net.URL[0]), ClassLoader.getPlatformClassLoader())) {
             for (String jetty : new String[] {"org.eclipse.jetty.client.HttpClient", "org.eclipse.jetty.http2.client.HTTP2Client"}) {
                 assertThrows(ClassNotFoundException.class, () -> Class.forName(jetty, false, loader), jetty);
             }
+            Object jettyVersion = Class.forName("org.eclipse.jetty.util.Jetty", true, loader).getField("VERSION").get(null);
+            assertTrue(String.valueOf(jettyVersion).startsWith("12."), "Jetty in the loader: " + jettyVersion);
             Class<?> indexClass = Class.forName("dev.irtj.index.solr.SolrIndex", true, loader);
             Class<?> optionsClass = Class.forName("dev.irtj.index.solr.SolrIndex$Options", true, loader);
             Class<?> imageClass = Class.forName("dev.irtj.index.IndexedImage", true, loader);
