@@ -132,10 +132,19 @@ class SolrIndexTest {
     @Test
     @Order(1)
     void refusesAnotherDescriberAndAnotherLayout() throws Exception {
-        try (SolrIndex index = SolrIndex.open(zkHost, "refusals", SolrIndex.Options.of(DESCRIBER).creatingIfMissing(1, 1))) {
+        try (SolrIndex index = SolrIndex.open(zkHost, "refusals", SolrIndex.Options.of(DESCRIBER).creatingIfMissing(1, 1).withHnsw(8, 50))) {
             assertEquals(new IndexInfo("test-64-a", DESCRIBER.describe(), DIMS, 0), index.info());
             assertEquals("{}", index.describerSource());
         }
+        // The collection's schema has the describer's length and the HNSW settings asked for.
+        Map<String, Object> type = new org.apache.solr.client.solrj.request.schema.SchemaRequest.FieldType("descriptor")
+                .process(cluster.getSolrClient(), "refusals").getFieldType().getAttributes();
+        assertEquals("solr.DenseVectorField", String.valueOf(type.get("class")));
+        assertEquals("64", String.valueOf(type.get("vectorDimension")));
+        assertEquals("dot_product", String.valueOf(type.get("similarityFunction")));
+        assertEquals("hnsw", String.valueOf(type.get("knnAlgorithm")));
+        assertEquals("8", String.valueOf(type.get("hnswMaxConnections")));
+        assertEquals("50", String.valueOf(type.get("hnswBeamWidth")));
         IOException otherModel = assertThrows(IndexMismatchException.class,
                 () -> SolrIndex.open(zkHost, "refusals", SolrIndex.Options.of(new FixedDescriber("test-64-b", DIMS))));
         assertOneLine(otherModel.getMessage(), "refusals", "test-64-a", "test-64-b", "another describer");
@@ -147,7 +156,7 @@ class SolrIndexTest {
         assertOneLine(otherLayout.getMessage(), "refusals", "1 shards, not 3");
         IOException otherHnsw = assertThrows(IOException.class,
                 () -> SolrIndex.open(zkHost, "refusals", SolrIndex.Options.of(DESCRIBER).withHnsw(32, 100)));
-        assertOneLine(otherHnsw.getMessage(), "HNSW M 16, not 32");
+        assertOneLine(otherHnsw.getMessage(), "HNSW M 8, not 32");
 
         try (SolrIndex index = SolrIndex.open(zkHost, "refusals", SolrIndex.Options.existing())) {
             IllegalArgumentException reserved = assertThrows(IllegalArgumentException.class,
