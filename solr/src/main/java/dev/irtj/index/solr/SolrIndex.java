@@ -9,6 +9,7 @@ import dev.irtj.index.IndexedImage;
 import dev.irtj.index.LuceneIndex;
 import dev.irtj.index.VectorIndex;
 import dev.irtj.retrieval.ImageDescriber;
+import org.apache.lucene.codecs.lucene99.Lucene99HnswVectorsFormat;
 import org.apache.solr.client.solrj.SolrQuery;
 import org.apache.solr.client.solrj.SolrServerException;
 import org.apache.solr.client.solrj.impl.ZkClientClusterStateProvider;
@@ -133,6 +134,13 @@ public final class SolrIndex implements VectorIndex {
             nonNegative("replicas", replicas);
             nonNegative("hnswMaxConnections", hnswMaxConnections);
             nonNegative("hnswBeamWidth", hnswBeamWidth);
+            // Lucene's limits, checked here so that a bad value fails before anything is uploaded.
+            if (hnswMaxConnections > Lucene99HnswVectorsFormat.MAXIMUM_MAX_CONN) {
+                throw new IllegalArgumentException("hnswMaxConnections must be <= " + Lucene99HnswVectorsFormat.MAXIMUM_MAX_CONN + ", got " + hnswMaxConnections);
+            }
+            if (hnswBeamWidth > Lucene99HnswVectorsFormat.MAXIMUM_BEAM_WIDTH) {
+                throw new IllegalArgumentException("hnswBeamWidth must be <= " + Lucene99HnswVectorsFormat.MAXIMUM_BEAM_WIDTH + ", got " + hnswBeamWidth);
+            }
             if (efSearch < 1) throw new IllegalArgumentException("efSearch must be >= 1, got " + efSearch);
             Objects.requireNonNull(connectTimeout, "connectTimeout");
             if (connectTimeout.isNegative() || connectTimeout.isZero()) {
@@ -157,18 +165,22 @@ public final class SolrIndex implements VectorIndex {
             return new Options(null, null, null, 0, false, 0, 0, 0, 0, DEFAULT_EF_SEARCH, Duration.ofSeconds(15));
         }
 
-        /** Also create the collection when missing, with these shards and replicas per shard. */
+        /**
+         * Also create the collection when missing, with these shards and replicas per shard; 0
+         * for either means 1 when creating and whatever an existing collection has (a non-zero
+         * value must match it).
+         */
         public Options creatingIfMissing(int shards, int replicas) {
-            positive("shards", shards);
-            positive("replicas", replicas);
             return new Options(fingerprint, describer, source, dims, true, shards, replicas, hnswMaxConnections, hnswBeamWidth,
                     efSearch, connectTimeout);
         }
 
-        /** HNSW graph settings of a created collection (checked against an existing one). */
+        /**
+         * HNSW graph settings of a created collection; 0 for either means Lucene's default (16,
+         * 100) when creating and whatever an existing collection has (a non-zero value must match
+         * it).
+         */
         public Options withHnsw(int maxConnections, int beamWidth) {
-            positive("hnswMaxConnections", maxConnections);
-            positive("hnswBeamWidth", beamWidth);
             return new Options(fingerprint, describer, source, dims, create, shards, replicas, maxConnections, beamWidth,
                     efSearch, connectTimeout);
         }
@@ -187,9 +199,6 @@ public final class SolrIndex implements VectorIndex {
             if (value < 0) throw new IllegalArgumentException(name + " must be >= 0, got " + value);
         }
 
-        private static void positive(String name, int value) {
-            if (value < 1) throw new IllegalArgumentException(name + " must be >= 1, got " + value);
-        }
     }
 
     /** What the info document records. */
