@@ -92,9 +92,13 @@ final class JdkCloudSolrClient extends CloudSolrClient {
         }
 
         HttpJdkSolrClient get(String url) {
+            // HTTP/1.1 with keep-alive: over plain http, HTTP/2 would need the JDK client's h2c
+            // upgrade (and HttpJdkSolrClient's HEAD request before each first POST to a host),
+            // and one multiplexed connection per node gains nothing for these request sizes.
             return byUrl.computeIfAbsent(url, u -> new HttpJdkSolrClient.Builder(u)
                     .withExecutor(executor)
                     .withConnectionTimeout(connectTimeoutMs, TimeUnit.MILLISECONDS)
+                    .useHttp1_1(true)
                     .build());
         }
 
@@ -143,6 +147,25 @@ final class JdkCloudSolrClient extends CloudSolrClient {
         @Override
         protected SolrClient getClient(Endpoint endpoint) {
             return clients.get(endpoint.getUrl());
+        }
+
+        /**
+         * HttpJdkSolrClient lets a transport failure (a connection closed mid-response) out as a
+         * bare IOException, which LBSolrClient does not retry; Http2SolrClient, which it was
+         * written for, wraps them in SolrServerException. Wrapped the same way, a query moves on
+         * to the shard's next replica, and an update is retried only when it could not connect,
+         * as with SolrJ's own client.
+         */
+        @Override
+        protected NamedList<Object> doRequest(String baseUrl, SolrRequest<?> request, String collection)
+                throws SolrServerException, IOException {
+            try {
+                return super.doRequest(baseUrl, request, collection);
+            } catch (java.net.SocketException | java.net.SocketTimeoutException e) {
+                throw e; // LBSolrClient handles these itself (refused, reset, timed out)
+            } catch (IOException e) {
+                throw new SolrServerException(e);
+            }
         }
     }
 
