@@ -130,7 +130,7 @@ final class JdkCloudSolrClient extends CloudSolrClient {
     }
 
     /** The load balancer CloudSolrClient sends every routed request through. */
-    private static final class Balancer extends LBSolrClient {
+    static final class Balancer extends LBSolrClient {
         private final Clients clients;
 
         Balancer(Clients clients) {
