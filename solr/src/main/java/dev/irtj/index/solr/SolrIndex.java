@@ -52,17 +52,19 @@ import java.util.zip.ZipOutputStream;
  * <p><b>What describer filled the collection</b> is recorded in one reserved document (id
  * {@link #INFO_ID}, {@code kind:info}, no vector), not in collection properties: a document is
  * read and written through the same HTTP routing as the images, whether the index was opened by
- * ZooKeeper address or by Solr URL (SolrJ 9.10 reads collection properties only through a
- * ZooKeeper connection), it is replicated and recovered with the shard that holds it, and it is
- * committed before the first image, so no collection holds vectors without their fingerprint.
+ * ZooKeeper address or by Solr URL (collection properties live in ZooKeeper, and SolrJ 9.10
+ * reads them through a ZooKeeper connection, which a client opened by Solr URL does not have),
+ * it is replicated and recovered with the shard that holds it, and it is committed before the
+ * first image, so no collection holds vectors without their fingerprint.
  * Having no vector, it can never be a {@code {!knn}} hit; {@link #stamps()} and the count
  * exclude it by {@code -kind:info}.
  *
  * <p><b>Commits</b> are explicit hard commits that wait for the new searcher: when
- * {@link #commit()} returns, every earlier write is on disk on every replica's leader and visible to
- * searches, which is what the {@link VectorIndex} contract promises; {@code commitWithin} would
- * only promise "soon". (The configset's autoCommit flushes segments without opening a searcher,
- * to bound the transaction log during long uploads.)
+ * {@link #commit()} returns, every earlier write is on disk in every replica of every shard
+ * (SolrCloud sends the commit to all of them) and visible to searches, which is what the
+ * {@link VectorIndex} contract promises; {@code commitWithin} would only promise "soon". (The
+ * configset's autoCommit flushes segments without opening a searcher, to bound the transaction
+ * log during long uploads.)
  *
  * <p><b>Search</b> asks each shard for its best {@code max(k, efSearch)} vectors (Lucene's
  * HNSW search explores a beam as wide as that topK, so a wider one buys recall), and Solr merges
