@@ -279,8 +279,11 @@ public final class SolrIndex implements VectorIndex {
                 return client;
             } catch (Exception e) {
                 if (client != null) closeQuietly(client, e);
+                // SolrJ's own line for this case carries no cause and advice meant for its users.
+                String why = e.getCause() == null && e.getMessage() != null && e.getMessage().startsWith("Failed fetching live_nodes")
+                        ? "none of them answered (live_nodes)" : rootMessage(e);
                 throw new IOException("cannot reach SolrCloud at " + String.join(", ", urls)
-                        + ": " + rootMessage(e) + " (expected Solr base URLs such as http://host:8983/solr, of nodes running in SolrCloud mode)", e);
+                        + ": " + why + " (expected Solr base URLs such as http://host:8983/solr, of nodes running in SolrCloud mode)", e);
             }
         }
         int slash = address.indexOf('/');
@@ -423,8 +426,8 @@ public final class SolrIndex implements VectorIndex {
         if (options.fingerprint() == null) return;
         if (!recorded.fingerprint().equals(options.fingerprint()) || recorded.dims() != options.dims()) {
             throw new IndexMismatchException("SolrCloud collection '" + collection + "' at " + where + " holds descriptors of another describer: it has "
-                    + recorded.fingerprint() + " (" + recorded.describer() + ", " + recorded.dims() + " dims), this one is "
-                    + options.fingerprint() + " (" + options.describer() + ", " + options.dims() + " dims); use another --collection or the same model");
+                    + recorded.describer() + " (fingerprint " + recorded.fingerprint() + ", " + recorded.dims() + " dims), this one is "
+                    + options.describer() + " (fingerprint " + options.fingerprint() + ", " + options.dims() + " dims); use another --collection or the same model");
         }
     }
 
@@ -434,12 +437,12 @@ public final class SolrIndex implements VectorIndex {
             DocCollection state = client.getClusterStateProvider().getCollection(collection);
             Collection<Slice> slices = state.getActiveSlices();
             if (options.shards() != 0 && slices.size() != options.shards()) {
-                differences.add(slices.size() + " shards, not " + options.shards());
+                differences.add("shards " + slices.size() + ", not " + options.shards());
             }
             if (options.replicas() != 0) {
                 for (Slice slice : slices) {
                     if (slice.getReplicas().size() != options.replicas()) {
-                        differences.add("shard " + slice.getName() + " has " + slice.getReplicas().size() + " replicas, not " + options.replicas());
+                        differences.add("replicas of " + slice.getName() + " " + slice.getReplicas().size() + ", not " + options.replicas());
                         break;
                     }
                 }

@@ -153,10 +153,11 @@ class SolrIndexTest {
         assertOneLine(otherDims.getMessage(), "64 dims", "32 dims");
         IOException otherLayout = assertThrows(IOException.class,
                 () -> SolrIndex.open(zkHost, "refusals", SolrIndex.Options.of(DESCRIBER).creatingIfMissing(3, 1)));
-        assertOneLine(otherLayout.getMessage(), "refusals", "1 shards, not 3");
+        assertOneLine(otherLayout.getMessage(), "refusals", "shards 1, not 3");
         IOException otherHnsw = assertThrows(IOException.class,
                 () -> SolrIndex.open(zkHost, "refusals", SolrIndex.Options.of(DESCRIBER).withHnsw(32, 100)));
         assertOneLine(otherHnsw.getMessage(), "HNSW M 8, not 32");
+        for (IOException e : List.of(otherModel, otherDims, otherLayout)) System.out.println("SolrIndexTest: refused: " + e.getMessage());
 
         try (SolrIndex index = SolrIndex.open(zkHost, "refusals", SolrIndex.Options.existing())) {
             IllegalArgumentException reserved = assertThrows(IllegalArgumentException.class,
@@ -197,7 +198,8 @@ class SolrIndexTest {
         String deadSolr = "http://127.0.0.1:" + port + "/solr";
         IOException noSolr = assertThrows(IOException.class, () -> SolrIndex.open(deadSolr, "images",
                 SolrIndex.Options.of(DESCRIBER).withConnectTimeout(Duration.ofSeconds(2))));
-        assertOneLine(noSolr.getMessage(), deadSolr);
+        assertOneLine(noSolr.getMessage(), deadSolr, "none of them answered");
+        for (IOException e : List.of(missing, noZk, noSolr)) System.out.println("SolrIndexTest: startup failure: " + e.getMessage());
     }
 
     /**
