@@ -1,6 +1,7 @@
 package dev.irtj.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.irtj.index.IndexInfo;
@@ -34,6 +35,8 @@ import java.util.concurrent.Callable;
         description = {"The k indexed images most similar to a query image, a descriptor, or an indexed image (cosine similarity).",
                 "The query image is described by the model the index recorded; model options override it (same fingerprint required)."})
 public final class SearchCommand implements Callable<Integer> {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     @Spec
     CommandSpec spec;
 
@@ -152,7 +155,7 @@ public final class SearchCommand implements Callable<Integer> {
             String text = Files.readString(file).strip();
             try {
                 if (text.startsWith("[")) {
-                    JsonNode node = RunConfig.json().readTree(text);
+                    JsonNode node = JSON.readTree(text);
                     v = new float[node.size()];
                     for (int i = 0; i < v.length; i++) {
                         if (!node.get(i).isNumber()) throw new NumberFormatException("element " + i + " is not a number");
@@ -182,7 +185,7 @@ public final class SearchCommand implements Callable<Integer> {
     private void print(String what, IndexInfo info, List<VectorIndex.Hit> hits) {
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
-            ObjectNode root = RunConfig.json().createObjectNode();
+            ObjectNode root = JSON.createObjectNode();
             root.put("query", what);
             root.put("index", indexOptions.folder().toString());
             root.put("describer", info.describer());

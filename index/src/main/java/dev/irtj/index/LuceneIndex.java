@@ -215,6 +215,7 @@ public final class LuceneIndex implements VectorIndex {
     private final SearcherManager manager;
     private volatile Identity identity;
     private volatile Options options;
+    private volatile Object commitReader;     // read-only: the reader whose commit data identity/options hold
     private final Object matrixLock = new Object();
     private volatile Matrix matrix;           // exact mode: the vectors of one reader generation
 
@@ -251,14 +252,6 @@ public final class LuceneIndex implements VectorIndex {
         if (!Files.isWritable(abs)) throw new AccessDeniedException(abs.toString(), null, "the index folder is not writable");
         Directory directory = FSDirectory.open(abs);
         try {
-            boolean exists = DirectoryReader.indexExists(directory);
-            if (exists) {
-                Map<String, String> data = SegmentInfos.readLatestCommit(directory).getUserData();
-                Identity recorded = identityOf(data, abs);
-                if (!recorded.fingerprint().equals(describer.fingerprint()) || recorded.dims() != describer.dims()) {
-                    throw new IndexMismatchException(mismatch(abs, recorded, describer));
-                }
-            }
             IndexWriterConfig config = new IndexWriterConfig()
                     .setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND)
                     .setCodec(codec(options))
@@ -272,6 +265,15 @@ public final class LuceneIndex implements VectorIndex {
                         + "one writer per index folder; searches can open it read-only meanwhile", e);
             }
             try {
+                // Checked under the write lock: no other writer can create or change the index now,
+                // and a refused open leaves it untouched (the writer is rolled back unwritten).
+                boolean exists = DirectoryReader.indexExists(directory);
+                if (exists) {
+                    Identity recorded = identityOf(SegmentInfos.readLatestCommit(directory).getUserData(), abs);
+                    if (!recorded.fingerprint().equals(describer.fingerprint()) || recorded.dims() != describer.dims()) {
+                        throw new IndexMismatchException(mismatch(abs, recorded, describer));
+                    }
+                }
                 writer.setLiveCommitData(commitData(describer, options).entrySet());
                 if (!exists) writer.commit();   // readers can open the folder (and see the describer) at once
                 SearcherManager manager = new SearcherManager(writer, true, false, null);
@@ -385,22 +387,37 @@ public final class LuceneIndex implements VectorIndex {
                 + "; descriptors of different models are not comparable (use another index folder, or the index's model)";
     }
 
-    /** Read-only: identity and options from the commit the current reader sees. */
+    /** Read-only: identity and options from the commit the searcher's reader sees. */
+    private void readCommitData(IndexSearcher s) throws IOException {
+        Map<String, String> data = ((DirectoryReader) s.getIndexReader()).getIndexCommit().getUserData();
+        identity = identityOf(data, dir);
+        options = Options.from(data, dir);
+        commitReader = s.getIndexReader();
+    }
+
     private void readCommitData() throws IOException {
         IndexSearcher s = manager.acquire();
         try {
-            Map<String, String> data = ((DirectoryReader) s.getIndexReader()).getIndexCommit().getUserData();
-            identity = identityOf(data, dir);
-            options = Options.from(data, dir);
+            readCommitData(s);
         } finally {
             manager.release(s);
         }
     }
 
-    /** Picks up newer commits (read-only) or writes (writer) before a search. */
+    /**
+     * Picks up newer commits (read-only; a cheap look at the latest segments file when nothing
+     * changed) or writes (writer) before a search, and, read-only, the commit data of a new
+     * reader generation.
+     */
     private IndexSearcher acquire() throws IOException {
-        if (manager.maybeRefresh() && writer == null) readCommitData();
-        return manager.acquire();
+        manager.maybeRefresh();
+        IndexSearcher s = manager.acquire();
+        if (writer == null && s.getIndexReader() != commitReader) {
+            synchronized (this) {
+                if (s.getIndexReader() != commitReader) readCommitData(s);
+            }
+        }
+        return s;
     }
 
     public Path directory() {
