@@ -2,6 +2,7 @@ package dev.irtj.index.solr;
 
 import dev.irtj.eval.Knn;
 import dev.irtj.eval.Neighbors;
+import dev.irtj.index.Catalogue;
 import dev.irtj.index.IndexInfo;
 import dev.irtj.index.IndexMismatchException;
 import dev.irtj.index.IndexedImage;
@@ -263,8 +264,53 @@ class SolrIndexTest {
         }
     }
 
+    /**
+     * The catalogue that {@code irt index} runs, on a SolrCloud collection: a first run indexes a
+     * folder of class folders, a second after files were removed, changed and added describes
+     * only the new and changed ones, removes the gone ones, and leaves the rest alone.
+     */
     @Test
     @Order(4)
+    void catalogueUpdatesACollectionIncrementally(@TempDir Path images) throws Exception {
+        Rng rng = new Rng(11);
+        List<Path> files = new ArrayList<>();
+        for (String cls : new String[] {"bags", "coats", "shoes"}) {
+            java.nio.file.Files.createDirectories(images.resolve(cls));
+            for (int i = 0; i < 10; i++) {
+                byte[] bytes = new byte[100 + i];
+                for (int j = 0; j < bytes.length; j++) bytes[j] = (byte) rng.nextInt(256);
+                files.add(java.nio.file.Files.write(images.resolve(cls).resolve(i + ".png"), bytes));
+            }
+        }
+        HashingDescriber describer = new HashingDescriber();
+        SolrIndex.Options options = SolrIndex.Options.of(describer).creatingIfMissing(2, 1);
+        try (SolrIndex index = SolrIndex.open(zkHost, "catalogue", options)) {
+            Catalogue.Report first = new Catalogue(index, describer, new Catalogue.Options(7, false, null))
+                    .update(Catalogue.Selection.of(List.of(images)), new Catalogue.Listener() {
+                    });
+            assertEquals(30, first.described());
+            assertEquals(30, index.info().count());
+            assertEquals(Optional.of(1L), index.get("coats/3.png").map(IndexedImage::label));
+            assertEquals("coats", index.get("coats/3.png").orElseThrow().metadata().get("class"));
+        }
+        java.nio.file.Files.delete(files.get(0));
+        java.nio.file.Files.delete(files.get(1));
+        java.nio.file.Files.write(files.get(12), new byte[] {1, 2, 3});
+        java.nio.file.Files.write(images.resolve("shoes").resolve("new.png"), new byte[] {4, 5, 6, 7});
+        try (SolrIndex index = SolrIndex.open(zkHost, "catalogue", options)) {
+            Catalogue.Report second = new Catalogue(index, describer, Catalogue.Options.defaults())
+                    .update(Catalogue.Selection.of(List.of(images)), new Catalogue.Listener() {
+                    });
+            assertEquals(new Catalogue.Plan(images.toAbsolutePath().normalize(), 29, 2, 1, 1, 0, 2, 27), second.plan());
+            assertEquals(29, index.info().count());
+            assertEquals(Optional.empty(), index.get("bags/0.png"));
+            assertArrayEquals(HashingDescriber.vectorOf(new byte[] {1, 2, 3}), index.get("coats/2.png").orElseThrow().vector());
+            assertEquals(Optional.of(2L), index.get("shoes/new.png").map(IndexedImage::label));
+        }
+    }
+
+    @Test
+    @Order(5)
     void shardedCollectionMatchesExactSearchAndSurvivesALostNode(@TempDir Path lucene) throws Exception {
         float[][] vectors = unitVectors(7, N);
         float[][] queries = unitVectors(8, QUERIES);
