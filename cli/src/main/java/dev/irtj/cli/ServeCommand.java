@@ -1,0 +1,142 @@
+package dev.irtj.cli;
+
+import dev.irtj.index.IndexInfo;
+import dev.irtj.index.VectorIndex;
+import dev.irtj.retrieval.DescriptorPipeline;
+import dev.irtj.retrieval.ImageDescriber;
+import dev.irtj.serve.SearchService;
+import dev.irtj.serve.ServeOptions;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+/** {@code irt serve}: the search service and its web page over an index, until Ctrl-C. */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = {"Serve an index over HTTP: POST /search (an image, a vector or an indexed id), GET /images/{id} and its thumbnail,",
+                "GET /health, GET /stats, and a web page at /. Runs until Ctrl-C.",
+                "The model is the one the index recorded; model options replace it (it must make the same descriptors)."})
+public final class ServeCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--index", required = true, description = "The index folder written by irt index.")
+    Path index;
+
+    @Option(names = "--host", defaultValue = ServeOptions.DEFAULT_HOST,
+            description = "Address to listen on; 0.0.0.0 exposes the service to the network (default: ${DEFAULT-VALUE}).")
+    String host;
+
+    @Option(names = "--port", defaultValue = "" + ServeOptions.DEFAULT_PORT, description = "TCP port; 0 takes any free one (default: ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(names = "--max-upload-bytes", defaultValue = "" + ServeOptions.DEFAULT_MAX_UPLOAD_BYTES,
+            description = "Largest accepted upload or JSON body, in bytes; larger ones get 413 (default: ${DEFAULT-VALUE}).")
+    long maxUploadBytes;
+
+    @Option(names = "--max-pixels", defaultValue = "" + ServeOptions.DEFAULT_MAX_PIXELS,
+            description = "Largest accepted width × height of an uploaded image, read from its header before decoding; larger ones get 413 (default: ${DEFAULT-VALUE}).")
+    long maxPixels;
+
+    @Option(names = "--max-k", defaultValue = "" + ServeOptions.DEFAULT_MAX_K, description = "Most results one search may ask for (default: ${DEFAULT-VALUE}).")
+    int maxK;
+
+    @Option(names = "--describe-concurrency", defaultValue = "1",
+            description = "Uploads described at once (each is a model forward pass that already uses every core or the GPU); others wait (default: ${DEFAULT-VALUE}).")
+    int describeConcurrency;
+
+    @Option(names = "--image-root",
+            description = "Folder that relative image paths in the index are resolved against (default: the current directory).")
+    Path imageRoot;
+
+    @Mixin
+    ModelSourceOptions model;
+
+    @Override
+    public Integer call() throws Exception {
+        ServeOptions options = serveOptions();
+        if (!Files.isDirectory(index)) throw new UsageException("--index " + index + " is not a folder; build one with irt index");
+        // Javalin and Jetty log through SLF4J (slf4j-simple, to stderr): warnings and errors only,
+        // unless the user asked for more with -Dorg.slf4j.simpleLogger.defaultLogLevel.
+        if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
+            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        OpenedIndex opened = openIndex(index);
+        VectorIndex vectors = opened.index();
+        SearchService service;
+        ImageDescriber describer;
+        try {
+            describer = model.given() ? model.open() : DescriptorPipeline.reopen(opened.describerSource());
+            try {
+                service = new SearchService(vectors, describer, options);
+            } catch (IllegalArgumentException e) {
+                throw new UsageException(e.getMessage());
+            }
+            service.start();
+        } catch (Exception e) {
+            vectors.close();
+            throw e;
+        }
+        IndexInfo info = vectors.info();
+        out.printf("irt serve: %d images, %s%n", info.count(), describer.describe());
+        out.printf("irt serve: listening on %s (Ctrl-C stops)%n", service.url());
+        out.flush();
+        awaitShutdown(service, vectors);
+        return 0;
+    }
+
+    /** The service's options from the flags; a bad value is a usage error naming the flag. */
+    ServeOptions serveOptions() {
+        try {
+            return ServeOptions.defaults().withHost(host).withPort(port).withMaxUploadBytes(maxUploadBytes).withMaxPixels(maxPixels)
+                    .withMaxK(maxK).withDescribeConcurrency(describeConcurrency).withDescribeWait(Duration.ofSeconds(60))
+                    .withImageRoot(imageRoot == null ? Path.of("").toAbsolutePath() : imageRoot.toAbsolutePath());
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+    }
+
+    /** An opened index and the describer source JSON it recorded ({@link ImageDescriber#source()}). */
+    record OpenedIndex(VectorIndex index, String describerSource) {
+    }
+
+    /**
+     * Opens the embedded Lucene index in {@code dir} with the describer source it recorded. This
+     * is the one place {@code irt serve} names the index implementation: {@code LuceneIndex} is
+     * written on branch {@code index}, and this method is wired to it when that branch is merged.
+     * Until then it refuses, saying so, rather than serving anything.
+     */
+    static OpenedIndex openIndex(Path dir) throws IOException {
+        throw new IllegalStateException("cannot open the index in " + dir
+                + ": this build has no embedded Lucene index yet (LuceneIndex comes with branch 'index'; ServeCommand.openIndex is wired to it at merge)");
+    }
+
+    /** Blocks until Ctrl-C (or any JVM shutdown), then stops the service and closes the index. */
+    private void awaitShutdown(SearchService service, VectorIndex vectors) throws InterruptedException {
+        CountDownLatch stopped = new CountDownLatch(1);
+        PrintWriter err = spec.commandLine().getErr();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            // Requests in flight finish before Jetty stops; only then is the index closed.
+            service.stop();
+            try {
+                vectors.close();
+            } catch (IOException | RuntimeException e) {
+                err.println("irt serve: closing the index failed: " + e.getMessage());
+            }
+            err.println("irt serve: stopped");
+            err.flush();
+            stopped.countDown();
+        }, "irt-serve-shutdown"));
+        stopped.await();
+    }
+}
