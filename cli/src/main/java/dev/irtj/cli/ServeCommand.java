@@ -1,6 +1,7 @@
 package dev.irtj.cli;
 
 import dev.irtj.index.IndexInfo;
+import dev.irtj.index.LuceneIndex;
 import dev.irtj.index.VectorIndex;
 import dev.irtj.retrieval.DescriptorPipeline;
 import dev.irtj.retrieval.ImageDescriber;
@@ -22,8 +23,8 @@ import java.util.concurrent.CountDownLatch;
 
 /** {@code irt serve}: the search service and its web page over an index, until Ctrl-C. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        description = {"Serve an index over HTTP: POST /search (an image, a vector or an indexed id), GET /images/{id} and its thumbnail,",
-                "GET /health, GET /stats, and a web page at /. Runs until Ctrl-C.",
+        description = {"Serve an index over HTTP: POST /search (an image, a vector or an indexed id), GET /images/{id} and "
+                + "GET /images/{id}/thumbnail, GET /health, GET /stats, and a web page at /. Runs until Ctrl-C.",
                 "The model is the one the index recorded; model options replace it (it must make the same descriptors)."})
 public final class ServeCommand implements Callable<Integer> {
     @Spec
@@ -71,12 +72,11 @@ public final class ServeCommand implements Callable<Integer> {
             System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
         }
         PrintWriter out = spec.commandLine().getOut();
-        OpenedIndex opened = openIndex(index);
-        VectorIndex vectors = opened.index();
+        VectorIndex vectors = openIndex(index);
         SearchService service;
         ImageDescriber describer;
         try {
-            describer = model.given() ? model.open() : DescriptorPipeline.reopen(opened.describerSource());
+            describer = model.given() ? model.open() : recordedDescriber(vectors);
             try {
                 service = new SearchService(vectors, describer, options);
             } catch (IllegalArgumentException e) {
@@ -106,19 +106,21 @@ public final class ServeCommand implements Callable<Integer> {
         }
     }
 
-    /** An opened index and the describer source JSON it recorded ({@link ImageDescriber#source()}). */
-    record OpenedIndex(VectorIndex index, String describerSource) {
+    /**
+     * Opens the embedded Lucene index in {@code dir} read-only: {@code irt index} may be adding
+     * images to it from another process meanwhile, and each search sees its latest commit.
+     */
+    static VectorIndex openIndex(Path dir) throws IOException {
+        return LuceneIndex.openReadOnly(dir);
     }
 
-    /**
-     * Opens the embedded Lucene index in {@code dir} with the describer source it recorded. This
-     * is the one place {@code irt serve} names the index implementation: {@code LuceneIndex} is
-     * written on branch {@code index}, and this method is wired to it when that branch is merged.
-     * Until then it refuses, saying so, rather than serving anything.
-     */
-    static OpenedIndex openIndex(Path dir) throws IOException {
-        throw new IllegalStateException("cannot open the index in " + dir
-                + ": this build has no embedded Lucene index yet (LuceneIndex comes with branch 'index'; ServeCommand.openIndex is wired to it at merge)");
+    /** The describer the index recorded, so that serving needs no model options. */
+    private ImageDescriber recordedDescriber(VectorIndex vectors) throws IOException {
+        String source = vectors.describerSource();
+        if (source == null || source.isBlank() || source.equals("{}")) {
+            throw new UsageException("the index in " + index + " records no model to reopen; give the one it was built with (--checkpoint RUN or --weights FILE)");
+        }
+        return DescriptorPipeline.reopen(source);
     }
 
     /** Blocks until Ctrl-C (or any JVM shutdown), then stops the service and closes the index. */

@@ -3,6 +3,7 @@ package dev.irtj.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.irtj.index.LuceneIndex;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -48,5 +49,23 @@ class ServeCommandTest {
         CliTest.Result r = CliTest.irt("serve", "--index", missing.toString());
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().startsWith("irt serve: --index " + missing + " is not a folder; build one with irt index"), r.err());
+    }
+
+    @Test
+    void aFolderWithoutAnIndexIsNamed() {
+        CliTest.Result r = CliTest.irt("serve", "--index", dir.toString());
+        assertEquals(1, r.code(), r.err());
+        assertTrue(r.err().startsWith("irt serve: no index at " + dir.toAbsolutePath().normalize()), r.err());
+    }
+
+    @Test
+    void anIndexThatRecordsNoModelNeedsModelOptions() throws Exception {
+        Path folder = dir.resolve("idx");
+        try (LuceneIndex index = LuceneIndex.open(folder, new LuceneIndex.Identity("fp-test", "a test describer", "{}", 4), LuceneIndex.Options.defaults())) {
+            index.commit();
+        }
+        CliTest.Result r = CliTest.irt("serve", "--index", folder.toString(), "--port", "0");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().startsWith("irt serve: the index in " + folder + " records no model to reopen; give the one it was built with"), r.err());
     }
 }

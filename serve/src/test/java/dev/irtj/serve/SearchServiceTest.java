@@ -54,9 +54,9 @@ class SearchServiceTest {
     @BeforeEach
     void fill() throws IOException {
         index = new InMemoryIndex(describer.fingerprint(), describer.describe(), FakeDescriber.DIMS);
-        images = new ArrayList<>(Catalogue.create(root.resolve("cat"), 0, 12, describer));
-        Path odd = Catalogue.write(root.resolve("cat").resolve("with space").resolve("a+b é.png"), 77, 600, 400);
-        images.add(Catalogue.entry(root.resolve("cat"), odd, describer, null));
+        images = new ArrayList<>(TestImages.create(root.resolve("cat"), 0, 12, describer));
+        Path odd = TestImages.write(root.resolve("cat").resolve("with space").resolve("a+b é.png"), 77, 600, 400);
+        images.add(TestImages.entry(root.resolve("cat"), odd, describer, null));
         index.upsert(images);
         index.commit();
     }
@@ -349,7 +349,7 @@ class SearchServiceTest {
                 int added = 0;
                 try {
                     for (int batch = 0; batch < 25; batch++) {
-                        index.upsert(Catalogue.create(root.resolve("cat"), 100 + batch * 4, 4, describer));
+                        index.upsert(TestImages.create(root.resolve("cat"), 100 + batch * 4, 4, describer));
                         index.commit();
                         added += 4;
                         Thread.sleep(5);

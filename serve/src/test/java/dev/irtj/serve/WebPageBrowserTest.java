@@ -69,7 +69,7 @@ class WebPageBrowserTest {
             Assumptions.abort(missing);
         }
         InMemoryIndex index = new InMemoryIndex(describer.fingerprint(), describer.describe(), FakeDescriber.DIMS);
-        images = new ArrayList<>(Catalogue.create(root.resolve("cat"), 0, 12, describer));
+        images = new ArrayList<>(TestImages.create(root.resolve("cat"), 0, 12, describer));
         index.upsert(images);
         index.commit();
         service = new SearchService(index, describer, ServeOptions.defaults().withPort(0)).start();

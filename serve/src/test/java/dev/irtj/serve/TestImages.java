@@ -12,8 +12,8 @@ import java.util.SplittableRandom;
 import javax.imageio.ImageIO;
 
 /** Test images on disk: blocks of seeded random colors, in class folders, as IndexedImages. */
-final class Catalogue {
-    private Catalogue() {
+final class TestImages {
+    private TestImages() {
     }
 
     /** Writes an image of seeded random 8 × 8 color blocks. */
