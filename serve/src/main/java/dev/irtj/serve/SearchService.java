@@ -296,7 +296,7 @@ public final class SearchService implements AutoCloseable {
         }
         if (!describeSlots.tryAcquire(options.describeWait().toMillis(), TimeUnit.MILLISECONDS)) {
             throw new ApiException(503, "busy: every describe slot (" + options.describeConcurrency() + ") stayed taken for "
-                    + options.describeWait().toSeconds() + " s; try again");
+                    + options.describeWait().toMillis() + " ms; try again");
         }
         // The describer reads a file, as when the index was built: the query goes through the
         // very decode and transform its catalogue went through.

@@ -242,6 +242,13 @@ class SearchServiceTest {
         assertTrue(mid.length > 4000 && mid.length < SearchService.MULTIPART_SLACK, "size " + mid.length);
         assertTrue(refusal(upload(mid), 413).contains("--max-upload-bytes"));
         assertEquals(200, upload(fileBytes(image(0))).statusCode(), "a small upload still passes");
+
+        String bigJson = JSON.writeValueAsString(Map.of("vector", new float[20_000]));
+        assertTrue(refusal(postJson("/search", bigJson), 413).contains("--max-upload-bytes"));
+        // Without a Content-Length (chunked), the body is cut off while it is read.
+        HttpRequest chunked = HttpRequest.newBuilder(uri("/search")).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(bigJson.getBytes(StandardCharsets.UTF_8)))).build();
+        assertEquals(413, http.send(chunked, HttpResponse.BodyHandlers.ofByteArray()).statusCode());
     }
 
     @Test
@@ -330,7 +337,7 @@ class SearchServiceTest {
     @Test
     void unknownEndpointsAnswer404AndThePageIsServed() throws Exception {
         start();
-        assertEquals(404, get("/nothing").statusCode());
+        refusal(get("/nothing"), 404);
         HttpResponse<byte[]> page = get("/");
         assertEquals(200, page.statusCode());
         assertTrue(page.headers().firstValue("Content-Type").orElse("").startsWith("text/html"));
