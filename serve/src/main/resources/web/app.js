@@ -53,8 +53,14 @@
     refreshStats();
   }
 
+  // Thumbnails of tiny images (e.g. 28-px Fashion-MNIST) are enlarged as pixels, not blurred.
+  function markTiny(img) {
+    img.classList.toggle('tiny', img.naturalWidth > 0 && Math.max(img.naturalWidth, img.naturalHeight) < 100);
+  }
+
   function showQuery(query) {
     const img = $('query-image');
+    img.classList.remove('broken');
     if (img.dataset.objectUrl) { URL.revokeObjectURL(img.dataset.objectUrl); delete img.dataset.objectUrl; }
     if (query.file) {
       const url = URL.createObjectURL(query.file);
@@ -81,6 +87,7 @@
       img.loading = 'eager';
       img.src = hit.thumbnail;
       img.addEventListener('error', () => { img.alt = 'thumbnail unavailable: ' + hit.id; });
+      img.addEventListener('load', () => markTiny(img));
       const score = document.createElement('div');
       score.className = 'score';
       score.textContent = '#' + (rank + 1) + '  ' + hit.score.toFixed(4);
@@ -113,6 +120,9 @@
     search({ file: files[0] });
   }
 
+  // An upload the browser cannot show either (not an image) leaves only its caption.
+  $('query-image').addEventListener('error', () => $('query-image').classList.add('broken'));
+  $('query-image').addEventListener('load', () => markTiny($('query-image')));
   fileInput.addEventListener('change', () => { chosen(fileInput.files); fileInput.value = ''; });
   drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
   drop.addEventListener('dragleave', () => drop.classList.remove('over'));

@@ -136,6 +136,7 @@ class WebPageBrowserTest {
     void uploadShowsThumbnailsAndClickingOneSearchesByIt() throws IOException {
         driver.get(service.url());
         assertEquals("irtj image search", driver.getTitle());
+        waitUpTo(30).withMessage(() -> "the index line from /stats").until(d -> d.findElement(By.id("stats")).getText().startsWith("12 images · 48-d"));
 
         IndexedImage query = images.get(4);
         File file = new File(query.path());
