@@ -65,6 +65,13 @@ public final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ServeOptions options = serveOptions();
+        // The shared model options include batching for many files; the service describes one
+        // upload at a time, so these two would be accepted and do nothing.
+        for (String unused : new String[] {"--batch", "--workers"}) {
+            if (spec.commandLine().getParseResult().hasMatchedOption(unused)) {
+                throw new UsageException(unused + " does not apply to irt serve: it describes one uploaded image per search");
+            }
+        }
         if (!Files.isDirectory(index)) throw new UsageException("--index " + index + " is not a folder; build one with irt index");
         // Javalin and Jetty log through SLF4J (slf4j-simple, to stderr): warnings and errors only,
         // unless the user asked for more with -Dorg.slf4j.simpleLogger.defaultLogLevel.

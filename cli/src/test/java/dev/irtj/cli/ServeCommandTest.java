@@ -44,6 +44,15 @@ class ServeCommandTest {
     }
 
     @Test
+    void batchOptionsOfTheModelGroupAreRefusedNotIgnored() {
+        for (String flag : new String[] {"--batch", "--workers"}) {
+            CliTest.Result r = CliTest.irt("serve", "--index", dir.toString(), flag, "4");
+            assertEquals(2, r.code(), r.err());
+            assertTrue(r.err().startsWith("irt serve: " + flag + " does not apply to irt serve"), r.err());
+        }
+    }
+
+    @Test
     void aMissingIndexFolderIsNamed() {
         Path missing = dir.resolve("no-index");
         CliTest.Result r = CliTest.irt("serve", "--index", missing.toString());
