@@ -1,7 +1,6 @@
 package dev.irtj.cli;
 
 import dev.irtj.index.IndexInfo;
-import dev.irtj.index.LuceneIndex;
 import dev.irtj.index.VectorIndex;
 import dev.irtj.retrieval.DescriptorPipeline;
 import dev.irtj.retrieval.ImageDescriber;
@@ -30,8 +29,9 @@ public final class ServeCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--index", required = true, description = "The index folder written by irt index.")
-    Path index;
+    /** Where the index is, as irt index and irt search take it. */
+    @Mixin
+    IndexOptions indexOptions;
 
     @Option(names = "--host", defaultValue = ServeOptions.DEFAULT_HOST,
             description = "Address to listen on; 0.0.0.0 exposes the service to the network (default: ${DEFAULT-VALUE}).")
@@ -72,14 +72,17 @@ public final class ServeCommand implements Callable<Integer> {
                 throw new UsageException(unused + " does not apply to irt serve: it describes one uploaded image per search");
             }
         }
-        if (!Files.isDirectory(index)) throw new UsageException("--index " + index + " is not a folder; build one with irt index");
+        Path folder = indexOptions.folder();
+        if (!Files.isDirectory(folder)) throw new UsageException("--index " + folder + " is not a folder; build one with irt index");
         // Javalin and Jetty log through SLF4J (slf4j-simple, to stderr): warnings and errors only,
         // unless the user asked for more with -Dorg.slf4j.simpleLogger.defaultLogLevel.
         if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
             System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
         }
         PrintWriter out = spec.commandLine().getOut();
-        VectorIndex vectors = openIndex(index);
+        // Read-only: irt index may be adding images from another process meanwhile, and each
+        // search sees its latest commit.
+        VectorIndex vectors = indexOptions.openForReading();
         SearchService service;
         ImageDescriber describer;
         try {
@@ -113,19 +116,11 @@ public final class ServeCommand implements Callable<Integer> {
         }
     }
 
-    /**
-     * Opens the embedded Lucene index in {@code dir} read-only: {@code irt index} may be adding
-     * images to it from another process meanwhile, and each search sees its latest commit.
-     */
-    static VectorIndex openIndex(Path dir) throws IOException {
-        return LuceneIndex.openReadOnly(dir);
-    }
-
     /** The describer the index recorded, so that serving needs no model options. */
     private ImageDescriber recordedDescriber(VectorIndex vectors) throws IOException {
         String source = vectors.describerSource();
         if (source == null || source.isBlank() || source.equals("{}")) {
-            throw new UsageException("the index in " + index + " records no model to reopen; give the one it was built with (--checkpoint RUN or --weights FILE)");
+            throw new UsageException("the index in " + indexOptions.folder() + " records no model to reopen; give the one it was built with (--checkpoint RUN or --weights FILE)");
         }
         return DescriptorPipeline.reopen(source);
     }

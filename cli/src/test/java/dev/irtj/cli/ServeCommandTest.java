@@ -63,8 +63,11 @@ class ServeCommandTest {
     @Test
     void aFolderWithoutAnIndexIsNamed() {
         CliTest.Result r = CliTest.irt("serve", "--index", dir.toString());
-        assertEquals(1, r.code(), r.err());
-        assertTrue(r.err().startsWith("irt serve: no index at " + dir.toAbsolutePath().normalize()), r.err());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().startsWith("irt serve: --index " + dir + ": no index there"), r.err());
+        CliTest.Result none = CliTest.irt("serve");
+        assertEquals(2, none.code(), none.err());
+        assertTrue(none.err().startsWith("irt serve: --index DIR is required"), none.err());
     }
 
     @Test
