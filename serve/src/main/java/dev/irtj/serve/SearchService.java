@@ -128,6 +128,11 @@ public final class SearchService implements AutoCloseable {
 
             cfg.routes.exception(ApiException.class, (e, ctx) -> error(ctx, e.status, e.getMessage()));
             cfg.routes.exception(HttpResponseException.class, (e, ctx) -> error(ctx, e.getStatus(), e.getMessage()));
+            // After a 413 part of the body may be unread: the connection cannot carry another
+            // request, and saying so keeps clients from sending the next one into a closed socket.
+            cfg.routes.after(ctx -> {
+                if (ctx.statusCode() == 413) ctx.header("Connection", "close");
+            });
             cfg.routes.exception(Exception.class, (e, ctx) -> {
                 // The client gets one line; the whole trace goes to the log, so nothing is lost.
                 System.err.println("irt serve: " + ctx.method() + " " + ctx.path() + " failed:");
@@ -219,6 +224,7 @@ public final class SearchService implements AutoCloseable {
         long t0 = System.nanoTime();
         long declared = ctx.req().getContentLengthLong();
         if (declared > options.maxUploadBytes() + MULTIPART_SLACK) {
+            drainBefore413(ctx, declared);
             throw ApiException.tooLarge("the request has " + declared + " bytes, over the limit of " + options.maxUploadBytes() + " (--max-upload-bytes)");
         }
         String queryK = ctx.queryParam("k");
@@ -279,7 +285,7 @@ public final class SearchService implements AutoCloseable {
         try {
             file = ctx.uploadedFile("image");
         } catch (Exception e) { // Jetty's ServletException arrives undeclared through Kotlin
-            throw uploadFailure(e);
+            throw uploadFailure(ctx, e);
         }
         if (file == null) throw ApiException.badRequest("the multipart form has no file field named 'image'");
         if (file.size() > options.maxUploadBytes()) {
@@ -316,11 +322,32 @@ public final class SearchService implements AutoCloseable {
         }
     }
 
+    /**
+     * Reads and drops the body of a request about to be refused as too large, up to a bound. A
+     * client that is still sending when the server answers and closes often never reads the
+     * answer (its write fails first); one that sent {@code Expect: 100-continue} has not sent the
+     * body yet and reads the 413 at once, so nothing is read for it.
+     */
+    private void drainBefore413(Context ctx, long declared) {
+        if ("100-continue".equalsIgnoreCase(ctx.header("Expect"))) return;
+        long bound = 4 * (options.maxUploadBytes() + MULTIPART_SLACK);
+        if (declared > bound) return; // not worth reading: the connection is closed after the answer
+        try (InputStream in = ctx.req().getInputStream()) {
+            byte[] buf = new byte[64 * 1024];
+            long read = 0;
+            int n;
+            while (read < bound && (n = in.read(buf)) >= 0) read += n;
+        } catch (IOException | RuntimeException e) {
+            // The refusal is sent either way; a body that cannot be read is one less to drain.
+        }
+    }
+
     /** Jetty refuses an oversized part while parsing; anything else the parser throws is a malformed form. */
-    private ApiException uploadFailure(Exception e) {
+    private ApiException uploadFailure(Context ctx, Exception e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
             String m = String.valueOf(t.getMessage()).toLowerCase(Locale.ROOT);
             if (m.contains("max file size") || m.contains("max request size") || m.contains("too large") || m.contains("exceeded")) {
+                drainBefore413(ctx, ctx.req().getContentLengthLong());
                 return ApiException.tooLarge("the upload is over the limit of " + options.maxUploadBytes() + " bytes (--max-upload-bytes)");
             }
         }
@@ -331,7 +358,7 @@ public final class SearchService implements AutoCloseable {
         try {
             return ctx.formParam(name);
         } catch (Exception e) {
-            throw uploadFailure(e);
+            throw uploadFailure(ctx, e);
         }
     }
 
