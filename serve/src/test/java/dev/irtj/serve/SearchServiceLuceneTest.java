@@ -21,12 +21,15 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The service on the embedded Lucene index, opened read-only as {@code irt serve} opens it, while
  * a writer (as {@code irt index} in another process) adds and commits images to the same folder.
  */
+// A hung connection fails the test instead of stalling the build.
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
 class SearchServiceLuceneTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 

@@ -37,9 +37,12 @@ import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The JSON API of {@link SearchService} over real HTTP, on an in-memory index and a fake describer. */
+// A hung connection fails the test instead of stalling the build.
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
 class SearchServiceTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 

@@ -21,6 +21,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
@@ -39,6 +40,8 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * {@code IRTJ_BROWSER_REQUIRED=1} (see {@code .ci/run}, which installs Chromium), and then a
  * missing or broken Chromium fails the test instead of skipping it.
  */
+// A hung connection fails the test instead of stalling the build.
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
 class WebPageBrowserTest {
     /** Debian's paths; -Dirtj.chromium and -Dirtj.chromedriver name others. */
     private static final Path CHROMIUM = Path.of(System.getProperty("irtj.chromium", "/usr/bin/chromium"));
