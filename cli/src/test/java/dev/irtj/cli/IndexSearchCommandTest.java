@@ -3,6 +3,7 @@ package dev.irtj.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.irtj.index.IndexedImage;
 import dev.irtj.index.LuceneIndex;
+import dev.irtj.retrieval.RunConfig;
 import dev.irtj.tensor.Rng;
 import dev.irtj.tensor.SafeTensors;
 import dev.irtj.tensor.Tensor;
