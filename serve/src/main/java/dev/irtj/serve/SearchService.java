@@ -7,6 +7,7 @@ import dev.irtj.index.IndexInfo;
 import dev.irtj.index.IndexedImage;
 import dev.irtj.index.VectorIndex;
 import dev.irtj.retrieval.ImageDescriber;
+import dev.irtj.vit.image.ImageDecoder;
 import dev.irtj.vit.image.UndecodableImageException;
 import io.javalin.Javalin;
 import io.javalin.config.SizeUnit;
@@ -80,6 +81,12 @@ public final class SearchService implements AutoCloseable {
         this.options = options;
         this.describeSlots = new Semaphore(options.describeConcurrency(), true);
         this.thumbnails = new Thumbnails(options.thumbnailCacheBytes());
+        // Uploads are decoded by the project's decoder, which has its own pixel bound: a larger
+        // --max-pixels would let through images that then fail to decode, as 400 instead of 413.
+        if (options.maxPixels() > ImageDecoder.maxPixels()) {
+            throw new IllegalArgumentException("--max-pixels " + options.maxPixels() + " is over the image decoder's limit of " + ImageDecoder.maxPixels()
+                    + " pixels; raise that too with -D" + ImageDecoder.MAX_PIXELS_PROPERTY + "=" + options.maxPixels());
+        }
         IndexInfo info = index.info();
         boolean recorded = info.fingerprint() != null && !info.fingerprint().isBlank();
         if (recorded && !info.fingerprint().equals(describer.fingerprint())) {

@@ -469,6 +469,14 @@ class SearchServiceTest {
     }
 
     @Test
+    void aPixelLimitOverTheDecodersIsRefused() {
+        long over = dev.irtj.vit.image.ImageDecoder.maxPixels() + 1;
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new SearchService(index, describer, ServeOptions.defaults().withMaxPixels(over)));
+        assertTrue(e.getMessage().startsWith("--max-pixels " + over + " is over the image decoder's limit"), e.getMessage());
+    }
+
+    @Test
     void portZeroTakesAFreePortAndStopReleasesIt() throws Exception {
         start();
         int port = service.port();
