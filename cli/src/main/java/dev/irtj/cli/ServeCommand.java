@@ -125,22 +125,40 @@ public final class ServeCommand implements Callable<Integer> {
         return DescriptorPipeline.reopen(source);
     }
 
-    /** Blocks until Ctrl-C (or any JVM shutdown), then stops the service and closes the index. */
+    /**
+     * Blocks until Ctrl-C (any JVM shutdown) or an interrupt of this thread (how a test, or a
+     * program embedding the command, stops it), then stops the service (requests in flight
+     * finish first) and only then closes the index. Either way the closing happens once.
+     */
     private void awaitShutdown(SearchService service, VectorIndex vectors) throws InterruptedException {
-        CountDownLatch stopped = new CountDownLatch(1);
         PrintWriter err = spec.commandLine().getErr();
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            // Requests in flight finish before Jetty stops; only then is the index closed.
-            service.stop();
+        CountDownLatch closed = new CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
+        Runnable close = () -> {
+            if (!closing.compareAndSet(false, true)) return;
             try {
+                service.stop();
                 vectors.close();
             } catch (IOException | RuntimeException e) {
                 err.println("irt serve: closing the index failed: " + e.getMessage());
+            } finally {
+                err.println("irt serve: stopped");
+                err.flush();
+                closed.countDown();
             }
-            err.println("irt serve: stopped");
-            err.flush();
-            stopped.countDown();
-        }, "irt-serve-shutdown"));
-        stopped.await();
+        };
+        Thread hook = new Thread(close, "irt-serve-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            closed.await();
+        } catch (InterruptedException e) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // The hook is already running; close() below then finds the work done.
+            }
+            close.run();
+            closed.await();
+        }
     }
 }
