@@ -55,6 +55,8 @@ public final class SearchService implements AutoCloseable {
     /** Room for the multipart framing and small form fields around an image of the byte limit. */
     static final long MULTIPART_SLACK = 64 * 1024;
     static final int DEFAULT_K = 10;
+    /** How long {@link #stop()} waits for searches in flight. */
+    static final long STOP_TIMEOUT_MS = 30_000;
     private static final int LATENCY_WINDOW = 1024;
     private static final List<String> WEB_FILES = List.of("index.html", "app.js", "style.css");
 
@@ -120,6 +122,9 @@ public final class SearchService implements AutoCloseable {
             // Uploads up to 1 MiB stay in memory; larger ones spill to Jetty's temporary files.
             cfg.jetty.multipartConfig.maxInMemoryFileSize((int) Math.min(options.maxUploadBytes(), 1 << 20), SizeUnit.BYTES);
             cfg.jetty.multipartConfig.cacheDirectory(uploadDir.toString());
+            // Jetty stops gracefully (Javalin's StatisticsHandler counts requests in flight) only
+            // with a stop timeout; without one a search under way is cut off mid-answer.
+            cfg.jetty.modifyServer(server -> server.setStopTimeout(STOP_TIMEOUT_MS));
 
             cfg.routes.before(ctx -> ctx.header("X-Content-Type-Options", "nosniff"));
             cfg.routes.get("/", ctx -> webFile(ctx, "index.html"));
@@ -170,7 +175,10 @@ public final class SearchService implements AutoCloseable {
         return "http://" + host + ":" + port() + "/";
     }
 
-    /** Stops listening (requests in flight finish first); the index and describer stay open. */
+    /**
+     * Stops listening; searches in flight finish first (up to {@link #STOP_TIMEOUT_MS}). The
+     * index and describer stay open: they belong to the caller.
+     */
     public synchronized void stop() {
         if (app == null) return;
         app.stop();

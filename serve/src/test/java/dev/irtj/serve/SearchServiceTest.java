@@ -462,6 +462,35 @@ class SearchServiceTest {
     }
 
     @Test
+    void stopLetsASearchInFlightFinish() throws Exception {
+        describer.delayMillis = 1500;
+        start();
+        byte[] q = fileBytes(image(2));
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            Future<HttpResponse<byte[]>> inFlight = pool.submit(() -> upload(q));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (describer.inFlight.get() == 0 && System.nanoTime() < deadline) Thread.sleep(5);
+            service.stop();
+            HttpResponse<byte[]> r = inFlight.get(30, TimeUnit.SECONDS);
+            assertEquals(200, r.statusCode(), new String(r.body(), StandardCharsets.UTF_8));
+            assertEquals(image(2).id(), json(r).get("hits").get(0).get("id").asText());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void aPortInUseIsNamed() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.1"))) {
+            SearchService s = new SearchService(index, describer, ServeOptions.defaults().withPort(taken.getLocalPort()));
+            IOException e = assertThrows(IOException.class, s::start);
+            assertTrue(e.getMessage().startsWith("cannot listen on 127.0.0.1:" + taken.getLocalPort() + ": "), e.getMessage());
+            assertFalse(e.getMessage().contains("\n"), e.getMessage());
+        }
+    }
+
+    @Test
     void anIndexOfAnotherDescriberIsRefused() {
         InMemoryIndex other = new InMemoryIndex("vit-abc", "deit_small cls 384-d", 384);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new SearchService(other, describer, ServeOptions.defaults()));
