@@ -320,6 +320,21 @@ class SearchServiceTest {
     }
 
     @Test
+    void relativePathsResolveAgainstTheImageRoot() throws Exception {
+        IndexedImage abs = image(1);
+        Path rel = root.relativize(Path.of(abs.path()));
+        index.upsert(List.of(new IndexedImage("relative/one.png", rel.toString(), abs.vector(), 0L, abs.bytes(), abs.modified(), 40, 30, Map.of())));
+        index.commit();
+        start(ServeOptions.defaults().withImageRoot(root));
+        HttpResponse<byte[]> r = get("/images/relative/one.png");
+        assertEquals(200, r.statusCode());
+        assertArrayEquals(fileBytes(abs), r.body());
+        service.stop();
+        start(ServeOptions.defaults().withImageRoot(root.resolve("elsewhere")));
+        assertTrue(refusal(get("/images/relative/one.png"), 404).contains(root.resolve("elsewhere").resolve(rel).toString()));
+    }
+
+    @Test
     void aFileGoneSinceIndexingIs404() throws Exception {
         start();
         Files.delete(Path.of(image(3).path()));

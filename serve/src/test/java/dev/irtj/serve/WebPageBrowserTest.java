@@ -163,6 +163,11 @@ class WebPageBrowserTest {
         assertEquals(clicked, second.get(0).getDomAttribute("data-id"), "the clicked image is the new query's best match");
         assertTrue(driver.findElement(By.id("query-caption")).getText().contains(clicked));
 
+        // Fewer results: the same query again with k = 5.
+        new org.openqa.selenium.support.ui.Select(driver.findElement(By.id("k"))).selectByVisibleText("5");
+        waitUpTo(30).withMessage(() -> "5 results").until(d -> hits().size() == 5);
+        assertEquals(clicked, hits().get(0).getDomAttribute("data-id"));
+
         Path text = Files.writeString(root.resolve("notes.png"), "these are notes, not pixels");
         driver.findElement(By.id("file")).sendKeys(text.toString());
         WebElement error = driver.findElement(By.id("error"));
