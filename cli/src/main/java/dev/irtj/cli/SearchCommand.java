@@ -10,6 +10,7 @@ import dev.irtj.index.LuceneIndex;
 import dev.irtj.index.VectorIndex;
 import dev.irtj.retrieval.DescriptorPipeline;
 import dev.irtj.retrieval.ImageDescriber;
+import dev.irtj.retrieval.RunConfig;
 import dev.irtj.tensor.SafeTensors;
 import dev.irtj.tensor.Tensor;
 import dev.irtj.vit.image.UndecodableImageException;

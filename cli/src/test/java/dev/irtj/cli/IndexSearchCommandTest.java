@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.irtj.index.IndexedImage;
 import dev.irtj.index.LuceneIndex;
+import dev.irtj.retrieval.RunConfig;
 import dev.irtj.tensor.Rng;
 import dev.irtj.tensor.SafeTensors;
 import dev.irtj.tensor.Tensor;
