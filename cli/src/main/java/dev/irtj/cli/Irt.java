@@ -28,7 +28,17 @@ public final class Irt implements Runnable {
         new CommandLine(this).usage(System.out);
     }
 
+    /**
+     * Lucene 9.12 logs two lines on every start under Java 17 ("vector incubator module was
+     * enabled ... but your Java version is too old"): its vectorized code needs Java 21, which
+     * README's Performance section discusses. Held here so the logger (and its level) is not
+     * collected.
+     */
+    private static final java.util.logging.Logger LUCENE_VECTORIZATION =
+            java.util.logging.Logger.getLogger("org.apache.lucene.internal.vectorization");
+
     public static void main(String[] args) {
+        LUCENE_VECTORIZATION.setLevel(java.util.logging.Level.SEVERE);
         System.exit(commandLine().execute(args));
     }
 
