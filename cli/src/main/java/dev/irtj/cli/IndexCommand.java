@@ -106,7 +106,7 @@ public final class IndexCommand implements Callable<Integer> {
                 throw new UsageException("--metadata " + e.getMessage());
             }
         }
-        indexOptions.checkWritable();
+        indexOptions.checkWritable(layout);
         Optional<LuceneIndex.Options> recorded = indexOptions.recordedOptions();
         LuceneIndex.Options options = options(recorded.orElse(LuceneIndex.Options.defaults()));
 

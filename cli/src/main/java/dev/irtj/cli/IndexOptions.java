@@ -65,11 +65,19 @@ public final class IndexOptions {
      * checked before a model is loaded or an image described. A file is created and deleted in
      * the folder (or its nearest existing parent) because permission bits say nothing for root or
      * on a read-only mount. A SolrCloud collection is checked the same early: the cluster must
-     * answer, and an existing collection must be irtj's (a missing one is created later).
+     * answer, and an existing collection must be irtj's and have the {@code layout} asked for
+     * (a missing one is created later).
      */
-    void checkWritable() throws IOException {
+    void checkWritable(SolrLayout layout) throws IOException {
         if (isSolr()) {
-            recordedSource();
+            SolrIndex.Options probe = SolrIndex.Options.existing();
+            probe = new SolrIndex.Options(null, null, null, 0, false, layout.shards(), layout.replicas(), layout.hnswM(), layout.beamWidth(),
+                    probe.efSearch(), probe.connectTimeout());
+            try (SolrIndex existing = openSolr(probe)) {
+                existing.info();
+            } catch (SolrIndex.NoSuchCollectionException e) {
+                // created by openForWriting, once the model is loaded
+            }
             return;
         }
         Path dir = folder().toAbsolutePath().normalize();
@@ -172,6 +180,7 @@ public final class IndexOptions {
      * layout, stay I/O errors (exit 1).
      */
     private SolrIndex openSolr(SolrIndex.Options options) throws IOException {
+        Irt.quietLibraryLogging(); // SolrJ and ZooKeeper's client log INFO per connection
         try {
             return SolrIndex.open(solr, collection, options);
         } catch (IndexMismatchException e) {

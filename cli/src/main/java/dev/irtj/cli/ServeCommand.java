@@ -75,11 +75,8 @@ public final class ServeCommand implements Callable<Integer> {
         if (!indexOptions.isSolr() && !Files.isDirectory(indexOptions.folder())) {
             throw new UsageException("--index " + indexOptions.folder() + " is not a folder; build one with irt index");
         }
-        // Javalin and Jetty log through SLF4J (slf4j-simple, to stderr): warnings and errors only,
-        // unless the user asked for more with -Dorg.slf4j.simpleLogger.defaultLogLevel.
-        if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
-            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
-        }
+        // Javalin and Jetty log through SLF4J: warnings and errors only (also set by main).
+        Irt.quietLibraryLogging();
         PrintWriter out = spec.commandLine().getOut();
         // Read-only: irt index may be adding images from another process meanwhile, and each
         // search sees its latest commit.
