@@ -54,10 +54,10 @@ public final class IndexCommand implements Callable<Integer> {
                     + "(paths relative to the catalogue root); an integer 'label' column overrides the folder's label.")
     Path metadata;
 
-    @Option(names = "--hnsw-m", paramLabel = "M", description = "HNSW neighbours per node, 2..512 (default: the index's, else 16).")
+    @Option(names = "--hnsw-m", paramLabel = "M", description = "HNSW neighbours per node, 2..512 (default: the index's, else 16; a SolrCloud collection's is fixed when --solr creates it).")
     Integer hnswM;
 
-    @Option(names = "--beam-width", paramLabel = "N", description = "HNSW candidates while building the graph, 1..3200 (default: the index's, else 100).")
+    @Option(names = "--beam-width", paramLabel = "N", description = "HNSW candidates while building the graph, 1..3200 (default: the index's, else 100; fixed like --hnsw-m with --solr).")
     Integer beamWidth;
 
     @Option(names = "--quantize", paramLabel = "none|int8", description = "int8: Lucene's scalar quantization of the graph's vectors (raw floats kept for exact scores); none (default: the index's, else none).")
