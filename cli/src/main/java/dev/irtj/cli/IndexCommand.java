@@ -25,7 +25,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 
-/** {@code irt index}: brings an index folder up to date with a set of image files. */
+/** {@code irt index}: brings an index folder or a SolrCloud collection up to date with a set of image files. */
 @Command(name = "index", mixinStandardHelpOptions = true,
         description = {"Index image files for search: new files are described and added, deleted ones removed, changed ones "
                 + "(size and modification time, or --hash) described again. Ids are paths relative to the catalogue root "
@@ -54,10 +54,10 @@ public final class IndexCommand implements Callable<Integer> {
                     + "(paths relative to the catalogue root); an integer 'label' column overrides the folder's label.")
     Path metadata;
 
-    @Option(names = "--hnsw-m", paramLabel = "M", description = "HNSW neighbours per node, 2..512 (default: the index's, else 16).")
+    @Option(names = "--hnsw-m", paramLabel = "M", description = "HNSW neighbours per node, 2..512 (default: the index's, else 16; a SolrCloud collection's is fixed when --solr creates it).")
     Integer hnswM;
 
-    @Option(names = "--beam-width", paramLabel = "N", description = "HNSW candidates while building the graph, 1..3200 (default: the index's, else 100).")
+    @Option(names = "--beam-width", paramLabel = "N", description = "HNSW candidates while building the graph, 1..3200 (default: the index's, else 100; fixed like --hnsw-m with --solr).")
     Integer beamWidth;
 
     @Option(names = "--quantize", paramLabel = "none|int8", description = "int8: Lucene's scalar quantization of the graph's vectors (raw floats kept for exact scores); none (default: the index's, else none).")
@@ -69,6 +69,14 @@ public final class IndexCommand implements Callable<Integer> {
 
     @Option(names = "--ef", paramLabel = "N", description = "Default candidates per HNSW search recorded for irt search / serve (default: the index's, else 100).")
     Integer ef;
+
+    @Option(names = "--shards", paramLabel = "N",
+            description = "Shards of a SolrCloud collection that --solr creates (default: 1); an existing collection must have as many.")
+    Integer shards;
+
+    @Option(names = "--replicas", paramLabel = "N",
+            description = "Replicas per shard of a SolrCloud collection that --solr creates (default: 1); an existing collection must have as many.")
+    Integer replicas;
 
     @Option(names = "--commit-every", paramLabel = "N", defaultValue = "256", description = "Commit after this many described images (default: ${DEFAULT-VALUE}).")
     int commitEvery;
@@ -82,6 +90,14 @@ public final class IndexCommand implements Callable<Integer> {
         // Every input is checked before a model is loaded or an image described.
         if ((images == null) == (list == null)) throw new UsageException("give exactly one of --images DIR|FILE... and --list FILE");
         if (commitEvery < 1) throw new UsageException("--commit-every must be at least 1, got " + commitEvery);
+        boolean solr = indexOptions.isSolr();
+        if (solr) {
+            refuse(spec, List.of("--quantize", "--exact"), "has no SolrCloud counterpart (a collection's vectors are raw floats searched by HNSW); drop it with --solr");
+            refuse(spec, List.of("--ef"), "is recorded only by an embedded --index; with --solr give it to irt search");
+        } else {
+            refuse(spec, List.of("--shards", "--replicas"), "applies to a SolrCloud collection (--solr ZK_HOSTS_OR_URL --collection NAME), not to --index DIR");
+        }
+        IndexOptions.SolrLayout layout = solr ? layout() : IndexOptions.SolrLayout.NONE;
         Catalogue.Selection selection = selection();
         if (metadata != null) {
             try {
@@ -90,12 +106,12 @@ public final class IndexCommand implements Callable<Integer> {
                 throw new UsageException("--metadata " + e.getMessage());
             }
         }
-        indexOptions.checkWritable();
+        indexOptions.checkWritable(layout);
         Optional<LuceneIndex.Options> recorded = indexOptions.recordedOptions();
         LuceneIndex.Options options = options(recorded.orElse(LuceneIndex.Options.defaults()));
 
         try (DescriptorPipeline describer = describer();
-             VectorIndex index = indexOptions.openForWriting(LuceneIndex.Identity.of(describer), options)) {
+             VectorIndex index = indexOptions.openForWriting(LuceneIndex.Identity.of(describer), options, layout)) {
             Catalogue catalogue = new Catalogue(index, describer, new Catalogue.Options(commitEvery, hash, metadata));
             Catalogue.Report report;
             ProgressBar[] bar = {null};
@@ -104,7 +120,7 @@ public final class IndexCommand implements Callable<Integer> {
                     @Override
                     public void planned(Catalogue.Plan p) {
                         err.printf("%s: %d images under %s: %d new, %d changed, %d removed, %d to relabel, %d unchanged%n",
-                                indexOptions.folder(), p.total(), p.root(), p.added(), p.changed(), p.removed(), p.rewritten(), p.unchanged());
+                                indexOptions.shown(), p.total(), p.root(), p.added(), p.changed(), p.removed(), p.rewritten(), p.unchanged());
                         err.flush();
                         if (p.toDescribe() > 0) {
                             bar[0] = new ProgressBarBuilder().setTaskName("index").setInitialMax(p.toDescribe()).setUnit(" img", 1)
@@ -130,7 +146,7 @@ public final class IndexCommand implements Callable<Integer> {
             }
             long count = index.info().count();
             err.printf("indexed %d images in %s (%d described, %d skipped as undecodable, %d removed, %d relabeled)%n", count,
-                    indexOptions.folder(), report.described(), report.skipped().size(), report.plan().removed(), report.plan().rewritten());
+                    indexOptions.shown(), report.described(), report.skipped().size(), report.plan().removed(), report.plan().rewritten());
             if (report.unmatchedMetadataRows() > 0) {
                 err.printf("warning: %d rows of %s name no image of the catalogue%n", report.unmatchedMetadataRows(), metadata);
             }
@@ -149,6 +165,15 @@ public final class IndexCommand implements Callable<Integer> {
             throw new UsageException("--images " + images + ": no image files (" + String.join(", ", ImageFiles.EXTENSIONS.stream().sorted().toList()) + ")");
         }
         return s;
+    }
+
+    /** A created collection's layout from the flags; 0 = not given. */
+    private IndexOptions.SolrLayout layout() {
+        return new IndexOptions.SolrLayout(
+                shards == null ? 0 : flag("--shards", shards, 1, Integer.MAX_VALUE),
+                replicas == null ? 0 : flag("--replicas", replicas, 1, Integer.MAX_VALUE),
+                hnswM == null ? 0 : flag("--hnsw-m", hnswM, 2, LuceneIndex.Options.MAX_M),
+                beamWidth == null ? 0 : flag("--beam-width", beamWidth, 1, LuceneIndex.Options.MAX_BEAM_WIDTH));
     }
 
     /** Explicit flags replace what the index recorded; the rest is kept. */
@@ -197,14 +222,14 @@ public final class IndexCommand implements Callable<Integer> {
     private DescriptorPipeline describer() throws IOException {
         PrintWriter err = spec.commandLine().getErr();
         if (model.given()) return model.open(err);
-        Optional<LuceneIndex.Identity> recorded = indexOptions.recordedIdentity();
+        Optional<String> recorded = indexOptions.recordedSource();
         if (recorded.isEmpty()) {
             throw new UsageException("a new index needs a model: --checkpoint RUN, or --weights FILE with --model or a custom shape");
         }
         refuse(spec, SHAPE_OPTIONS, "needs --checkpoint or --weights (without them the index's recorded model is used as it was recorded)");
-        if (recorded.get().source().equals("{}")) {
-            throw new UsageException("--index " + indexOptions.folder() + " records no model source; give --checkpoint RUN or --weights FILE");
+        if (recorded.get().equals("{}")) {
+            throw new UsageException(indexOptions.flags() + " records no model source; give --checkpoint RUN or --weights FILE");
         }
-        return model.open(ModelSource.fromJson(recorded.get().source()), err);
+        return model.open(ModelSource.fromJson(recorded.get()), err);
     }
 }

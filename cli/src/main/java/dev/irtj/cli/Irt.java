@@ -39,7 +39,20 @@ public final class Irt implements Runnable {
 
     public static void main(String[] args) {
         LUCENE_VECTORIZATION.setLevel(java.util.logging.Level.SEVERE);
+        quietLibraryLogging();
         System.exit(commandLine().execute(args));
+    }
+
+    /**
+     * The libraries that log through SLF4J (slf4j-simple, to stderr): Javalin and Jetty for irt
+     * serve, SolrJ and ZooKeeper's client for --solr, which would print a screenful of INFO lines
+     * per connection. Warnings and errors only, unless the user asked for more with
+     * -Dorg.slf4j.simpleLogger.defaultLogLevel. Takes effect before the first logger is made.
+     */
+    static void quietLibraryLogging() {
+        if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
+            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+        }
     }
 
     /** The configured command line (also used by tests). */

@@ -64,7 +64,7 @@ public final class SearchCommand implements Callable<Integer> {
     @Option(names = {"-k", "--top"}, paramLabel = "K", defaultValue = "10", description = "Results (default: ${DEFAULT-VALUE}).")
     int k;
 
-    @Option(names = "--ef", paramLabel = "N", description = "HNSW candidates per search, at least k (default: the index's, 100 unless irt index --ef set it).")
+    @Option(names = "--ef", paramLabel = "N", description = "HNSW candidates per search, at least k (default: the index's, 100 unless irt index --ef set it; with --solr, per shard, default 100).")
     Integer ef;
 
     @Option(names = "--json", description = "Print the results as one JSON object instead of a table.")
@@ -83,12 +83,13 @@ public final class SearchCommand implements Callable<Integer> {
         } else if (!model.given()) {
             IndexCommand.refuse(spec, IndexCommand.SHAPE_OPTIONS, "needs --checkpoint or --weights (without them the index's recorded model is used as it was recorded)");
         }
-        try (VectorIndex index = indexOptions.openForReading()) {
+        boolean solr = indexOptions.isSolr();
+        // A collection takes --ef when it is opened (each shard's HNSW candidates), an embedded index per search.
+        try (VectorIndex index = solr ? indexOptions.openForReading(ef) : indexOptions.openForReading()) {
             IndexInfo info = index.info();
             LuceneIndex lucene = index instanceof LuceneIndex l ? l : null;
-            if (ef != null && (lucene == null || lucene.options().exact())) {
-                throw new UsageException("--ef sets the embedded index's HNSW search; --index " + indexOptions.folder()
-                        + (lucene == null ? " is not one" : " searches exactly (built with --exact)"));
+            if (ef != null && lucene != null && lucene.options().exact()) {
+                throw new UsageException("--ef sets the index's HNSW search; --index " + indexOptions.folder() + " searches exactly (built with --exact)");
             }
             float[] q;
             String what;
@@ -103,7 +104,7 @@ public final class SearchCommand implements Callable<Integer> {
                 q = img.vector();
                 what = img.id();
             }
-            List<VectorIndex.Hit> hits = ef != null ? lucene.search(q, k, ef) : index.search(q, k);
+            List<VectorIndex.Hit> hits = ef != null && lucene != null ? lucene.search(q, k, ef) : index.search(q, k);
             print(what, info, hits);
         }
         return 0;
@@ -117,7 +118,7 @@ public final class SearchCommand implements Callable<Integer> {
         } else {
             String source = index.describerSource();
             if (source.equals("{}")) {
-                throw new UsageException("--index " + indexOptions.folder() + " records no model source to describe --image; give --checkpoint RUN or --weights FILE");
+                throw new UsageException(indexOptions.flags() + " records no model source to describe --image; give --checkpoint RUN or --weights FILE");
             }
             describer = model.open(ModelSource.fromJson(source), err);
         }
@@ -196,7 +197,12 @@ public final class SearchCommand implements Callable<Integer> {
         if (json) {
             ObjectNode root = JSON.createObjectNode();
             root.put("query", what);
-            root.put("index", indexOptions.folder().toString());
+            if (indexOptions.isSolr()) {
+                root.put("solr", indexOptions.solr);
+                root.put("collection", indexOptions.collection);
+            } else {
+                root.put("index", indexOptions.folder().toString());
+            }
             root.put("describer", info.describer());
             root.put("images", info.count());
             ArrayNode arr = root.putArray("hits");

@@ -72,13 +72,11 @@ public final class ServeCommand implements Callable<Integer> {
                 throw new UsageException(unused + " does not apply to irt serve: it describes one uploaded image per search");
             }
         }
-        Path folder = indexOptions.folder();
-        if (!Files.isDirectory(folder)) throw new UsageException("--index " + folder + " is not a folder; build one with irt index");
-        // Javalin and Jetty log through SLF4J (slf4j-simple, to stderr): warnings and errors only,
-        // unless the user asked for more with -Dorg.slf4j.simpleLogger.defaultLogLevel.
-        if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
-            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+        if (!indexOptions.isSolr() && !Files.isDirectory(indexOptions.folder())) {
+            throw new UsageException("--index " + indexOptions.folder() + " is not a folder; build one with irt index");
         }
+        // Javalin and Jetty log through SLF4J: warnings and errors only (also set by main).
+        Irt.quietLibraryLogging();
         PrintWriter out = spec.commandLine().getOut();
         // Read-only: irt index may be adding images from another process meanwhile, and each
         // search sees its latest commit.
@@ -120,7 +118,7 @@ public final class ServeCommand implements Callable<Integer> {
     private ImageDescriber recordedDescriber(VectorIndex vectors) throws IOException {
         String source = vectors.describerSource();
         if (source == null || source.isBlank() || source.equals("{}")) {
-            throw new UsageException("the index in " + indexOptions.folder() + " records no model to reopen; give the one it was built with (--checkpoint RUN or --weights FILE)");
+            throw new UsageException("the index in " + indexOptions.shown() + " records no model to reopen; give the one it was built with (--checkpoint RUN or --weights FILE)");
         }
         return DescriptorPipeline.reopen(source);
     }

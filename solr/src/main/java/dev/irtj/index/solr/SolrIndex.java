@@ -203,6 +203,16 @@ public final class SolrIndex implements VectorIndex {
 
     }
 
+    /**
+     * The collection does not exist and {@link Options#create()} was not asked for: a caller can
+     * tell this apart from an address that does not answer (which is a plain IOException).
+     */
+    public static final class NoSuchCollectionException extends IOException {
+        public NoSuchCollectionException(String message) {
+            super(message);
+        }
+    }
+
     /** What the info document records. */
     private record Recorded(String fingerprint, String describer, String source, int dims, int hnswM, int hnswBeam) {
     }
@@ -308,7 +318,7 @@ public final class SolrIndex implements VectorIndex {
         boolean exists = collectionExists(client, where, collection);
         if (!exists) {
             if (!options.create()) {
-                throw new IOException("no SolrCloud collection '" + collection + "' at " + where
+                throw new NoSuchCollectionException("no SolrCloud collection '" + collection + "' at " + where
                         + "; irt index --solr " + address + " --collection " + collection + " [--shards N --replicas N] creates it"
                         + " (in Java: SolrIndex.Options.creatingIfMissing(shards, replicas))");
             }
