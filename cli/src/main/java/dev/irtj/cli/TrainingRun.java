@@ -6,6 +6,7 @@ import dev.irtj.tensor.DType;
 import dev.irtj.tensor.Device;
 import dev.irtj.tensor.Rng;
 import dev.irtj.train.Checkpoint;
+import dev.irtj.train.RunLock;
 import dev.irtj.train.LoaderBatchSource;
 import dev.irtj.retrieval.DescriptorPipeline;
 import dev.irtj.retrieval.ModelSource;
@@ -45,7 +46,20 @@ final class TrainingRun {
     record Outcome(VisionTransformer model, Trainer trainer, long skipped) {
     }
 
+    /** Runs training with the run folder locked: a second writer of the same folder fails at once, naming the holder. */
     static Outcome run(Inputs in, PrintWriter log) throws IOException {
+        RunLock lock;
+        try {
+            lock = RunLock.acquire(in.out());
+        } catch (IOException e) {
+            throw new UsageException("--out " + e.getMessage());
+        }
+        try (lock) {
+            return runLocked(in, log);
+        }
+    }
+
+    private static Outcome runLocked(Inputs in, PrintWriter log) throws IOException {
         if (Checkpoint.exists(in.out()) && !in.resume()) {
             throw new UsageException(in.out() + " already holds a training run; pass --resume to continue it or choose another --out");
         }

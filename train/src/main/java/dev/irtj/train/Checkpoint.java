@@ -1,5 +1,6 @@
 package dev.irtj.train;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.irtj.tensor.AtomicFiles;
@@ -51,17 +52,50 @@ public final class Checkpoint {
     public static Loaded load(Path runDir) throws IOException {
         Path index = runDir.resolve(INDEX);
         if (!Files.isRegularFile(index)) throw new IOException("no checkpoint in " + runDir + " (" + INDEX + " is missing)");
-        ObjectNode node;
+        JsonNode read;
         try {
-            node = (ObjectNode) JSON.readTree(index.toFile());
-        } catch (IOException | ClassCastException e) {
-            throw new IOException(index + " is not a valid checkpoint index: " + e.getMessage(), e);
+            read = JSON.readTree(index.toFile());
+        } catch (IOException e) {
+            throw new IOException(index + " is not a valid checkpoint index (" + e.getClass().getSimpleName() + "): delete it to start over, or restore it", e);
         }
-        if (!node.hasNonNull("file") || !node.hasNonNull("step")) throw new IOException(index + " lacks 'file' or 'step'");
-        Path file = runDir.resolve(node.get("file").asText());
+        if (read == null || !read.isObject()) {
+            throw new IOException(index + " is not a valid checkpoint index: " + (read == null || read.isMissingNode() ? "the file is empty" : "not a JSON object"));
+        }
+        ObjectNode node = (ObjectNode) read;
+        if (!node.hasNonNull("file") || !node.path("step").canConvertToLong() || node.get("step").asLong() < 0) {
+            throw new IOException(index + " lacks a 'file' name or a non-negative 'step'");
+        }
+        Path file = insideRun(runDir, node.get("file").asText(), index);
         SafeTensors.File f = SafeTensors.read(file);
+        long step = node.get("step").asLong();
+        String written = f.meta("step");
+        if (written != null && !written.equals(Long.toString(step))) {
+            throw new IOException(index + " says step " + step + ", but " + file.getFileName() + " was written at step " + written
+                    + "; the index was edited or mixed with another run's files");
+        }
+        if (node.has("state") && !node.get("state").isObject()) throw new IOException(index + ": 'state' is not a JSON object");
         ObjectNode state = node.has("state") ? (ObjectNode) node.get("state") : JSON.createObjectNode();
-        return new Loaded(node.get("step").asLong(), f.tensors(), state, file);
+        return new Loaded(step, f.tensors(), state, file);
+    }
+
+    /**
+     * The checkpoint file {@code name} of {@code runDir}: a plain file name of this folder. A
+     * path that leads elsewhere ({@code ../../x}, an absolute path) is refused, so an edited or
+     * foreign checkpoint.json cannot make a resume read files outside the run.
+     */
+    static Path insideRun(Path runDir, String name, Path index) throws IOException {
+        Path dir = runDir.toAbsolutePath().normalize();
+        Path p;
+        try {
+            p = dir.resolve(name).normalize();
+        } catch (java.nio.file.InvalidPathException e) {
+            throw new IOException(index + " names checkpoint file '" + name + "', which is not a file name");
+        }
+        if (!name.matches("checkpoint-[0-9]+\\.safetensors") || !dir.equals(p.getParent())) {
+            throw new IOException(index + " names checkpoint file '" + name + "', which is not a checkpoint-N.safetensors file of "
+                    + dir + "; refusing to read it");
+        }
+        return p;
     }
 
     public static ObjectMapper json() {

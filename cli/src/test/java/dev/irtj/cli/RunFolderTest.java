@@ -1,0 +1,90 @@
+package dev.irtj.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Run folders cannot be shared by two writers, escaped by an edited checkpoint.json, or resumed from a lying one. */
+class RunFolderTest {
+    static String[] train(Path data, Path out, int iters, String... extra) {
+        List<String> a = new java.util.ArrayList<>(List.of("train", "--data", data.toString(), "--format", "folder", "--img-size", "16",
+                "--patch", "8", "--dim", "16", "--depth", "1", "--heads", "2", "--iters", Integer.toString(iters), "--batch", "4",
+                "--lr", "1e-3", "--out", out.toString(), "--checkpoint-every", "2", "--log-every", "2"));
+        a.addAll(List.of(extra));
+        return a.toArray(String[]::new);
+    }
+
+    @Test
+    void aSecondWriterOfTheSameFolderFailsAtOnceNamingTheFirst(@TempDir Path dir) throws Exception {
+        Path data = CliTest.imageFolder(dir.resolve("data"), 4, 3);
+        Path out = dir.resolve("run");
+        List<String> cmd = new java.util.ArrayList<>(KillAndResumeTest.trainCommand(data, out, false));
+        cmd.set(cmd.indexOf("--iters") + 1, "100000");
+        Process first = KillAndResumeTest.start(cmd, dir.resolve("first.log"));
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            while (!Files.exists(out.resolve("metrics.jsonl")) && first.isAlive() && System.nanoTime() < deadline) Thread.sleep(20);
+            assertTrue(first.isAlive(), Files.readString(dir.resolve("first.log")));
+            String config = Files.readString(out.resolve("config.json"));
+            long t0 = System.nanoTime();
+            CliTest.Result second = CliTest.irt(train(data, out, 4, "--resume"));
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            assertEquals(2, second.code(), second.err());
+            assertTrue(second.err().contains("is in use by another training run (pid " + first.pid()), second.err());
+            assertTrue(seconds < 1.0, "refused in " + seconds + " s");
+            assertEquals(config, Files.readString(out.resolve("config.json")), "the first run's files are untouched");
+            assertTrue(first.isAlive());
+        } finally {
+            first.destroyForcibly();
+            first.waitFor();
+        }
+        // The lock dies with its process: the folder can be resumed after a kill.
+        CliTest.Result resumed = CliTest.irt(train(data, out, 4, "--resume"));
+        assertFalse(resumed.err().contains("in use"), resumed.err());
+    }
+
+    @Test
+    void anEditedCheckpointIndexIsRefusedInOneLine(@TempDir Path dir) throws IOException {
+        Path data = CliTest.imageFolder(dir.resolve("data"), 4, 3);
+        Path out = dir.resolve("run");
+        assertEquals(0, CliTest.irt(train(data, out, 4)).code());
+        Path index = out.resolve("checkpoint.json");
+        String good = Files.readString(index);
+
+        Files.writeString(index, good.replaceAll("\"file\" : \"[^\"]+\"", "\"file\" : \"../../etc/passwd\""));
+        CliTest.Result escape = CliTest.irt(train(data, out, 4, "--resume"));
+        assertEquals(1, escape.code(), escape.err());
+        assertTrue(escape.err().contains("'../../etc/passwd'") && escape.err().contains("refusing to read it"), escape.err());
+        assertEquals(1, escape.err().strip().lines().count(), escape.err());
+
+        Files.writeString(index, good.replaceAll("\"step\" : 4", "\"step\" : 1"));
+        CliTest.Result lying = CliTest.irt(train(data, out, 4, "--resume"));
+        assertEquals(1, lying.code(), lying.err());
+        assertTrue(lying.err().contains("says step 1, but") && lying.err().contains("written at step 4"), lying.err());
+
+        Files.writeString(index, "");
+        CliTest.Result empty = CliTest.irt(train(data, out, 4, "--resume"));
+        assertEquals(1, empty.code(), empty.err());
+        assertTrue(empty.err().contains("the file is empty"), empty.err());
+        assertFalse(empty.err().contains("Exception"), empty.err());
+    }
+
+    @Test
+    void temporariesLeftByAKilledWriterAreRemovedAtStart(@TempDir Path dir) throws IOException {
+        Path data = CliTest.imageFolder(dir.resolve("data"), 4, 3);
+        Path out = dir.resolve("run");
+        Files.createDirectories(out);
+        Path stale = Files.writeString(out.resolve(".1a2b3c.tmp.checkpoint-00000002.safetensors"), "half a file");
+        assertEquals(0, CliTest.irt(train(data, out, 2)).code());
+        assertFalse(Files.exists(stale));
+    }
+}
