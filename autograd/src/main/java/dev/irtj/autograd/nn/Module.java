@@ -112,10 +112,14 @@ public abstract class Module {
         return out;
     }
 
+    /** System property that lets weights holding NaN or infinity load (for post-mortems of a diverged run). */
+    public static final String ALLOW_NON_FINITE = "irtj.allowNonFiniteWeights";
+
     /**
      * Loads values by name, converting dtype to each parameter's. Every problem is collected and
      * reported at once: missing names, unexpected names (unless {@code ignoreUnexpected}
-     * accepts them) and shape mismatches, with their shapes.
+     * accepts them) and shape mismatches, with their shapes. Values that are NaN or infinite are
+     * refused, naming the tensor, unless {@link #ALLOW_NON_FINITE} is set.
      */
     public void loadStateDict(Map<String, Tensor> state, String source, java.util.function.Predicate<String> ignoreUnexpected) {
         Map<String, Parameter> own = namedParameters();
@@ -134,8 +138,26 @@ public abstract class Module {
             }
         }
         if (!problems.isEmpty()) {
+            // One line: the first few problems say what kind of mismatch it is (another model
+            // shape, another patch size, a classifier-only file...), the count says how bad.
+            int shown = Math.min(3, problems.size());
             throw new IllegalArgumentException(source + " does not fit " + getClass().getSimpleName() + " (" + problems.size()
-                    + " problem" + (problems.size() == 1 ? "" : "s") + "):\n  " + String.join("\n  ", problems));
+                    + " problem" + (problems.size() == 1 ? "" : "s") + ": " + String.join("; ", problems.subList(0, shown))
+                    + (problems.size() > shown ? "; and " + (problems.size() - shown) + " more" : "")
+                    + "); check that the model options match the weights");
+        }
+        if (!Boolean.getBoolean(ALLOW_NON_FINITE)) {
+            for (Map.Entry<String, Parameter> e : own.entrySet()) {
+                Tensor t = state.get(e.getKey());
+                if (!t.dtype().isFloating()) continue;
+                double[] v = t.toDoubleArray();
+                for (int i = 0; i < v.length; i++) {
+                    if (!Double.isFinite(v[i])) {
+                        throw new IllegalArgumentException(source + ": tensor " + e.getKey() + " holds " + v[i] + " at element " + i
+                                + " (weights must be finite; -D" + ALLOW_NON_FINITE + "=true loads them anyway)");
+                    }
+                }
+            }
         }
         for (Map.Entry<String, Parameter> e : own.entrySet()) {
             Parameter p = e.getValue();

@@ -75,6 +75,27 @@ class ModuleTest {
         assertTrue(msg.contains("fc.weight: file has [3, 5], model expects [3, 4]"), msg);
         assertTrue(msg.contains("unexpected extra.thing [2]"), msg);
         assertTrue(msg.contains("3 problems"), msg);
+        assertEquals(1, msg.lines().count(), "one line: " + msg);
+    }
+
+    @Test
+    void nonFiniteWeightsAreRefusedNamingTheTensorUnlessAllowed() {
+        TwoLayer m = new TwoLayer(1);
+        Map<String, Tensor> state = new LinkedHashMap<>();
+        m.stateDict().forEach((k, v) -> state.put(k, v.copy()));
+        float[] w = state.get("fc.weight").toFloatArray();
+        w[5] = Float.NaN;
+        state.put("fc.weight", Tensor.of(w, state.get("fc.weight").shape()));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> m.loadStateDict(state, "bad.safetensors", n -> false));
+        assertTrue(e.getMessage().contains("bad.safetensors: tensor fc.weight holds NaN at element 5"), e.getMessage());
+        assertTrue(e.getMessage().contains(Module.ALLOW_NON_FINITE), e.getMessage());
+        System.setProperty(Module.ALLOW_NON_FINITE, "true");
+        try {
+            m.loadStateDict(state, "bad.safetensors", n -> false);
+            assertTrue(Double.isNaN(m.fc.weight().data().toDoubleArray()[5]));
+        } finally {
+            System.clearProperty(Module.ALLOW_NON_FINITE);
+        }
     }
 
     @Test
