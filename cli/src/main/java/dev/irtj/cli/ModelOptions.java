@@ -35,19 +35,28 @@ public final class ModelOptions {
 
     /** The configuration asked for, with {@code channels} input channels. */
     ViTConfig config(int channels) {
-        ViTConfig c;
-        if (preset != null) {
-            if (patch != null || dim != null || depth != null || heads != null) {
-                throw new UsageException("--model " + preset + " fixes the shape; drop --patch/--dim/--depth/--heads or drop --model");
-            }
-            c = ViTConfig.preset(preset).withInChans(channels);
-            if (imgSize != null) c = c.withImgSize(imgSize);
-        } else {
-            if (imgSize == null || patch == null || dim == null || depth == null || heads == null) {
-                throw new UsageException("give either --model PRESET or all of --img-size, --patch, --dim, --depth and --heads");
-            }
-            c = ViTConfig.of(imgSize, patch, channels, dim, depth, heads, mlpRatio);
+        for (Object[] f : new Object[][] {{"--img-size", imgSize}, {"--patch", patch}, {"--dim", dim}, {"--depth", depth}, {"--heads", heads}}) {
+            if (f[1] != null && (Integer) f[1] < 1) throw new UsageException(f[0] + " must be at least 1, got " + f[1]);
         }
-        return c.withDropPathRate(dropPath);
+        if (!(mlpRatio > 0) || !Double.isFinite(mlpRatio)) throw new UsageException("--mlp-ratio must be positive, got " + mlpRatio);
+        if (!(dropPath >= 0 && dropPath < 1)) throw new UsageException("--drop-path must be in [0, 1), got " + dropPath);
+        try {
+            ViTConfig c;
+            if (preset != null) {
+                if (patch != null || dim != null || depth != null || heads != null) {
+                    throw new UsageException("--model " + preset + " fixes the shape; drop --patch/--dim/--depth/--heads or drop --model");
+                }
+                c = ViTConfig.preset(preset).withInChans(channels);
+                if (imgSize != null) c = c.withImgSize(imgSize);
+            } else {
+                if (imgSize == null || patch == null || dim == null || depth == null || heads == null) {
+                    throw new UsageException("give either --model PRESET or all of --img-size, --patch, --dim, --depth and --heads");
+                }
+                c = ViTConfig.of(imgSize, patch, channels, dim, depth, heads, mlpRatio);
+            }
+            return c.withDropPathRate(dropPath);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage()); // e.g. --img-size not a multiple of --patch
+        }
     }
 }

@@ -106,10 +106,15 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (batch < 2 || batch % m != 0) throw new UsageException("--batch must be a multiple of --m (" + m + ") and at least 2, got " + batch);
-        if (iters < 1) throw new UsageException("--iters must be at least 1, got " + iters);
+        checkFlags();
         ViTConfig config = model.config(data.channels());
         Dataset train = data.train(), test = data.test();
+        if (!classification && batch / m > train.numClasses()) {
+            int fit = train.numClasses() * m;
+            throw new UsageException("--batch " + batch + " with --m " + m + " needs " + batch / m + " classes in every batch, but the training split has "
+                    + train.numClasses() + "; use --batch " + (fit >= 2 ? fit : 2 * train.numClasses()) + (fit >= 2 ? "" : " --m 2") + " or fewer"
+                    + (fit >= 2 ? " (with --m " + m + ")" : ""));
+        }
         int memorySize = memory == null ? train.size() : memory;
         if (memorySize < 0) throw new UsageException("--memory must be >= 0, got " + memorySize);
         Trainer.Objective objective = classification ? Trainer.Objective.CROSS_ENTROPY : Trainer.Objective.CONTRASTIVE;
@@ -122,6 +127,30 @@ public final class TrainCommand implements Callable<Integer> {
         spec.commandLine().getErr().printf("done: %d iterations, %d unreadable images skipped; weights in %s%n",
                 o.trainer().step(), o.skipped(), out.resolve(TrainingRun.WEIGHTS));
         return 0;
+    }
+
+    /** Every value checked before any data is read or file written; one line naming the flag, the value and what is allowed. */
+    private void checkFlags() {
+        positive("--m", m);
+        if (batch < 2 || batch % m != 0) throw new UsageException("--batch must be a multiple of --m (" + m + ") and at least 2, got " + batch);
+        positive("--iters", iters);
+        if (!(lr > 0) || !Double.isFinite(lr)) throw new UsageException("--lr must be a positive number, got " + lr);
+        if (!(weightDecay >= 0) || !Double.isFinite(weightDecay)) throw new UsageException("--wd must be >= 0, got " + weightDecay);
+        if (!(beta >= -1 && beta <= 1)) throw new UsageException("--beta is a cosine-similarity margin in [-1, 1], got " + beta);
+        if (!(lambda >= 0) || !Double.isFinite(lambda)) throw new UsageException("--lambda must be >= 0 (0 disables KoLeo), got " + lambda);
+        if (!(momentum >= 0 && momentum < 1)) throw new UsageException("--momentum must be in [0, 1) (0 = off), got " + momentum);
+        if (!(clip >= 0) || !Double.isFinite(clip)) throw new UsageException("--clip must be >= 0 (0 = off), got " + clip);
+        if (warmup < 0 || warmup > iters) throw new UsageException("--warmup must be in [0, --iters = " + iters + "], got " + warmup);
+        if (memoryStart < 0) throw new UsageException("--memory-start must be >= 0, got " + memoryStart);
+        positive("--log-every", logEvery);
+        if (evalEvery < 0) throw new UsageException("--eval-every must be >= 0 (0 = only at the end), got " + evalEvery);
+        positive("--checkpoint-every", checkpointEvery);
+        positive("--workers", workers);
+        for (int k : recall) if (k < 1) throw new UsageException("--recall values must be at least 1, got " + k);
+    }
+
+    private static void positive(String flag, int v) {
+        if (v < 1) throw new UsageException(flag + " must be at least 1, got " + v);
     }
 
     static int maxLabel(Dataset d) {

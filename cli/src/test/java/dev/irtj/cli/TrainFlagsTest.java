@@ -1,0 +1,64 @@
+package dev.irtj.cli;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Every bad value of irt train is one usage line naming the flag, before any data is read or file written. */
+class TrainFlagsTest {
+    @TempDir
+    static Path dir;
+    static Path data;
+
+    @BeforeAll
+    static void images() throws IOException {
+        data = CliTest.imageFolder(dir.resolve("data"), 3, 2);
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource({
+            "--m, 0, --m must be at least 1",
+            "--depth, 0, --depth must be at least 1",
+            "--heads, -2, --heads must be at least 1",
+            "--lambda, -1, --lambda must be >= 0",
+            "--warmup, 50, --warmup must be in [0, --iters = 6]",
+            "--lr, NaN, --lr must be a positive number",
+            "--lr, 0, --lr must be a positive number",
+            "--eval-every, -1, --eval-every must be >= 0",
+            "--recall, '0,-1', --recall values must be at least 1",
+            "--momentum, 1, --momentum must be in [0, 1)",
+            "--beta, 2, --beta is a cosine-similarity margin in [-1, 1]",
+            "--drop-path, 1.5, --drop-path must be in [0, 1)",
+            "--batch, 12, needs 6 classes in every batch, but the training split has 3; use --batch 6 or fewer (with --m 2)",
+            "--img-size, 20, image size 20 is not a multiple of the patch size 8",
+    })
+    void badValuesAreOneUsageLineAndWriteNothing(String flag, String value, String expected) {
+        Path out = dir.resolve("out-" + flag.substring(2) + "-" + Math.abs(value.hashCode()));
+        List<String> args = new ArrayList<>(Arrays.asList(RunFolderTest.train(data, out, 6)));
+        int at = args.indexOf(flag);
+        if (at >= 0) {
+            args.set(at + 1, value);
+        } else {
+            args.add(flag);
+            args.add(value);
+        }
+        CliTest.Result r = CliTest.irt(args.toArray(String[]::new));
+        assertEquals(2, r.code(), r.err());
+        String first = r.err().lines().findFirst().orElse("");
+        assertTrue(first.startsWith("irt train: ") && first.contains(expected), r.err());
+        assertEquals(2, r.err().strip().lines().count(), "the line and the --help hint: " + r.err());
+        assertFalse(Files.exists(out), "nothing written before the checks pass");
+    }
+}
