@@ -67,7 +67,36 @@ public final class DataOptions {
 
     private Path split(String name) {
         Path train = dir.resolve("train"), test = dir.resolve("test");
-        return Files.isDirectory(train) && Files.isDirectory(test) ? dir.resolve(name) : dir;
+        if (Files.isDirectory(train) && Files.isDirectory(test)) return dir.resolve(name);
+        // DIR/train alone: its classes are the data (reading DIR would make "train" a class).
+        return Files.isDirectory(train) ? train : dir;
+    }
+
+    /**
+     * What the user should know about the splits before training on them: a test split that is
+     * the training split (Recall is then measured on the training images and is optimistic), or
+     * a {@code train} folder without its {@code test} sibling.
+     */
+    java.util.List<String> splitWarnings() throws IOException {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        boolean sameClasses = java.util.Objects.equals(trainClasses, testClasses);
+        if (format == Format.FOLDER) {
+            boolean train = Files.isDirectory(dir.resolve("train")), test = Files.isDirectory(dir.resolve("test"));
+            if (train && !test) {
+                out.add("warning: " + dir.resolve("train") + " has no test/ folder beside it; testing on the training images"
+                        + (sameClasses ? "" : " of the --test-classes"));
+            } else if (!train && test) {
+                out.add("warning: " + dir.resolve("test") + " has no train/ folder beside it; all of " + dir + " (test/ as a class) is read for both splits");
+            }
+            if (!(train && test) && sameClasses) {
+                out.add("warning: training and testing on the same images of " + dir + " (Recall will be optimistic); "
+                        + "give DIR/train and DIR/test folders, or --train-classes/--test-classes for a zero-shot split");
+            }
+        } else if (format == Format.MNIST && !hasMnistTrain() && sameClasses) {
+            out.add("warning: only the t10k files are in " + dir + ": training and testing on the same images (Recall will be optimistic); "
+                    + "use --train-classes/--test-classes for a zero-shot split");
+        }
+        return out;
     }
 
     private boolean hasMnistTrain() throws IOException {

@@ -38,6 +38,11 @@ public final class Irt implements Runnable {
             java.util.logging.Logger.getLogger("org.apache.lucene.internal.vectorization");
 
     public static void main(String[] args) {
+        // java.util.logging's default puts a date line before every message (the CUDA probe's
+        // "no CUDA, computing on the CPU" took two lines); one line each, unless the user set a format.
+        if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
+            System.setProperty("java.util.logging.SimpleFormatter.format", "%4$s: %5$s%6$s%n");
+        }
         LUCENE_VECTORIZATION.setLevel(java.util.logging.Level.SEVERE);
         quietLibraryLogging();
         System.exit(commandLine().execute(args));

@@ -115,6 +115,7 @@ public final class TrainCommand implements Callable<Integer> {
                     + train.numClasses() + "; use --batch " + (fit >= 2 ? fit : 2 * train.numClasses()) + (fit >= 2 ? "" : " --m 2") + " or fewer"
                     + (fit >= 2 ? " (with --m " + m + ")" : ""));
         }
+        for (String w : data.splitWarnings()) spec.commandLine().getErr().println(w);
         int memorySize = memory == null ? train.size() : memory;
         if (memorySize < 0) throw new UsageException("--memory must be >= 0, got " + memorySize);
         Trainer.Objective objective = classification ? Trainer.Objective.CROSS_ENTROPY : Trainer.Objective.CONTRASTIVE;

@@ -61,4 +61,22 @@ class TrainFlagsTest {
         assertEquals(2, r.err().strip().lines().count(), "the line and the --help hint: " + r.err());
         assertFalse(Files.exists(out), "nothing written before the checks pass");
     }
+
+    @org.junit.jupiter.api.Test
+    void splitsThatAreNotSplitsAreWarnedAbout() throws IOException {
+        CliTest.Result same = CliTest.irt(RunFolderTest.train(data, dir.resolve("same"), 2));
+        assertEquals(0, same.code(), same.err());
+        assertTrue(same.err().contains("warning: training and testing on the same images of " + data), same.err());
+
+        Path onlyTrain = CliTest.imageFolder(dir.resolve("only").resolve("train"), 3, 2).getParent();
+        CliTest.Result t = CliTest.irt(RunFolderTest.train(onlyTrain, dir.resolve("only-run"), 2));
+        assertEquals(0, t.code(), t.err());
+        assertTrue(t.err().contains("has no test/ folder beside it"), t.err());
+        String config = Files.readString(dir.resolve("only-run").resolve("config.json"));
+        assertTrue(config.contains("\"train_images\" : 6"), "the classes of train/, not a class named train: " + config);
+
+        CliTest.Result zeroShot = CliTest.irt(RunFolderTest.train(data, dir.resolve("zs"), 2, "--train-classes", "0-1", "--test-classes", "2",
+                "--batch", "4"));
+        assertFalse(zeroShot.err().contains("warning: training and testing"), zeroShot.err());
+    }
 }
