@@ -45,7 +45,16 @@ public final class Irt implements Runnable {
         }
         LUCENE_VECTORIZATION.setLevel(java.util.logging.Level.SEVERE);
         quietLibraryLogging();
-        System.exit(commandLine().execute(args));
+        int code;
+        try {
+            code = commandLine().execute(args);
+        } catch (OutOfMemoryError e) {
+            // One line instead of a stack trace: how much heap there was and what to lower.
+            System.err.printf("irt: out of memory with a %d MiB heap; lower --batch (or --workers, or the model size), or give the JVM more: "
+                    + "IRT_JAVA_OPTS=-Xmx<size> ./irt ... (now -XX:MaxRAMPercentage=70 of this machine)%n", Runtime.getRuntime().maxMemory() >> 20);
+            code = 1;
+        }
+        System.exit(code);
     }
 
     /**

@@ -107,6 +107,9 @@ public final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         checkFlags();
+        if (weights != null && !java.nio.file.Files.isRegularFile(weights)) {
+            throw new UsageException("--weights " + weights + ": no such file (expected a timm model.safetensors or an irt run's model.safetensors)");
+        }
         ViTConfig config = model.config(data.channels());
         Dataset train = data.train(), test = data.test();
         if (!classification && batch / m > train.numClasses()) {

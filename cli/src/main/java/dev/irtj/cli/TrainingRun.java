@@ -95,7 +95,6 @@ final class TrainingRun {
                         + "; resume with the same options");
             }
         }
-        runConfig.write(in.out());
 
         Transforms transforms = Transforms.forModel(in.model().imgSize(), in.model().inChans());
         Loader.Options options = Loader.Options.defaults().withWorkers(in.workers());
@@ -121,11 +120,22 @@ final class TrainingRun {
                     log.flush();
                 }
             }, in.out(), () -> new VisionTransformer(in.model(), new Rng(0), DType.F32));
+            long at = 0;
             if (in.resume()) {
-                long at = trainer.resumeIfPossible();
+                // Before config.json is (re)written: a checkpoint of another model shape fails
+                // here and leaves the run folder as it was.
+                at = trainer.resumeIfPossible();
                 log.println(at > 0 ? "resuming " + in.out() + " at step " + at : "no checkpoint in " + in.out() + "; starting fresh");
                 bar.stepTo(at);
             }
+            Path metrics = in.out().resolve("metrics.jsonl");
+            if (at == 0 && Files.exists(metrics)) {
+                // A run that left metrics but no checkpoint: its lines must not mix with this run's.
+                Path aside = in.out().resolve("metrics-before-" + System.currentTimeMillis() + ".jsonl");
+                Files.move(metrics, aside);
+                log.println("moved the metrics of an earlier run without a checkpoint to " + aside);
+            }
+            runConfig.write(in.out());
             trainer.run();
             TimmCheckpoint.save(model, in.out().resolve(WEIGHTS));
             return new Outcome(model, trainer, source.skipped());
