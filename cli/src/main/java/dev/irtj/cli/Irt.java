@@ -23,6 +23,14 @@ public final class Irt implements Runnable {
         System.setProperty("irtj.threads", Integer.toString(n));
     }
 
+    @Option(names = "--max-image-pixels", paramLabel = "N",
+            description = "Largest image decoded, width x height read from its header before decoding (default: 100000000; larger files are skipped as undecodable).",
+            scope = CommandLine.ScopeType.INHERIT)
+    void maxImagePixels(long n) {
+        if (n < 1) throw new CommandLine.ParameterException(new CommandLine(this), "--max-image-pixels must be at least 1, got " + n);
+        System.setProperty(dev.irtj.vit.image.ImageDecoder.MAX_PIXELS_PROPERTY, Long.toString(n));
+    }
+
     @Override
     public void run() {
         new CommandLine(this).usage(System.out);

@@ -143,7 +143,7 @@ public final class ImageDecoder {
                 long limit = maxPixels();
                 if (pixels > limit) {
                     throw new UndecodableImageException(path, String.format(java.util.Locale.ROOT,
-                            "%dx%d = %.1f megapixels, over the limit of %.1f (raise it with -D%s=N)",
+                            "%dx%d = %.1f megapixels, over the limit of %.1f (raise it with --max-image-pixels N, or -D%s=N)",
                             reader.getWidth(0), reader.getHeight(0), pixels / 1e6, limit / 1e6, MAX_PIXELS_PROPERTY));
                 }
                 BufferedImage image = reader.read(0);
