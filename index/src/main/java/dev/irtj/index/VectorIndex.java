@@ -42,6 +42,15 @@ public interface VectorIndex extends AutoCloseable {
     /** Id → (path, bytes, modified) of every indexed image: what an incremental update compares. */
     Map<String, IndexedImage.Stamp> stamps() throws IOException;
 
+    /**
+     * The {@code ImageDescriber.source()} JSON recorded with the index, from which
+     * {@code DescriptorPipeline.reopen} rebuilds its describer (so that searching needs no model
+     * options); {@code "{}"} when the index recorded none.
+     */
+    default String describerSource() throws IOException {
+        return "{}";
+    }
+
     @Override
     void close() throws IOException;
 

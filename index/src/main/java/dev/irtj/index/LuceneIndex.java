@@ -1,0 +1,730 @@
+package dev.irtj.index;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.irtj.eval.Knn;
+import dev.irtj.eval.Neighbors;
+import dev.irtj.retrieval.ImageDescriber;
+import dev.irtj.tensor.Tensor;
+import org.apache.lucene.codecs.KnnVectorsFormat;
+import org.apache.lucene.codecs.lucene912.Lucene912Codec;
+import org.apache.lucene.codecs.lucene99.Lucene99HnswScalarQuantizedVectorsFormat;
+import org.apache.lucene.codecs.lucene99.Lucene99HnswVectorsFormat;
+import org.apache.lucene.document.BinaryDocValuesField;
+import org.apache.lucene.document.Document;
+import org.apache.lucene.document.Field;
+import org.apache.lucene.document.KnnFloatVectorField;
+import org.apache.lucene.document.NumericDocValuesField;
+import org.apache.lucene.document.SortedDocValuesField;
+import org.apache.lucene.document.StoredField;
+import org.apache.lucene.document.StringField;
+import org.apache.lucene.index.BinaryDocValues;
+import org.apache.lucene.index.DirectoryReader;
+import org.apache.lucene.index.FloatVectorValues;
+import org.apache.lucene.index.IndexWriter;
+import org.apache.lucene.index.IndexWriterConfig;
+import org.apache.lucene.index.IndexableField;
+import org.apache.lucene.index.LeafReader;
+import org.apache.lucene.index.LeafReaderContext;
+import org.apache.lucene.index.NumericDocValues;
+import org.apache.lucene.index.ReaderUtil;
+import org.apache.lucene.index.SegmentInfos;
+import org.apache.lucene.index.SortedDocValues;
+import org.apache.lucene.index.Term;
+import org.apache.lucene.index.VectorSimilarityFunction;
+import org.apache.lucene.search.DocIdSetIterator;
+import org.apache.lucene.search.IndexSearcher;
+import org.apache.lucene.search.KnnFloatVectorQuery;
+import org.apache.lucene.search.ScoreDoc;
+import org.apache.lucene.search.SearcherManager;
+import org.apache.lucene.search.TermQuery;
+import org.apache.lucene.search.TopDocs;
+import org.apache.lucene.store.Directory;
+import org.apache.lucene.store.FSDirectory;
+import org.apache.lucene.store.LockObtainFailedException;
+import org.apache.lucene.util.Bits;
+import org.apache.lucene.util.BytesRef;
+
+import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The embedded index: one Lucene index folder, one document per image with its descriptor in a
+ * {@link KnnFloatVectorField} (HNSW graph, {@link VectorSimilarityFunction#DOT_PRODUCT} on
+ * L2-normalized vectors, so the score is the cosine similarity).
+ *
+ * <p>Open it {@link #open writable} (one writer per folder, guarded by Lucene's
+ * {@code write.lock}; a second writer is refused with one line) or {@link #openReadOnly
+ * read-only} (any number of processes, e.g. {@code irt serve} while {@code irt index} adds
+ * images). Every search first refreshes the reader if a newer commit (or, in the writer, newer
+ * uncommitted writes) exists, so commits of another process become visible without reopening.
+ *
+ * <p>The commit user data records the describer (fingerprint, description, source JSON, dims)
+ * and the {@link Options}; opening the folder for another describer is refused
+ * ({@link IndexMismatchException}) before anything is written.
+ *
+ * <p>Scores are exact dot products of the stored float vectors with the query: HNSW (and int8
+ * quantization) only choose the candidates, which are then re-scored with the raw vectors and
+ * ordered by score, ties by id. In {@linkplain Options#exact() exact} mode the search is
+ * brute force over all vectors with {@link Knn#search}, loaded once per reader generation into
+ * one [N, D] matrix ordered by id.
+ */
+public final class LuceneIndex implements VectorIndex {
+    static final String F_ID = "id";
+    static final String F_PATH = "path";
+    static final String F_LABEL = "label";
+    static final String F_BYTES = "bytes";
+    static final String F_MODIFIED = "modified";
+    static final String F_WIDTH = "width";
+    static final String F_HEIGHT = "height";
+    static final String F_METADATA = "metadata";
+    static final String F_VECTOR = "vector";
+
+    static final String K_FORMAT = "irtj.index.format";
+    static final String K_FINGERPRINT = "irtj.fingerprint";
+    static final String K_DESCRIBER = "irtj.describer";
+    static final String K_SOURCE = "irtj.source";
+    static final String K_DIMS = "irtj.dims";
+    static final String K_M = "irtj.hnsw.m";
+    static final String K_BEAM = "irtj.hnsw.beamWidth";
+    static final String K_QUANTIZATION = "irtj.quantization";
+    static final String K_EXACT = "irtj.exact";
+    static final String K_EF = "irtj.efSearch";
+    private static final String FORMAT = "1";
+
+    /** How far from 1 the norm of a stored vector may be (descriptors are L2-normalized in F32). */
+    static final double NORM_TOLERANCE = 1e-3;
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** What made the descriptors of an index: {@link ImageDescriber}'s identity, as recorded. */
+    public record Identity(String fingerprint, String description, String source, int dims) {
+        public Identity {
+            Objects.requireNonNull(fingerprint, "fingerprint");
+            Objects.requireNonNull(description, "description");
+            source = source == null ? "{}" : source;
+            if (dims < 1) throw new IllegalArgumentException("dims must be >= 1, got " + dims);
+        }
+
+        public static Identity of(ImageDescriber describer) {
+            return new Identity(describer.fingerprint(), describer.describe(), describer.source(), describer.dims());
+        }
+
+        String line() {
+            return description + " (fingerprint " + fingerprint + ", " + dims + " dims)";
+        }
+    }
+
+    /** Lucene's scalar quantization of the HNSW vectors (the raw floats are kept for re-scoring). */
+    public enum Quantization {
+        NONE, INT8;
+
+        public static Quantization parse(String s) {
+            for (Quantization q : values()) if (q.name().equalsIgnoreCase(s)) return q;
+            throw new IllegalArgumentException("quantization must be none or int8, got '" + s + "'");
+        }
+    }
+
+    /**
+     * Index settings, recorded in the commit data.
+     *
+     * @param hnswM HNSW neighbours per node (Lucene's maxConn, 2..512)
+     * @param beamWidth HNSW candidates while building the graph (1..3200)
+     * @param quantization NONE (float vectors in the graph) or INT8 (Lucene99HnswScalarQuantizedVectorsFormat)
+     * @param exact search by brute force over all vectors instead of the graph (small catalogues)
+     * @param efSearch candidates gathered from the graph per search, at least k (more: better recall, slower)
+     */
+    public record Options(int hnswM, int beamWidth, Quantization quantization, boolean exact, int efSearch) {
+        public static final int DEFAULT_M = 16;
+        public static final int DEFAULT_BEAM_WIDTH = 100;
+        public static final int DEFAULT_EF_SEARCH = 100;
+
+        public Options {
+            Objects.requireNonNull(quantization, "quantization");
+            if (hnswM < 2 || hnswM > Lucene99HnswVectorsFormat.MAXIMUM_MAX_CONN) {
+                throw new IllegalArgumentException("HNSW M must be in 2.." + Lucene99HnswVectorsFormat.MAXIMUM_MAX_CONN + ", got " + hnswM);
+            }
+            if (beamWidth < 1 || beamWidth > Lucene99HnswVectorsFormat.MAXIMUM_BEAM_WIDTH) {
+                throw new IllegalArgumentException("HNSW beam width must be in 1.." + Lucene99HnswVectorsFormat.MAXIMUM_BEAM_WIDTH
+                        + ", got " + beamWidth);
+            }
+            if (efSearch < 1) throw new IllegalArgumentException("efSearch must be >= 1, got " + efSearch);
+        }
+
+        public static Options defaults() {
+            return new Options(DEFAULT_M, DEFAULT_BEAM_WIDTH, Quantization.NONE, false, DEFAULT_EF_SEARCH);
+        }
+
+        public Options withHnswM(int m) {
+            return new Options(m, beamWidth, quantization, exact, efSearch);
+        }
+
+        public Options withBeamWidth(int b) {
+            return new Options(hnswM, b, quantization, exact, efSearch);
+        }
+
+        public Options withQuantization(Quantization q) {
+            return new Options(hnswM, beamWidth, q, exact, efSearch);
+        }
+
+        public Options withExact(boolean e) {
+            return new Options(hnswM, beamWidth, quantization, e, efSearch);
+        }
+
+        public Options withEfSearch(int ef) {
+            return new Options(hnswM, beamWidth, quantization, exact, ef);
+        }
+
+        void record(Map<String, String> data) {
+            data.put(K_M, Integer.toString(hnswM));
+            data.put(K_BEAM, Integer.toString(beamWidth));
+            data.put(K_QUANTIZATION, quantization.name().toLowerCase(Locale.ROOT));
+            data.put(K_EXACT, Boolean.toString(exact));
+            data.put(K_EF, Integer.toString(efSearch));
+        }
+
+        static Options from(Map<String, String> data, Path dir) throws IndexMismatchException {
+            try {
+                return new Options(Integer.parseInt(data.get(K_M)), Integer.parseInt(data.get(K_BEAM)),
+                        Quantization.parse(data.get(K_QUANTIZATION)), Boolean.parseBoolean(data.get(K_EXACT)),
+                        Integer.parseInt(data.get(K_EF)));
+            } catch (RuntimeException e) {
+                throw new IndexMismatchException(dir + ": the recorded index options are unreadable (" + e.getMessage() + ")");
+            }
+        }
+    }
+
+    private final Path dir;
+    private final Directory directory;
+    private final IndexWriter writer;         // null when read-only
+    private final SearcherManager manager;
+    private volatile Identity identity;
+    private volatile Options options;
+    private final Object matrixLock = new Object();
+    private volatile Matrix matrix;           // exact mode: the vectors of one reader generation
+
+    private LuceneIndex(Path dir, Directory directory, IndexWriter writer, SearcherManager manager, Identity identity, Options options) {
+        this.dir = dir;
+        this.directory = directory;
+        this.writer = writer;
+        this.manager = manager;
+        this.identity = identity;
+        this.options = options;
+    }
+
+    /**
+     * Opens (creating it when missing) the index in {@code dir} for writing descriptors of
+     * {@code describer}. A new index is committed at once with the describer and the options,
+     * so a reader can open it before the first image arrives; an existing one must have been
+     * built by an equal describer (fingerprint and dims), and its recorded options are replaced
+     * by {@code options} at the next commit (segments already written keep their graph settings
+     * until merged).
+     *
+     * @throws IndexMismatchException the folder holds another describer's descriptors (one line naming both)
+     * @throws IOException the folder is locked by another writer, or cannot be written
+     */
+    public static LuceneIndex open(Path dir, Identity describer, Options options) throws IOException {
+        Objects.requireNonNull(describer, "describer");
+        Objects.requireNonNull(options, "options");
+        Path abs = dir.toAbsolutePath().normalize();
+        if (Files.exists(abs) && !Files.isDirectory(abs)) throw new IOException(abs + " is not a directory (expected an index folder)");
+        try {
+            Files.createDirectories(abs);
+        } catch (IOException e) {
+            throw new IOException("cannot create the index folder " + abs + " (" + e + ")", e);
+        }
+        if (!Files.isWritable(abs)) throw new AccessDeniedException(abs.toString(), null, "the index folder is not writable");
+        Directory directory = FSDirectory.open(abs);
+        try {
+            boolean exists = DirectoryReader.indexExists(directory);
+            if (exists) {
+                Map<String, String> data = SegmentInfos.readLatestCommit(directory).getUserData();
+                Identity recorded = identityOf(data, abs);
+                if (!recorded.fingerprint().equals(describer.fingerprint()) || recorded.dims() != describer.dims()) {
+                    throw new IndexMismatchException(mismatch(abs, recorded, describer));
+                }
+            }
+            IndexWriterConfig config = new IndexWriterConfig()
+                    .setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND)
+                    .setCodec(codec(options))
+                    .setRAMBufferSizeMB(64)
+                    .setCommitOnClose(true);
+            IndexWriter writer;
+            try {
+                writer = new IndexWriter(directory, config);
+            } catch (LockObtainFailedException e) {
+                throw new IOException(abs + " is being written by another process (its write.lock is held); "
+                        + "one writer per index folder; searches can open it read-only meanwhile", e);
+            }
+            try {
+                writer.setLiveCommitData(commitData(describer, options).entrySet());
+                if (!exists) writer.commit();   // readers can open the folder (and see the describer) at once
+                SearcherManager manager = new SearcherManager(writer, true, false, null);
+                return new LuceneIndex(abs, directory, writer, manager, describer, options);
+            } catch (IOException | RuntimeException e) {
+                writer.rollback();
+                throw e;
+            }
+        } catch (IOException | RuntimeException e) {
+            directory.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Opens the index in {@code dir} for searching only (no lock taken: a writer in this or
+     * another process may be adding images; its commits become visible at the next search).
+     * Searches use the recorded options (exact or HNSW, efSearch).
+     *
+     * @throws IOException there is no index in {@code dir}
+     */
+    public static LuceneIndex openReadOnly(Path dir) throws IOException {
+        Path abs = dir.toAbsolutePath().normalize();
+        if (!Files.isDirectory(abs)) throw new IOException("no index at " + abs + " (not a folder; irt index creates one)");
+        Directory directory = FSDirectory.open(abs);
+        try {
+            if (!DirectoryReader.indexExists(directory)) {
+                throw new IOException("no index at " + abs + " (no Lucene commit there; irt index creates one)");
+            }
+            SearcherManager manager = new SearcherManager(directory, null);
+            try {
+                LuceneIndex index = new LuceneIndex(abs, directory, null, manager, null, null);
+                index.readCommitData();
+                return index;
+            } catch (IOException | RuntimeException e) {
+                manager.close();
+                throw e;
+            }
+        } catch (IOException | RuntimeException e) {
+            directory.close();
+            throw e;
+        }
+    }
+
+    /** The options recorded in the latest commit of {@code dir}, if an irtj index is there. */
+    public static Optional<Options> recordedOptions(Path dir) throws IOException {
+        Path abs = dir.toAbsolutePath().normalize();
+        if (!Files.isDirectory(abs)) return Optional.empty();
+        try (Directory d = FSDirectory.open(abs)) {
+            if (!DirectoryReader.indexExists(d)) return Optional.empty();
+            Map<String, String> data = SegmentInfos.readLatestCommit(d).getUserData();
+            identityOf(data, abs);
+            return Optional.of(Options.from(data, abs));
+        }
+    }
+
+    /** The describer recorded in the latest commit of {@code dir}, if an irtj index is there. */
+    public static Optional<Identity> recordedIdentity(Path dir) throws IOException {
+        Path abs = dir.toAbsolutePath().normalize();
+        if (!Files.isDirectory(abs)) return Optional.empty();
+        try (Directory d = FSDirectory.open(abs)) {
+            if (!DirectoryReader.indexExists(d)) return Optional.empty();
+            return Optional.of(identityOf(SegmentInfos.readLatestCommit(d).getUserData(), abs));
+        }
+    }
+
+    /**
+     * The codec: Lucene's default, with the vector field's format carrying our graph settings.
+     * An anonymous subclass keeps the codec name "Lucene912", and the per-field format writes
+     * its own SPI name (Lucene99HnswVectorsFormat or Lucene99HnswScalarQuantizedVectorsFormat)
+     * into each segment, so any Lucene 9.12 reader (this class read-only, Luke, Solr) opens the
+     * index without a custom codec registered; M and the beam width matter only when writing.
+     */
+    private static Lucene912Codec codec(Options options) {
+        KnnVectorsFormat format = options.quantization() == Quantization.INT8
+                ? new Lucene99HnswScalarQuantizedVectorsFormat(options.hnswM(), options.beamWidth())
+                : new Lucene99HnswVectorsFormat(options.hnswM(), options.beamWidth());
+        return new Lucene912Codec() {
+            @Override
+            public KnnVectorsFormat getKnnVectorsFormatForField(String field) {
+                return format;
+            }
+        };
+    }
+
+    private static Map<String, String> commitData(Identity describer, Options options) {
+        Map<String, String> data = new LinkedHashMap<>();
+        data.put(K_FORMAT, FORMAT);
+        data.put(K_FINGERPRINT, describer.fingerprint());
+        data.put(K_DESCRIBER, describer.description());
+        data.put(K_SOURCE, describer.source());
+        data.put(K_DIMS, Integer.toString(describer.dims()));
+        options.record(data);
+        return data;
+    }
+
+    private static Identity identityOf(Map<String, String> data, Path dir) throws IndexMismatchException {
+        if (!data.containsKey(K_FINGERPRINT) || !data.containsKey(K_DIMS)) {
+            throw new IndexMismatchException(dir + " holds a Lucene index that irtj did not write (no describer fingerprint in its commit data)");
+        }
+        try {
+            return new Identity(data.get(K_FINGERPRINT), data.getOrDefault(K_DESCRIBER, "?"), data.get(K_SOURCE),
+                    Integer.parseInt(data.get(K_DIMS)));
+        } catch (RuntimeException e) {
+            throw new IndexMismatchException(dir + ": the recorded describer is unreadable (" + e.getMessage() + ")");
+        }
+    }
+
+    private static String mismatch(Path dir, Identity recorded, Identity offered) {
+        return "index " + dir + " holds descriptors of " + recorded.line() + ", not of " + offered.line()
+                + "; descriptors of different models are not comparable (use another index folder, or the index's model)";
+    }
+
+    /** Read-only: identity and options from the commit the current reader sees. */
+    private void readCommitData() throws IOException {
+        IndexSearcher s = manager.acquire();
+        try {
+            Map<String, String> data = ((DirectoryReader) s.getIndexReader()).getIndexCommit().getUserData();
+            identity = identityOf(data, dir);
+            options = Options.from(data, dir);
+        } finally {
+            manager.release(s);
+        }
+    }
+
+    /** Picks up newer commits (read-only) or writes (writer) before a search. */
+    private IndexSearcher acquire() throws IOException {
+        if (manager.maybeRefresh() && writer == null) readCommitData();
+        return manager.acquire();
+    }
+
+    public Path directory() {
+        return dir;
+    }
+
+    public boolean readOnly() {
+        return writer == null;
+    }
+
+    /** The describer of the index (as of the latest commit seen, when read-only). */
+    public Identity identity() {
+        return identity;
+    }
+
+    /** The index's options (as recorded, when read-only). */
+    public Options options() {
+        return options;
+    }
+
+    @Override
+    public String describerSource() {
+        return identity.source();
+    }
+
+    @Override
+    public IndexInfo info() throws IOException {
+        IndexSearcher s = acquire();
+        try {
+            Identity id = identity;
+            return new IndexInfo(id.fingerprint(), id.description(), id.dims(), s.getIndexReader().numDocs());
+        } finally {
+            manager.release(s);
+        }
+    }
+
+    @Override
+    public void upsert(Collection<IndexedImage> images) throws IOException {
+        IndexWriter w = writable();
+        int dims = identity.dims();
+        // Check every image before writing any, so a bad one leaves the batch unwritten.
+        for (IndexedImage img : images) check(img, dims);
+        for (IndexedImage img : images) w.updateDocument(new Term(F_ID, img.id()), document(img));
+    }
+
+    private void check(IndexedImage img, int dims) {
+        if (img.id().isEmpty()) throw new IllegalArgumentException("an image id must not be empty (path " + img.path() + ")");
+        float[] v = img.vector();
+        if (v == null) throw new IllegalArgumentException("image " + img.id() + " has no vector");
+        if (v.length != dims) {
+            throw new IllegalArgumentException("image " + img.id() + " has a " + v.length + "-dim vector; the index holds "
+                    + dims + "-dim descriptors of " + identity.line());
+        }
+        double sq = 0;
+        for (float x : v) {
+            if (!Float.isFinite(x)) throw new IllegalArgumentException("image " + img.id() + " has a non-finite vector component");
+            sq += (double) x * x;
+        }
+        if (Math.abs(Math.sqrt(sq) - 1) > NORM_TOLERANCE) {
+            throw new IllegalArgumentException("image " + img.id() + " has a vector of norm " + Math.sqrt(sq)
+                    + "; descriptors must be L2-normalized (dot product = cosine)");
+        }
+    }
+
+    private static Document document(IndexedImage img) throws JsonProcessingException {
+        Document doc = new Document();
+        doc.add(new StringField(F_ID, img.id(), Field.Store.YES));
+        doc.add(new SortedDocValuesField(F_ID, new BytesRef(img.id())));
+        doc.add(new StoredField(F_PATH, img.path()));
+        doc.add(new BinaryDocValuesField(F_PATH, new BytesRef(img.path())));
+        if (img.label() != null) doc.add(new StoredField(F_LABEL, img.label()));
+        doc.add(new StoredField(F_BYTES, img.bytes()));
+        doc.add(new NumericDocValuesField(F_BYTES, img.bytes()));
+        doc.add(new StoredField(F_MODIFIED, img.modified()));
+        doc.add(new NumericDocValuesField(F_MODIFIED, img.modified()));
+        doc.add(new StoredField(F_WIDTH, img.width()));
+        doc.add(new StoredField(F_HEIGHT, img.height()));
+        if (!img.metadata().isEmpty()) doc.add(new StoredField(F_METADATA, JSON.writeValueAsString(img.metadata())));
+        doc.add(new KnnFloatVectorField(F_VECTOR, img.vector(), VectorSimilarityFunction.DOT_PRODUCT));
+        return doc;
+    }
+
+    @Override
+    public void delete(Collection<String> ids) throws IOException {
+        IndexWriter w = writable();
+        Term[] terms = ids.stream().map(id -> new Term(F_ID, id)).toArray(Term[]::new);
+        if (terms.length > 0) w.deleteDocuments(terms);
+    }
+
+    @Override
+    public void commit() throws IOException {
+        IndexWriter w = writable();
+        w.setLiveCommitData(commitData(identity, options).entrySet());
+        w.commit();
+        manager.maybeRefreshBlocking();
+    }
+
+    private IndexWriter writable() {
+        if (writer == null) throw new IllegalStateException("index " + dir + " is open read-only");
+        return writer;
+    }
+
+    @Override
+    public List<Hit> search(float[] query, int k) throws IOException {
+        Options o = options;
+        return o.exact() ? searchExact(query, k) : search(query, k, o.efSearch());
+    }
+
+    /**
+     * HNSW search gathering {@code max(k, ef)} candidates (Lucene's k), re-scored with the raw
+     * vectors; the best k, ties by id.
+     */
+    public List<Hit> search(float[] query, int k, int ef) throws IOException {
+        checkQuery(query, k);
+        if (ef < 1) throw new IllegalArgumentException("ef must be >= 1, got " + ef);
+        IndexSearcher s = acquire();
+        try {
+            int n = Math.max(k, ef);
+            TopDocs top = s.search(new KnnFloatVectorQuery(F_VECTOR, query.clone(), n), n);
+            List<LeafReaderContext> leaves = s.getIndexReader().leaves();
+            // Re-score leaf by leaf in doc order (vector values iterate forward only).
+            ScoreDoc[] docs = top.scoreDocs.clone();
+            Arrays.sort(docs, Comparator.comparingInt(d -> d.doc));
+            List<Candidate> cands = new ArrayList<>(docs.length);
+            int i = 0;
+            while (i < docs.length) {
+                int leafOrd = ReaderUtil.subIndex(docs[i].doc, leaves);
+                LeafReaderContext leaf = leaves.get(leafOrd);
+                LeafReader r = leaf.reader();
+                FloatVectorValues vectors = r.getFloatVectorValues(F_VECTOR);
+                SortedDocValues ids = r.getSortedDocValues(F_ID);
+                int end = leaf.docBase + r.maxDoc();
+                for (; i < docs.length && docs[i].doc < end; i++) {
+                    int doc = docs[i].doc - leaf.docBase;
+                    if (vectors.docID() < doc) vectors.advance(doc);
+                    if (vectors.docID() != doc) throw new IOException("document " + doc + " of " + dir + " has no vector");
+                    cands.add(new Candidate(dot(vectors.vectorValue(), query), idOf(ids, doc), leafOrd, doc));
+                }
+            }
+            cands.sort(Candidate.ORDER);
+            List<Hit> hits = new ArrayList<>(Math.min(k, cands.size()));
+            for (Candidate c : cands.subList(0, Math.min(k, cands.size()))) {
+                hits.add(new Hit(image(leaves.get(c.leaf).reader(), c.doc, false), c.score));
+            }
+            return hits;
+        } finally {
+            manager.release(s);
+        }
+    }
+
+    /** Brute-force top-k over every vector ({@link Knn#search} on the matrix of this reader generation). */
+    public List<Hit> searchExact(float[] query, int k) throws IOException {
+        checkQuery(query, k);
+        IndexSearcher s = acquire();
+        try {
+            Matrix m = matrix(s);
+            if (m.ids.length == 0) return List.of();
+            Neighbors nb = Knn.search(Tensor.of(query, 1, query.length), m.vectors, k, false);
+            int[] idx = nb.indices()[0];
+            float[] sims = nb.similarities()[0];
+            List<LeafReaderContext> leaves = s.getIndexReader().leaves();
+            List<Hit> hits = new ArrayList<>(idx.length);
+            for (int j = 0; j < idx.length; j++) {
+                int row = idx[j];
+                hits.add(new Hit(image(leaves.get(m.leaf[row]).reader(), m.doc[row], false), sims[j]));
+            }
+            return hits;
+        } finally {
+            manager.release(s);
+        }
+    }
+
+    private void checkQuery(float[] query, int k) {
+        if (k < 1) throw new IllegalArgumentException("k must be >= 1, got " + k);
+        int dims = identity.dims();
+        if (query.length != dims) {
+            throw new IllegalArgumentException("the query has " + query.length + " dims; the index holds " + dims + "-dim descriptors of "
+                    + identity.line());
+        }
+    }
+
+    private static float dot(float[] a, float[] b) {
+        float s = 0;
+        for (int i = 0; i < a.length; i++) s += a[i] * b[i];
+        return s;
+    }
+
+    private static String idOf(SortedDocValues ids, int doc) throws IOException {
+        if (!ids.advanceExact(doc)) throw new IOException("document " + doc + " has no id");
+        return ids.lookupOrd(ids.ordValue()).utf8ToString();
+    }
+
+    private record Candidate(float score, String id, int leaf, int doc) {
+        static final Comparator<Candidate> ORDER = Comparator.comparingDouble((Candidate c) -> -c.score).thenComparing(Candidate::id);
+    }
+
+    /** The vectors of one reader generation, rows ordered by id (so Knn's index tie-break is by id). */
+    private record Matrix(Object reader, Tensor vectors, String[] ids, int[] leaf, int[] doc) {
+    }
+
+    private Matrix matrix(IndexSearcher s) throws IOException {
+        Matrix m = matrix;
+        Object reader = s.getIndexReader();
+        if (m != null && m.reader == reader) return m;
+        synchronized (matrixLock) {
+            m = matrix;
+            if (m != null && m.reader == reader) return m;
+            m = loadMatrix(s);
+            matrix = m;
+            return m;
+        }
+    }
+
+    private Matrix loadMatrix(IndexSearcher s) throws IOException {
+        int dims = identity.dims();
+        int n = s.getIndexReader().numDocs();
+        if ((long) n * dims > Integer.MAX_VALUE - 16) {
+            throw new IOException("exact mode holds all vectors in one matrix, and " + n + " x " + dims
+                    + " floats do not fit one Java array; use the HNSW search (irt index without --exact)");
+        }
+        record Row(String id, int leaf, int doc, float[] v) {
+        }
+        List<Row> rows = new ArrayList<>(n);
+        List<LeafReaderContext> leaves = s.getIndexReader().leaves();
+        for (int l = 0; l < leaves.size(); l++) {
+            LeafReader r = leaves.get(l).reader();
+            FloatVectorValues vectors = r.getFloatVectorValues(F_VECTOR);
+            if (vectors == null) continue;
+            SortedDocValues ids = r.getSortedDocValues(F_ID);
+            Bits live = r.getLiveDocs();
+            for (int doc = vectors.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = vectors.nextDoc()) {
+                if (live != null && !live.get(doc)) continue;
+                rows.add(new Row(idOf(ids, doc), l, doc, vectors.vectorValue().clone()));
+            }
+        }
+        rows.sort(Comparator.comparing(Row::id));
+        float[] all = new float[rows.size() * dims];
+        String[] ids = new String[rows.size()];
+        int[] leaf = new int[rows.size()], doc = new int[rows.size()];
+        for (int i = 0; i < rows.size(); i++) {
+            Row row = rows.get(i);
+            System.arraycopy(row.v, 0, all, i * dims, dims);
+            ids[i] = row.id;
+            leaf[i] = row.leaf;
+            doc[i] = row.doc;
+        }
+        return new Matrix(s.getIndexReader(), Tensor.of(all, rows.size(), dims), ids, leaf, doc);
+    }
+
+    @Override
+    public Optional<IndexedImage> get(String id) throws IOException {
+        IndexSearcher s = acquire();
+        try {
+            TopDocs top = s.search(new TermQuery(new Term(F_ID, id)), 1);
+            if (top.scoreDocs.length == 0) return Optional.empty();
+            List<LeafReaderContext> leaves = s.getIndexReader().leaves();
+            int global = top.scoreDocs[0].doc;
+            LeafReaderContext leaf = leaves.get(ReaderUtil.subIndex(global, leaves));
+            return Optional.of(image(leaf.reader(), global - leaf.docBase, true));
+        } finally {
+            manager.release(s);
+        }
+    }
+
+    private IndexedImage image(LeafReader r, int doc, boolean withVector) throws IOException {
+        Document d = r.storedFields().document(doc);
+        float[] vector = null;
+        if (withVector) {
+            FloatVectorValues vectors = r.getFloatVectorValues(F_VECTOR);
+            if (vectors == null || vectors.advance(doc) != doc) throw new IOException("document " + doc + " of " + dir + " has no vector");
+            vector = vectors.vectorValue().clone();
+        }
+        IndexableField label = d.getField(F_LABEL);
+        String meta = d.get(F_METADATA);
+        Map<String, String> metadata = meta == null ? Map.of() : JSON.readValue(meta, new TypeReference<LinkedHashMap<String, String>>() { });
+        return new IndexedImage(d.get(F_ID), d.get(F_PATH), vector, label == null ? null : label.numericValue().longValue(),
+                d.getField(F_BYTES).numericValue().longValue(), d.getField(F_MODIFIED).numericValue().longValue(),
+                d.getField(F_WIDTH).numericValue().intValue(), d.getField(F_HEIGHT).numericValue().intValue(), metadata);
+    }
+
+    @Override
+    public Map<String, IndexedImage.Stamp> stamps() throws IOException {
+        IndexSearcher s = acquire();
+        try {
+            Map<String, IndexedImage.Stamp> out = new HashMap<>();
+            for (LeafReaderContext leaf : s.getIndexReader().leaves()) {
+                LeafReader r = leaf.reader();
+                SortedDocValues ids = r.getSortedDocValues(F_ID);
+                if (ids == null) continue;
+                BinaryDocValues paths = r.getBinaryDocValues(F_PATH);
+                NumericDocValues bytes = r.getNumericDocValues(F_BYTES), modified = r.getNumericDocValues(F_MODIFIED);
+                Bits live = r.getLiveDocs();
+                for (int doc = ids.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = ids.nextDoc()) {
+                    if (live != null && !live.get(doc)) continue;
+                    if (!paths.advanceExact(doc) || !bytes.advanceExact(doc) || !modified.advanceExact(doc)) {
+                        throw new IOException("document " + doc + " of " + dir + " lacks its path, bytes or modified time");
+                    }
+                    out.put(ids.lookupOrd(ids.ordValue()).utf8ToString(),
+                            new IndexedImage.Stamp(paths.binaryValue().utf8ToString(), bytes.longValue(), modified.longValue()));
+                }
+            }
+            return out;
+        } finally {
+            manager.release(s);
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        try {
+            manager.close();
+        } finally {
+            try {
+                if (writer != null) {
+                    writer.setLiveCommitData(commitData(identity, options).entrySet());
+                    writer.close();
+                }
+            } finally {
+                directory.close();
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "LuceneIndex[" + dir + (writer == null ? ", read-only" : "") + "]";
+    }
+}
