@@ -38,7 +38,7 @@ import java.util.regex.Pattern;
  * use nothing of irtj beyond the three VectorIndex contract files.
  *
  * <p>Usage: IndexBench --data DIR --impl irtj|plain [--label NAME] [--m 16] [--beam 100]
- * [--ef 10,20,40] [--threads 1,2] [--exact-queries 0 (all; -1: none)] [--warmup 200] [--min-seconds 2] [--int8]
+ * [--ef 10,20,40] [--threads 1,2] [--exact-queries 0 (all; -1: none)] [--warmup 200] [--warmup-seconds 3] [--min-seconds 2] [--int8]
  * [--work DIR]
  */
 public final class IndexBench {
@@ -69,6 +69,7 @@ public final class IndexBench {
         int warmup = Integer.parseInt(a.getOrDefault("warmup", "200"));
         boolean int8 = a.containsKey("int8");
         double minSeconds = Double.parseDouble(a.getOrDefault("min-seconds", "2"));
+        double warmupSeconds = Double.parseDouble(a.getOrDefault("warmup-seconds", "3"));
         Path work = Files.createTempDirectory(Path.of(a.getOrDefault("work", System.getProperty("java.io.tmpdir"))), "index-bench-");
 
         Data d = load(data);
@@ -87,11 +88,20 @@ public final class IndexBench {
             }
             index.commit();
             System.out.printf(Locale.ROOT, "RESULT impl=%s op=build threads=1 seconds=%.3f%n", label, (System.nanoTime() - start) / 1e9);
+            // Each segment has its own graph, searched one after the other: worth knowing beside the figures.
+            try (var dir = org.apache.lucene.store.FSDirectory.open(work.resolve("index"))) {
+                System.out.printf(Locale.ROOT, "INFO %s segments=%d%n", label,
+                        org.apache.lucene.index.SegmentInfos.readLatestCommit(dir).size());
+            }
 
-            // One untimed pass over every query first: the timed passes then run compiled code
-            // (the first sweep point would otherwise pay for the JIT).
+            // Untimed passes over every query first, for warmupSeconds at least: the timed passes
+            // then run compiled code (the first sweep point would otherwise pay for the JIT,
+            // which one pass of a fast setting does not finish).
             index.efSearch(efs[0]);
-            runQueries(index, d.query(), d.k(), Math.max(threads[threads.length - 1], 1));
+            long warm = System.nanoTime();
+            do {
+                runQueries(index, d.query(), d.k(), threads[threads.length - 1]);
+            } while (System.nanoTime() - warm < warmupSeconds * 1e9);
             for (int t : threads) {
                 for (int ef : efs) {
                     index.efSearch(ef);
