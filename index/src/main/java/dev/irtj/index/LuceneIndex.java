@@ -24,7 +24,6 @@ import org.apache.lucene.index.DirectoryReader;
 import org.apache.lucene.index.FloatVectorValues;
 import org.apache.lucene.index.IndexWriter;
 import org.apache.lucene.index.IndexWriterConfig;
-import org.apache.lucene.index.IndexableField;
 import org.apache.lucene.index.LeafReader;
 import org.apache.lucene.index.LeafReaderContext;
 import org.apache.lucene.index.NumericDocValues;
@@ -152,6 +151,8 @@ public final class LuceneIndex implements VectorIndex {
         public static final int DEFAULT_M = 16;
         public static final int DEFAULT_BEAM_WIDTH = 100;
         public static final int DEFAULT_EF_SEARCH = 100;
+        public static final int MAX_M = Lucene99HnswVectorsFormat.MAXIMUM_MAX_CONN;
+        public static final int MAX_BEAM_WIDTH = Lucene99HnswVectorsFormat.MAXIMUM_BEAM_WIDTH;
 
         public Options {
             Objects.requireNonNull(quantization, "quantization");
@@ -470,14 +471,23 @@ public final class LuceneIndex implements VectorIndex {
         doc.add(new SortedDocValuesField(F_ID, new BytesRef(img.id())));
         doc.add(new StoredField(F_PATH, img.path()));
         doc.add(new BinaryDocValuesField(F_PATH, new BytesRef(img.path())));
-        if (img.label() != null) doc.add(new StoredField(F_LABEL, img.label()));
+        if (img.label() != null) {
+            doc.add(new StoredField(F_LABEL, img.label()));
+            doc.add(new NumericDocValuesField(F_LABEL, img.label()));
+        }
         doc.add(new StoredField(F_BYTES, img.bytes()));
         doc.add(new NumericDocValuesField(F_BYTES, img.bytes()));
         doc.add(new StoredField(F_MODIFIED, img.modified()));
         doc.add(new NumericDocValuesField(F_MODIFIED, img.modified()));
         doc.add(new StoredField(F_WIDTH, img.width()));
+        doc.add(new NumericDocValuesField(F_WIDTH, img.width()));
         doc.add(new StoredField(F_HEIGHT, img.height()));
-        if (!img.metadata().isEmpty()) doc.add(new StoredField(F_METADATA, JSON.writeValueAsString(img.metadata())));
+        doc.add(new NumericDocValuesField(F_HEIGHT, img.height()));
+        if (!img.metadata().isEmpty()) {
+            String json = JSON.writeValueAsString(img.metadata());
+            doc.add(new StoredField(F_METADATA, json));
+            doc.add(new BinaryDocValuesField(F_METADATA, new BytesRef(json)));
+        }
         doc.add(new KnnFloatVectorField(F_VECTOR, img.vector(), VectorSimilarityFunction.DOT_PRODUCT));
         return doc;
     }
@@ -536,18 +546,52 @@ public final class LuceneIndex implements VectorIndex {
                     int doc = docs[i].doc - leaf.docBase;
                     if (vectors.docID() < doc) vectors.advance(doc);
                     if (vectors.docID() != doc) throw new IOException("document " + doc + " of " + dir + " has no vector");
-                    cands.add(new Candidate(dot(vectors.vectorValue(), query), idOf(ids, doc), leafOrd, doc));
+                    if (!ids.advanceExact(doc)) throw new IOException("document " + doc + " of " + dir + " has no id");
+                    cands.add(new Candidate(dot(vectors.vectorValue(), query), leafOrd, doc, ids.ordValue()));
                 }
             }
-            cands.sort(Candidate.ORDER);
-            List<Hit> hits = new ArrayList<>(Math.min(k, cands.size()));
-            for (Candidate c : cands.subList(0, Math.min(k, cands.size()))) {
-                hits.add(new Hit(image(leaves.get(c.leaf).reader(), c.doc, false), c.score));
+            List<Candidate> best = ranked(cands, k, leaves);
+            int[] leaf = new int[best.size()], doc = new int[best.size()];
+            for (int j = 0; j < best.size(); j++) {
+                leaf[j] = best.get(j).leaf;
+                doc[j] = best.get(j).doc;
             }
+            IndexedImage[] images = images(leaves, leaf, doc);
+            List<Hit> hits = new ArrayList<>(best.size());
+            for (int j = 0; j < best.size(); j++) hits.add(new Hit(images[j], best.get(j).score));
             return hits;
         } finally {
             manager.release(s);
         }
+    }
+
+    /**
+     * The best k candidates by score, ties by id. Within one segment the id ordinals are in id
+     * order, so most ties are settled without reading an id; a tie between segments (equal
+     * float scores) reads the ids of that run.
+     */
+    private static List<Candidate> ranked(List<Candidate> cands, int k, List<LeafReaderContext> leaves) throws IOException {
+        cands.sort(Candidate.ORDER);
+        int limit = Math.min(k, cands.size());
+        for (int a = 0; a < limit; ) {
+            int b = a + 1;
+            boolean mixed = false;
+            while (b < cands.size() && cands.get(b).score == cands.get(a).score) {
+                mixed |= cands.get(b).leaf != cands.get(a).leaf;
+                b++;
+            }
+            if (mixed) {
+                List<Candidate> run = cands.subList(a, b);
+                Map<Candidate, String> idOf = new HashMap<>();
+                for (Candidate c : run) {
+                    SortedDocValues ids = leaves.get(c.leaf).reader().getSortedDocValues(F_ID);
+                    idOf.put(c, ids.lookupOrd(c.ord).utf8ToString());
+                }
+                run.sort(Comparator.comparing(idOf::get));
+            }
+            a = b;
+        }
+        return new ArrayList<>(cands.subList(0, limit));
     }
 
     /** Brute-force top-k over every vector ({@link Knn#search} on the matrix of this reader generation). */
@@ -560,12 +604,14 @@ public final class LuceneIndex implements VectorIndex {
             Neighbors nb = Knn.search(Tensor.of(query, 1, query.length), m.vectors, k, false);
             int[] idx = nb.indices()[0];
             float[] sims = nb.similarities()[0];
-            List<LeafReaderContext> leaves = s.getIndexReader().leaves();
-            List<Hit> hits = new ArrayList<>(idx.length);
+            int[] leaf = new int[idx.length], doc = new int[idx.length];
             for (int j = 0; j < idx.length; j++) {
-                int row = idx[j];
-                hits.add(new Hit(image(leaves.get(m.leaf[row]).reader(), m.doc[row], false), sims[j]));
+                leaf[j] = m.leaf[idx[j]];
+                doc[j] = m.doc[idx[j]];
             }
+            IndexedImage[] images = images(s.getIndexReader().leaves(), leaf, doc);
+            List<Hit> hits = new ArrayList<>(idx.length);
+            for (int j = 0; j < idx.length; j++) hits.add(new Hit(images[j], sims[j]));
             return hits;
         } finally {
             manager.release(s);
@@ -592,8 +638,10 @@ public final class LuceneIndex implements VectorIndex {
         return ids.lookupOrd(ids.ordValue()).utf8ToString();
     }
 
-    private record Candidate(float score, String id, int leaf, int doc) {
-        static final Comparator<Candidate> ORDER = Comparator.comparingDouble((Candidate c) -> -c.score).thenComparing(Candidate::id);
+    /** A scored document; {@code ord} is its id's ordinal in its segment (id order there). */
+    private record Candidate(float score, int leaf, int doc, int ord) {
+        static final Comparator<Candidate> ORDER = Comparator.comparingDouble((Candidate c) -> -c.score)
+                .thenComparingInt(Candidate::leaf).thenComparingInt(Candidate::ord);
     }
 
     /** The vectors of one reader generation, rows ordered by id (so Knn's index tie-break is by id). */
@@ -658,26 +706,54 @@ public final class LuceneIndex implements VectorIndex {
             List<LeafReaderContext> leaves = s.getIndexReader().leaves();
             int global = top.scoreDocs[0].doc;
             LeafReaderContext leaf = leaves.get(ReaderUtil.subIndex(global, leaves));
-            return Optional.of(image(leaf.reader(), global - leaf.docBase, true));
+            int doc = global - leaf.docBase;
+            FloatVectorValues vectors = leaf.reader().getFloatVectorValues(F_VECTOR);
+            if (vectors == null || vectors.advance(doc) != doc) throw new IOException("document " + doc + " of " + dir + " has no vector");
+            float[] vector = vectors.vectorValue().clone();
+            IndexedImage img = images(leaves, new int[] {leaves.indexOf(leaf)}, new int[] {doc})[0];
+            return Optional.of(new IndexedImage(img.id(), img.path(), vector, img.label(), img.bytes(), img.modified(), img.width(),
+                    img.height(), img.metadata()));
         } finally {
             manager.release(s);
         }
     }
 
-    private IndexedImage image(LeafReader r, int doc, boolean withVector) throws IOException {
-        Document d = r.storedFields().document(doc);
-        float[] vector = null;
-        if (withVector) {
-            FloatVectorValues vectors = r.getFloatVectorValues(F_VECTOR);
-            if (vectors == null || vectors.advance(doc) != doc) throw new IOException("document " + doc + " of " + dir + " has no vector");
-            vector = vectors.vectorValue().clone();
+    /**
+     * The images of documents (leaf, doc), without vectors, from doc values only: stored fields
+     * are kept for tools (Luke) but reading them decompresses a block per hit, which would cost
+     * more than the graph search itself. Doc values iterate forward, so each leaf's documents are
+     * read in doc order and put back in the asked order.
+     */
+    private IndexedImage[] images(List<LeafReaderContext> leaves, int[] leaf, int[] doc) throws IOException {
+        int n = leaf.length;
+        Integer[] order = new Integer[n];
+        for (int i = 0; i < n; i++) order[i] = i;
+        Arrays.sort(order, Comparator.<Integer>comparingInt(i -> leaf[i]).thenComparingInt(i -> doc[i]));
+        IndexedImage[] out = new IndexedImage[n];
+        int i = 0;
+        while (i < n) {
+            int l = leaf[order[i]];
+            LeafReader r = leaves.get(l).reader();
+            SortedDocValues ids = r.getSortedDocValues(F_ID);
+            BinaryDocValues paths = r.getBinaryDocValues(F_PATH), meta = r.getBinaryDocValues(F_METADATA);
+            NumericDocValues labels = r.getNumericDocValues(F_LABEL), bytes = r.getNumericDocValues(F_BYTES),
+                    modified = r.getNumericDocValues(F_MODIFIED), widths = r.getNumericDocValues(F_WIDTH),
+                    heights = r.getNumericDocValues(F_HEIGHT);
+            for (; i < n && leaf[order[i]] == l; i++) {
+                int d = doc[order[i]];
+                if (!ids.advanceExact(d) || !paths.advanceExact(d) || !bytes.advanceExact(d) || !modified.advanceExact(d)
+                        || !widths.advanceExact(d) || !heights.advanceExact(d)) {
+                    throw new IOException("document " + d + " of " + dir + " lacks one of its fields");
+                }
+                Long label = labels != null && labels.advanceExact(d) ? labels.longValue() : null;
+                Map<String, String> metadata = meta != null && meta.advanceExact(d)
+                        ? JSON.readValue(meta.binaryValue().utf8ToString(), new TypeReference<LinkedHashMap<String, String>>() { })
+                        : Map.of();
+                out[order[i]] = new IndexedImage(ids.lookupOrd(ids.ordValue()).utf8ToString(), paths.binaryValue().utf8ToString(), null,
+                        label, bytes.longValue(), modified.longValue(), (int) widths.longValue(), (int) heights.longValue(), metadata);
+            }
         }
-        IndexableField label = d.getField(F_LABEL);
-        String meta = d.get(F_METADATA);
-        Map<String, String> metadata = meta == null ? Map.of() : JSON.readValue(meta, new TypeReference<LinkedHashMap<String, String>>() { });
-        return new IndexedImage(d.get(F_ID), d.get(F_PATH), vector, label == null ? null : label.numericValue().longValue(),
-                d.getField(F_BYTES).numericValue().longValue(), d.getField(F_MODIFIED).numericValue().longValue(),
-                d.getField(F_WIDTH).numericValue().intValue(), d.getField(F_HEIGHT).numericValue().intValue(), metadata);
+        return out;
     }
 
     @Override

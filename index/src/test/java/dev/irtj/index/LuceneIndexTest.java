@@ -112,10 +112,15 @@ class LuceneIndexTest {
         for (boolean exact : new boolean[] {false, true}) {
             Path d = dir.resolve("exact-" + exact);
             try (LuceneIndex index = LuceneIndex.open(d, Vectors.MODEL_A, LuceneIndex.Options.defaults().withExact(exact))) {
-                index.upsert(same);
+                index.upsert(same.subList(0, 2));
                 index.commit();
-                List<String> ids = index.search(v, 3).stream().map(h -> h.image().id()).toList();
-                assertEquals(List.of("a", "b", "c"), ids, "exact=" + exact);
+                index.upsert(List.of(Vectors.image("d", v)));
+                index.commit();
+                index.upsert(same.subList(2, 3));
+                index.commit();   // ties within one segment (c, a) and across three
+                List<String> ids = index.search(v, 4).stream().map(h -> h.image().id()).toList();
+                assertEquals(List.of("a", "b", "c", "d"), ids, "exact=" + exact);
+                assertEquals(List.of("a", "b"), index.search(v, 2).stream().map(h -> h.image().id()).toList(), "exact=" + exact);
             }
         }
     }
