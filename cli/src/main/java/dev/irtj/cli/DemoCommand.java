@@ -1,17 +1,19 @@
 package dev.irtj.cli;
 
+import dev.irtj.retrieval.RunConfig;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.irtj.eval.Pca;
 import dev.irtj.tensor.AtomicFiles;
 import dev.irtj.tensor.DType;
 import dev.irtj.tensor.Rng;
 import dev.irtj.tensor.Tensor;
-import dev.irtj.train.Embeddings;
+import dev.irtj.retrieval.DescriptorPipeline;
+import dev.irtj.retrieval.ModelSource;
+import dev.irtj.retrieval.RecallEvaluator;
 import dev.irtj.train.Trainer;
 import dev.irtj.train.data.Dataset;
 import dev.irtj.train.data.Idx;
-import dev.irtj.train.data.Loader;
-import dev.irtj.train.data.Transforms;
 import dev.irtj.vit.Pooling;
 import dev.irtj.vit.ViTConfig;
 import dev.irtj.vit.VisionTransformer;
@@ -71,6 +73,20 @@ public final class DemoCommand implements Callable<Integer> {
                 int fineTuneIters, int fineTuneBatch, double fineTuneLr) {
     }
 
+    /** The demo's descriptors: the same pipeline as irt eval and irt embed (CLS, crop 0.875, no PCA). */
+    private DescriptorPipeline pipeline(VisionTransformer model) {
+        return DescriptorPipeline.of(model, Pooling.CLS, ModelSource.DEFAULT_CROP_PCT, null,
+                DescriptorPipeline.Options.defaults().withBatch(100).withWorkers(workers).withDevice(DEVICE));
+    }
+
+    private Map<String, Double> recall(VisionTransformer model, Dataset test) {
+        try (DescriptorPipeline pipeline = pipeline(model)) {
+            Map<String, Double> figures = RecallEvaluator.evaluate(pipeline, test, null, KS);
+            figures.remove("left_out");
+            return figures;
+        }
+    }
+
     static Plan plan(boolean quick) {
         return quick
                 ? new Plan(ViTConfig.of(28, 7, 1, 48, 2, 2, 2), 100, 60, 60, 50, 2e-3, 40, 40, 2e-4)
@@ -99,7 +115,7 @@ public final class DemoCommand implements Callable<Integer> {
                 p.pretrainIters() / 10, true, 0.5, 0, 0, 0, 0, Pooling.CLS, seed, 10, p.pretrainIters(), p.pretrainIters(), 1.0, 5);
         TrainingRun.Outcome pre = TrainingRun.run(new TrainingRun.Inputs(p.model(), null, null, train, null, null,
                 p.pretrainBatch(), p.pretrainBatch() / CLASSES, ce, KS, false, out.resolve("pretrain"), workers, DEVICE), spec.commandLine().getErr());
-        Map<String, Double> irtO = EvalCommand.evaluate(pre.model(), Pooling.CLS, test, null, null, null, 100, workers, KS);
+        Map<String, Double> irtO = recall(pre.model(), test);
         spec.commandLine().getErr().println("IRT_O  " + TrainingRun.format(irtO));
 
         // (b) IRT_L and (c) IRT_R: contrastive fine-tuning from the pretrained weights.
@@ -115,11 +131,13 @@ public final class DemoCommand implements Callable<Integer> {
             TrainingRun.Outcome o = TrainingRun.run(new TrainingRun.Inputs(p.model(), null, model, train, test, null,
                     p.fineTuneBatch(), p.fineTuneBatch() / CLASSES, c, KS, false, out.resolve(name), workers, DEVICE), spec.commandLine().getErr());
             Map<String, Double> figures = o.trainer().evaluations().isEmpty()
-                    ? EvalCommand.evaluate(o.model(), Pooling.CLS, test, null, null, null, 100, workers, KS)
+                    ? recall(o.model(), test)
                     : withoutStep(o.trainer().evaluations().get(o.trainer().evaluations().size() - 1));
+            figures.remove("left_out");
             rows.put(name, figures);
-            testDescriptors.put(name, Embeddings.compute(o.model(), test, Transforms.forModel(28, 1), Pooling.CLS, 100,
-                    Loader.Options.defaults().withWorkers(workers)));
+            try (DescriptorPipeline pipeline = pipeline(o.model())) {
+                testDescriptors.put(name, pipeline.describe(test).vectors());
+            }
             spec.commandLine().getErr().println(name.toUpperCase(Locale.ROOT) + "  " + TrainingRun.format(figures));
         }
 

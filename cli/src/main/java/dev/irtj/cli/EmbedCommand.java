@@ -1,138 +1,129 @@
 package dev.irtj.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.irtj.autograd.NoGrad;
-import dev.irtj.autograd.Var;
-import dev.irtj.tensor.DType;
-import dev.irtj.tensor.MemoryScope;
-import dev.irtj.tensor.SafeTensors;
-import dev.irtj.tensor.Tensor;
-import dev.irtj.vit.Pooling;
-import dev.irtj.vit.TimmCheckpoint;
-import dev.irtj.vit.ViTConfig;
-import dev.irtj.vit.VisionTransformer;
-import dev.irtj.vit.image.ImageDecoder;
+import dev.irtj.retrieval.DescriptorPipeline;
+import dev.irtj.retrieval.DescriptorShards;
 import dev.irtj.vit.image.ImageFiles;
-import dev.irtj.vit.image.Preprocess;
-import dev.irtj.vit.image.UndecodableImageException;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 
-/** {@code irt embed}: descriptors of every image under a folder, written as safetensors. */
+/**
+ * {@code irt embed}: descriptors of image files, folders and list files, streamed to a folder of
+ * shards ({@link DescriptorShards}); a rerun into the same folder skips what is done.
+ */
 @Command(name = "embed", mixinStandardHelpOptions = true,
-        description = "Compute L2-normalized descriptors of every image under a folder (recursively).")
+        description = "Compute descriptors of images (files, folders searched recursively, list files) into a folder of shards; a rerun resumes.")
 public final class EmbedCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @Mixin
+    ModelSourceOptions model;
 
-    @Option(names = "--model", defaultValue = "deit_small_patch16_224",
-            description = "Model preset: deit_tiny_patch16_224, deit_small_patch16_224, deit_base_patch16_224 (default: ${DEFAULT-VALUE}).")
-    String model;
+    @Option(names = "--images", arity = "1..*", description = "Image files or folders (searched recursively).")
+    List<Path> images = new ArrayList<>();
 
-    @Option(names = "--weights", required = true, description = "timm model.safetensors (or an irtj checkpoint) for the model.")
-    Path weights;
+    @Option(names = "--list", description = "A text file of image paths, one per line ('#' starts a comment; relative paths are relative to the list's folder).")
+    Path list;
 
-    @Option(names = "--images", required = true, description = "Folder of images, searched recursively.")
-    Path images;
-
-    @Option(names = "--out", required = true, description = "Output .safetensors: 'descriptors' [N, D] F32, relative image paths in the metadata.")
+    @Option(names = "--out", required = true, description = "Output folder: manifest.json and shard-NNNNN.safetensors ('descriptors' [n, D] F32, paths in the metadata).")
     Path out;
 
-    @Option(names = "--pool", defaultValue = "cls", description = "Pooling: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
-    Pooling pool;
-
-    @Option(names = "--size", defaultValue = "224", description = "Input size in pixels; pos_embed is resampled when it differs from the weights' (default: ${DEFAULT-VALUE}).")
-    int size;
-
-    @Option(names = "--batch", defaultValue = "32", description = "Images per forward pass (default: ${DEFAULT-VALUE}).")
-    int batch;
-
-    @Option(names = "--device", defaultValue = "auto",
-            description = "auto (cuda when a GPU, its driver and JCuda load; else cpu, with one log line), cpu, cuda or cuda:N (default: ${DEFAULT-VALUE}).")
-    String device;
+    @Option(names = "--shard-size", defaultValue = "4096", description = "Descriptors per shard, which bounds memory (default: ${DEFAULT-VALUE}).")
+    int shardSize;
 
     @Override
     public Integer call() throws Exception {
-        if (batch < 1) throw new IllegalArgumentException("--batch must be at least 1, got " + batch);
-        ViTConfig config = ViTConfig.preset(model).withImgSize(size);
-        List<Path> files = ImageFiles.walk(images);
-        if (files.isEmpty()) throw new IllegalArgumentException("no image files (" + String.join(", ", ImageFiles.EXTENSIONS) + ") under " + images);
-        VisionTransformer vit = TimmCheckpoint.load(weights, config, DType.F32);
-        vit.to(dev.irtj.tensor.Devices.parse(device));
-        vit.eval();
-        // timm evaluates DeiT with crop_pct 0.875: resize the shorter side to size/0.875, crop size.
-        int resize = (int) Math.floor(size / 0.875);
-        int d = config.embedDim();
-
-        List<String> kept = new ArrayList<>();
-        List<float[]> rows = new ArrayList<>();
-        int skipped = 0;
-        ExecutorService decoders = Executors.newFixedThreadPool(Math.max(1, Runtime.getRuntime().availableProcessors()));
-        try (ProgressBar bar = new ProgressBarBuilder().setTaskName("embed").setInitialMax(files.size()).setUnit(" img", 1)
-                .showSpeed().setStyle(ProgressBarStyle.ASCII).build()) {
-            for (int start = 0; start < files.size(); start += batch) {
-                List<Path> chunk = files.subList(start, Math.min(files.size(), start + batch));
-                List<Future<float[]>> decoded = new ArrayList<>();
-                for (Path p : chunk) decoded.add(decoders.submit(() -> Preprocess.eval(ImageDecoder.readRgb(p), resize, size, true)));
-                List<float[]> pixels = new ArrayList<>();
-                for (int i = 0; i < chunk.size(); i++) {
-                    try {
-                        pixels.add(decoded.get(i).get());
-                        kept.add(images.relativize(chunk.get(i)).toString().replace('\\', '/'));
-                    } catch (java.util.concurrent.ExecutionException e) {
-                        if (!(e.getCause() instanceof UndecodableImageException)) throw e;
-                        skipped++;
-                        bar.setExtraMessage(" skipped " + skipped);
-                        spec.commandLine().getErr().println("warning: skipping " + chunk.get(i) + ": " + e.getCause().getMessage());
-                    }
-                }
-                if (!pixels.isEmpty()) rows.addAll(embedBatch(vit, pixels, d));
-                bar.stepBy(chunk.size());
-            }
-        } finally {
-            decoders.shutdownNow();
+        PrintWriter err = spec.commandLine().getErr();
+        if (shardSize < 1) throw new UsageException("--shard-size must be at least 1, got " + shardSize);
+        List<Path> files = inputs(images, list);
+        model.source(); // option checks before the output folder is touched
+        try {
+            DescriptorShards.checkWritable(out);
+        } catch (IOException e) {
+            throw new UsageException(e.getMessage());
         }
-        if (rows.isEmpty()) throw new IllegalStateException("none of the " + files.size() + " images under " + images + " could be decoded");
-        float[] all = new float[rows.size() * d];
-        for (int i = 0; i < rows.size(); i++) System.arraycopy(rows.get(i), 0, all, i * d, d);
-        Map<String, String> meta = new LinkedHashMap<>();
-        meta.put("model", model);
-        meta.put("pool", pool.name().toLowerCase());
-        meta.put("size", Integer.toString(size));
-        meta.put("weights", weights.getFileName().toString());
-        meta.put("skipped", Integer.toString(skipped));
-        meta.put("paths", new ObjectMapper().writeValueAsString(kept));
-        SafeTensors.write(out, Map.of("descriptors", Tensor.of(all, rows.size(), d)), meta);
-        spec.commandLine().getErr().printf("embedded %d images (%d skipped as unreadable) -> %s%n", rows.size(), skipped, out);
+        try (DescriptorPipeline pipeline = model.open(err);
+             DescriptorShards.Writer writer = DescriptorShards.open(out, pipeline, shardSize)) {
+            Set<String> done = writer.done();
+            List<Path> todo = new ArrayList<>();
+            for (Path f : files) if (!done.contains(key(f))) todo.add(f);
+            if (!done.isEmpty()) err.printf("resuming %s: %d of %d images already embedded%n", out, files.size() - todo.size(), files.size());
+            int[] failed = {0};
+            try (ProgressBar bar = new ProgressBarBuilder().setTaskName("embed").setInitialMax(todo.size()).setUnit(" img", 1)
+                    .showSpeed().setStyle(ProgressBarStyle.ASCII).build()) {
+                IOException[] writeError = {null};
+                pipeline.describeAll(todo, d -> {
+                    if (writeError[0] != null) return;
+                    try {
+                        writer.add(key(d.file()), d);
+                    } catch (IOException e) {
+                        writeError[0] = e;
+                    }
+                    if (!d.ok()) bar.setExtraMessage(" skipped " + ++failed[0]);
+                    bar.step();
+                });
+                if (writeError[0] != null) throw writeError[0];
+            }
+            writer.flush();
+            err.printf("embedded %d images (%d skipped as unreadable) -> %s (%d descriptors of %d values; %s)%n",
+                    todo.size() - failed[0], failed[0], out, writer.count(), pipeline.dims(), pipeline.describe());
+            if (writer.count() == 0) throw new IllegalStateException("none of the " + files.size() + " images could be decoded");
+        }
         return 0;
     }
 
-    private List<float[]> embedBatch(VisionTransformer vit, List<float[]> pixels, int d) {
-        int n = pixels.size(), per = pixels.get(0).length;
-        float[] input = new float[n * per];
-        for (int i = 0; i < n; i++) System.arraycopy(pixels.get(i), 0, input, i * per, per);
-        try (NoGrad ignored = NoGrad.enter(); MemoryScope scope = MemoryScope.open()) {
-            Var x = Var.constant(Tensor.of(input, n, 3, size, size).to(vit.device()));
-            float[] desc = vit.descriptor(x, pool).data().toFloatArray();
-            List<float[]> out = new ArrayList<>();
-            for (int i = 0; i < n; i++) out.add(java.util.Arrays.copyOfRange(desc, i * d, (i + 1) * d));
-            return out;
+    /** The path as the user gave it (folder + relative path), '/'-separated: the key a rerun matches. */
+    static String key(Path file) {
+        return file.normalize().toString().replace('\\', '/');
+    }
+
+    /** The files named by --images and --list, in order, each once; problems found before any work. */
+    static List<Path> inputs(List<Path> images, Path list) throws IOException {
+        if (images.isEmpty() && list == null) throw new UsageException("give --images FILE_OR_FOLDER... or --list FILE");
+        Set<Path> files = new LinkedHashSet<>();
+        for (Path p : images) {
+            if (Files.isDirectory(p)) {
+                List<Path> found = ImageFiles.walk(p);
+                if (found.isEmpty()) {
+                    throw new UsageException("--images " + p + ": no image files (" + String.join(", ", new java.util.TreeSet<>(ImageFiles.EXTENSIONS)) + ") under it");
+                }
+                files.addAll(found);
+            } else if (Files.isRegularFile(p)) {
+                files.add(p);
+            } else {
+                throw new UsageException("--images " + p + ": no such file or folder");
+            }
         }
+        if (list != null) {
+            if (!Files.isRegularFile(list)) throw new UsageException("--list " + list + ": no such file");
+            Path base = list.toAbsolutePath().getParent();
+            int n = 0;
+            for (String line : Files.readAllLines(list, StandardCharsets.UTF_8)) {
+                String s = line.strip();
+                if (s.isEmpty() || s.startsWith("#")) continue;
+                Path p = Path.of(s);
+                files.add(p.isAbsolute() ? p : base.resolve(p));
+                n++;
+            }
+            if (n == 0) throw new UsageException("--list " + list + ": lists no image path");
+        }
+        return new ArrayList<>(files);
     }
 }

@@ -5,7 +5,7 @@ import dev.irtj.index.LuceneIndex;
 import dev.irtj.index.Sidecar;
 import dev.irtj.index.VectorIndex;
 import dev.irtj.retrieval.DescriptorPipeline;
-import dev.irtj.retrieval.ImageDescriber;
+import dev.irtj.retrieval.ModelSource;
 import dev.irtj.vit.image.ImageFiles;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -94,8 +94,8 @@ public final class IndexCommand implements Callable<Integer> {
         Optional<LuceneIndex.Options> recorded = indexOptions.recordedOptions();
         LuceneIndex.Options options = options(recorded.orElse(LuceneIndex.Options.defaults()));
 
-        ImageDescriber describer = describer();
-        try (VectorIndex index = indexOptions.openForWriting(LuceneIndex.Identity.of(describer), options)) {
+        try (DescriptorPipeline describer = describer();
+             VectorIndex index = indexOptions.openForWriting(LuceneIndex.Identity.of(describer), options)) {
             Catalogue catalogue = new Catalogue(index, describer, new Catalogue.Options(commitEvery, hash, metadata));
             Catalogue.Report report;
             ProgressBar[] bar = {null};
@@ -117,11 +117,8 @@ public final class IndexCommand implements Callable<Integer> {
                         if (bar[0] != null) bar[0].step();
                     }
 
-                    @Override
-                    public void skipped(Catalogue.Skipped s) {
-                        err.println("warning: skipping " + s.file() + ": " + s.reason().replace('\n', ' '));
-                        err.flush();
-                    }
+                    // Undecodable files: the pipeline itself prints one "warning: skipping PATH: reason"
+                    // line each (its warnings go to this command's stderr); the count is in the summary.
 
                     @Override
                     public void committed(int imagesSoFar) {
@@ -180,17 +177,34 @@ public final class IndexCommand implements Callable<Integer> {
         return value;
     }
 
-    /** The model options, else the describer the index recorded. */
-    private ImageDescriber describer() throws IOException {
-        if (model.given()) return model.open();
+    /** Options that shape a model; with neither --checkpoint nor --weights they would have nothing to shape. */
+    static final List<String> SHAPE_OPTIONS = List.of("--model", "--img-size", "--patch", "--dim", "--depth", "--heads", "--mlp-ratio",
+            "--drop-path", "--channels", "--pool", "--crop-pct", "--no-pca");
+    /** Options of the describer's run (batching, decoding threads, device). */
+    static final List<String> RUN_OPTIONS = List.of("--batch", "--workers", "--device");
+
+    /** A usage error naming the first of {@code names} given on the command line. */
+    static void refuse(CommandSpec spec, List<String> names, String why) {
+        for (String n : names) {
+            if (spec.commandLine().getParseResult().hasMatchedOption(n)) throw new UsageException(n + " " + why);
+        }
+    }
+
+    /**
+     * The describer of the model options, else the one the index recorded (reopened from its
+     * source with this run's --batch, --workers and --device).
+     */
+    private DescriptorPipeline describer() throws IOException {
+        PrintWriter err = spec.commandLine().getErr();
+        if (model.given()) return model.open(err);
         Optional<LuceneIndex.Identity> recorded = indexOptions.recordedIdentity();
         if (recorded.isEmpty()) {
             throw new UsageException("a new index needs a model: --checkpoint RUN, or --weights FILE with --model or a custom shape");
         }
+        refuse(spec, SHAPE_OPTIONS, "needs --checkpoint or --weights (without them the index's recorded model is used as it was recorded)");
         if (recorded.get().source().equals("{}")) {
             throw new UsageException("--index " + indexOptions.folder() + " records no model source; give --checkpoint RUN or --weights FILE");
         }
-        if (!Files.isDirectory(indexOptions.folder())) throw new UsageException("--index " + indexOptions.folder() + " is not a folder");
-        return DescriptorPipeline.reopen(recorded.get().source());
+        return model.open(ModelSource.fromJson(recorded.get().source()), err);
     }
 }

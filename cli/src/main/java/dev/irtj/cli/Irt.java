@@ -7,7 +7,7 @@ import picocli.CommandLine.Option;
 /** The {@code irt} command. */
 @Command(name = "irt", mixinStandardHelpOptions = true, version = "irtj 0.1.0",
         description = "Image retrieval with Vision Transformers on the JVM.",
-        subcommands = {TrainCommand.class, EvalCommand.class, EmbedCommand.class, IndexCommand.class, SearchCommand.class, DemoCommand.class, BenchCommand.class})
+        subcommands = {TrainCommand.class, EvalCommand.class, EmbedCommand.class, IndexCommand.class, SearchCommand.class, ServeCommand.class, DemoCommand.class, BenchCommand.class})
 public final class Irt implements Runnable {
 
     @Option(names = "--backend", description = "Force a compute backend: reference, cpu or cuda (default: the fastest usable one).",

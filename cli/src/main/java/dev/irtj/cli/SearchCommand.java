@@ -1,6 +1,7 @@
 package dev.irtj.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.irtj.index.IndexInfo;
@@ -8,7 +9,7 @@ import dev.irtj.index.IndexedImage;
 import dev.irtj.index.LuceneIndex;
 import dev.irtj.index.VectorIndex;
 import dev.irtj.retrieval.DescriptorPipeline;
-import dev.irtj.retrieval.ImageDescriber;
+import dev.irtj.retrieval.ModelSource;
 import dev.irtj.tensor.SafeTensors;
 import dev.irtj.tensor.Tensor;
 import dev.irtj.vit.image.UndecodableImageException;
@@ -34,6 +35,8 @@ import java.util.concurrent.Callable;
         description = {"The k indexed images most similar to a query image, a descriptor, or an indexed image (cosine similarity).",
                 "The query image is described by the model the index recorded; model options override it (same fingerprint required)."})
 public final class SearchCommand implements Callable<Integer> {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     @Spec
     CommandSpec spec;
 
@@ -73,7 +76,13 @@ public final class SearchCommand implements Callable<Integer> {
         if (ef != null) IndexCommand.flag("--ef", ef, 1, Integer.MAX_VALUE);
         if (query.image != null && !Files.isRegularFile(query.image)) throw new UsageException("--image " + query.image + ": no such file");
         if (query.vector != null && !Files.isRegularFile(query.vector)) throw new UsageException("--vector " + query.vector + ": no such file");
-        if (query.image == null && model.given()) throw new UsageException("model options describe a query --image; drop them with --vector or --id");
+        if (query.image == null) {
+            IndexCommand.refuse(spec, IndexCommand.SHAPE_OPTIONS, "describes a query --image; drop it with --vector or --id");
+            IndexCommand.refuse(spec, IndexCommand.RUN_OPTIONS, "describes a query --image; drop it with --vector or --id");
+            IndexCommand.refuse(spec, List.of("--checkpoint", "--weights"), "describes a query --image; drop it with --vector or --id");
+        } else if (!model.given()) {
+            IndexCommand.refuse(spec, IndexCommand.SHAPE_OPTIONS, "needs --checkpoint or --weights (without them the index's recorded model is used as it was recorded)");
+        }
         try (VectorIndex index = indexOptions.openForReading()) {
             IndexInfo info = index.info();
             LuceneIndex lucene = index instanceof LuceneIndex l ? l : null;
@@ -101,24 +110,27 @@ public final class SearchCommand implements Callable<Integer> {
     }
 
     private float[] describe(VectorIndex index, IndexInfo info, Path image) throws IOException {
-        ImageDescriber describer;
+        PrintWriter err = spec.commandLine().getErr();
+        DescriptorPipeline describer;
         if (model.given()) {
-            describer = model.open();
+            describer = model.open(err);
         } else {
             String source = index.describerSource();
             if (source.equals("{}")) {
                 throw new UsageException("--index " + indexOptions.folder() + " records no model source to describe --image; give --checkpoint RUN or --weights FILE");
             }
-            describer = DescriptorPipeline.reopen(source);
+            describer = model.open(ModelSource.fromJson(source), err);
         }
-        if (!describer.fingerprint().equals(info.fingerprint()) || describer.dims() != info.dims()) {
-            throw new UsageException("the index holds descriptors of " + info.describer() + " (fingerprint " + info.fingerprint() + ", " + info.dims()
-                    + " dims), not of " + describer.describe() + " (fingerprint " + describer.fingerprint() + ", " + describer.dims() + " dims)");
-        }
-        try {
-            return describer.describe(image);
-        } catch (UndecodableImageException e) {
-            throw new UsageException("--image " + image + ": not a decodable image (" + e.reason() + ")");
+        try (describer) {
+            if (!describer.fingerprint().equals(info.fingerprint()) || describer.dims() != info.dims()) {
+                throw new UsageException("the index holds descriptors of " + info.describer() + " (fingerprint " + info.fingerprint() + ", " + info.dims()
+                        + " dims), not of " + describer.describe() + " (fingerprint " + describer.fingerprint() + ", " + describer.dims() + " dims)");
+            }
+            try {
+                return describer.describe(image);
+            } catch (UndecodableImageException e) {
+                throw new UsageException("--image " + image + ": not a decodable image (" + e.reason() + ")");
+            }
         }
     }
 
@@ -152,7 +164,7 @@ public final class SearchCommand implements Callable<Integer> {
             String text = Files.readString(file).strip();
             try {
                 if (text.startsWith("[")) {
-                    JsonNode node = RunConfig.json().readTree(text);
+                    JsonNode node = JSON.readTree(text);
                     v = new float[node.size()];
                     for (int i = 0; i < v.length; i++) {
                         if (!node.get(i).isNumber()) throw new NumberFormatException("element " + i + " is not a number");
@@ -182,7 +194,7 @@ public final class SearchCommand implements Callable<Integer> {
     private void print(String what, IndexInfo info, List<VectorIndex.Hit> hits) {
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
-            ObjectNode root = RunConfig.json().createObjectNode();
+            ObjectNode root = JSON.createObjectNode();
             root.put("query", what);
             root.put("index", indexOptions.folder().toString());
             root.put("describer", info.describer());

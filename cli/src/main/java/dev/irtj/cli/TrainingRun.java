@@ -1,11 +1,15 @@
 package dev.irtj.cli;
 
+import dev.irtj.retrieval.RunConfig;
+
 import dev.irtj.tensor.DType;
 import dev.irtj.tensor.Device;
 import dev.irtj.tensor.Rng;
 import dev.irtj.train.Checkpoint;
 import dev.irtj.train.LoaderBatchSource;
-import dev.irtj.train.RecallEvaluator;
+import dev.irtj.retrieval.DescriptorPipeline;
+import dev.irtj.retrieval.ModelSource;
+import dev.irtj.retrieval.RecallEvaluator;
 import dev.irtj.train.Trainer;
 import dev.irtj.train.data.Dataset;
 import dev.irtj.train.data.Loader;
@@ -28,7 +32,7 @@ import java.util.Map;
 /** One training run as the CLI does it: data, model, trainer, progress bar, final weights. */
 final class TrainingRun {
     /** The weights a finished run leaves for eval and embed (timm names). */
-    static final String WEIGHTS = "model.safetensors";
+    static final String WEIGHTS = ModelSource.RUN_WEIGHTS;
 
     private TrainingRun() {
     }
@@ -82,7 +86,9 @@ final class TrainingRun {
         Transforms transforms = Transforms.forModel(in.model().imgSize(), in.model().inChans());
         Loader.Options options = Loader.Options.defaults().withWorkers(in.workers());
         Trainer.Evaluator evaluator = in.config().evalEvery() > 0 && in.test() != null
-                ? new RecallEvaluator(in.test(), in.gallery(), transforms, in.config().pooling(), Math.max(in.batch(), 64), options, in.recallKs())
+                ? new RecallEvaluator(in.test(), in.gallery(), m -> DescriptorPipeline.of(m, in.config().pooling(), ModelSource.DEFAULT_CROP_PCT, null,
+                        DescriptorPipeline.Options.defaults().withBatch(Math.max(in.batch(), 64)).withWorkers(in.workers()).withDevice(in.device())),
+                        in.recallKs())
                 : null;
         try (LoaderBatchSource source = new LoaderBatchSource(in.train(), transforms, in.batch(), in.m(), in.config().seed(), options);
              ProgressBar bar = new ProgressBarBuilder().setTaskName(in.config().objective() == Trainer.Objective.CROSS_ENTROPY ? "pretrain" : "train")
@@ -115,29 +121,12 @@ final class TrainingRun {
     static String format(Map<String, Double> figures) {
         StringBuilder sb = new StringBuilder();
         figures.forEach((k, v) -> {
-            if (k.equals("step")) return;
+            if (k.equals("step") || (k.equals("left_out") && v == 0)) return;
             if (sb.length() > 0) sb.append("  ");
             sb.append(k).append(' ').append(k.startsWith("recall") ? String.format(Locale.ROOT, "%.2f%%", 100 * v) : String.format(Locale.ROOT, "%.4g", v));
         });
         return sb.toString();
     }
 
-    /** Loads a run's final weights, or those of its last checkpoint when it did not finish. */
-    static VisionTransformer loadRun(Path runDir) throws IOException {
-        RunConfig rc = RunConfig.read(runDir);
-        VisionTransformer model = new VisionTransformer(rc.model(), rc.distilled(), new Rng(0), DType.F32);
-        Path weights = runDir.resolve(WEIGHTS);
-        if (Files.isRegularFile(weights)) {
-            model.load(weights);
-        } else {
-            Checkpoint.Loaded c = Checkpoint.load(runDir);
-            Map<String, dev.irtj.tensor.Tensor> state = new LinkedHashMap<>();
-            c.tensors().forEach((n, t) -> {
-                if (n.startsWith("model.")) state.put(n.substring(6), t);
-            });
-            model.loadStateDict(state, c.file().toString(), n -> false);
-        }
-        return model;
-    }
 
 }

@@ -1,9 +1,11 @@
 package dev.irtj.cli;
 
+import dev.irtj.retrieval.RunConfig;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.irtj.tensor.DType;
 import dev.irtj.tensor.Rng;
-import dev.irtj.tensor.SafeTensors;
+import dev.irtj.retrieval.DescriptorShards;
 import dev.irtj.vit.TimmCheckpoint;
 import dev.irtj.vit.ViTConfig;
 import dev.irtj.vit.VisionTransformer;
@@ -113,21 +115,18 @@ class CliTest {
         ViTConfig tiny = ViTConfig.deitTiny();
         Path weights = dir.resolve("deit_tiny.safetensors");
         TimmCheckpoint.save(new VisionTransformer(tiny, new Rng(1), DType.F32), weights);
-        Path out = dir.resolve("desc.safetensors");
+        Path out = dir.resolve("desc");
         Result r = irt("embed", "--model", "deit_tiny_patch16_224", "--weights", weights.toString(), "--images", images.toString(),
-                "--out", out.toString(), "--batch", "3", "--size", "64");
+                "--out", out.toString(), "--batch", "3", "--img-size", "64");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.err().contains("broken.jpg"), r.err());
-        SafeTensors.File f = SafeTensors.read(out);
-        assertArrayEquals(new int[] {4, 192}, f.get("descriptors").shape());
-        assertEquals("1", f.meta("skipped"));
-        JsonNode paths = RunConfig.json().readTree(f.meta("paths"));
-        assertEquals("class0/img0.png", paths.get(0).asText());
-        float[] d = f.get("descriptors").toFloatArray();
+        DescriptorShards.Contents c = DescriptorShards.read(out);
+        assertArrayEquals(new int[] {4, 192}, c.descriptors().shape());
+        assertEquals(1, c.failed().size());
+        assertEquals(images.resolve("class0/img0.png").toString(), c.paths().get(0));
+        float[] d = c.descriptors().toFloatArray();
         double norm = 0;
         for (int i = 0; i < 192; i++) norm += d[i] * d[i];
         assertEquals(1.0, norm, 1e-4, "descriptors are L2-normalized");
     }
-
-
 }

@@ -1,6 +1,7 @@
 package dev.irtj.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.irtj.index.IndexedImage;
 import dev.irtj.index.LuceneIndex;
 import dev.irtj.tensor.Rng;
@@ -23,6 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** irt index / irt search argument checks, and irt search on an index written through the Java API. */
 class IndexSearchCommandTest {
+    static final ObjectMapper JSON = new ObjectMapper();
+
     static final LuceneIndex.Identity FAKE = new LuceneIndex.Identity("fp-test", "test vectors", "{}", 8);
 
     static float[] unit(Rng rng) {
@@ -72,7 +75,7 @@ class IndexSearchCommandTest {
 
         CliTest.Result byId = CliTest.irt("search", "--index", idx.toString(), "--id", "class0/img4.png", "-k", "5", "--json");
         assertEquals(0, byId.code(), byId.err());
-        JsonNode r = RunConfig.json().readTree(byId.out());
+        JsonNode r = JSON.readTree(byId.out());
         assertEquals(5, r.get("hits").size());
         assertEquals(20, r.get("images").asInt());
         JsonNode top = r.get("hits").get(0);
@@ -84,16 +87,16 @@ class IndexSearchCommandTest {
 
         // A stored file path works as --id too; a text vector file; a safetensors one.
         CliTest.Result byPath = CliTest.irt("search", "--index", idx.toString(), "--id", "/photos/class1/img7.png", "-k", "1", "--json");
-        assertEquals("class1/img7.png", RunConfig.json().readTree(byPath.out()).get("hits").get(0).get("id").asText(), byPath.err());
+        assertEquals("class1/img7.png", JSON.readTree(byPath.out()).get("hits").get(0).get("id").asText(), byPath.err());
         StringBuilder text = new StringBuilder();
         for (float x : v.get(8)) text.append(x).append(' ');
         Path txt = Files.writeString(dir.resolve("q.txt"), text.toString());
         CliTest.Result byText = CliTest.irt("search", "--index", idx.toString(), "--vector", txt.toString(), "-k", "1", "--ef", "5", "--json");
-        assertEquals("class0/img8.png", RunConfig.json().readTree(byText.out()).get("hits").get(0).get("id").asText(), byText.err());
+        assertEquals("class0/img8.png", JSON.readTree(byText.out()).get("hits").get(0).get("id").asText(), byText.err());
         Path st = dir.resolve("q.safetensors");
         SafeTensors.write(st, Map.of("descriptor", Tensor.of(v.get(11), 1, 8)), Map.of());
         CliTest.Result bySt = CliTest.irt("search", "--index", idx.toString(), "--vector", st.toString(), "-k", "1", "--json");
-        assertEquals("class1/img11.png", RunConfig.json().readTree(bySt.out()).get("hits").get(0).get("id").asText(), bySt.err());
+        assertEquals("class1/img11.png", JSON.readTree(bySt.out()).get("hits").get(0).get("id").asText(), bySt.err());
     }
 
     @Test

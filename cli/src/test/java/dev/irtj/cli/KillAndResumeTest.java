@@ -1,5 +1,7 @@
 package dev.irtj.cli;
 
+import dev.irtj.retrieval.RunConfig;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

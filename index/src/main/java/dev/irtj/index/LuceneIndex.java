@@ -4,9 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.irtj.eval.Knn;
-import dev.irtj.eval.Neighbors;
 import dev.irtj.retrieval.ImageDescriber;
-import dev.irtj.tensor.Tensor;
 import org.apache.lucene.codecs.KnnVectorsFormat;
 import org.apache.lucene.codecs.lucene912.Lucene912Codec;
 import org.apache.lucene.codecs.lucene99.Lucene99HnswScalarQuantizedVectorsFormat;
@@ -79,8 +77,8 @@ import java.util.Optional;
  * <p>Scores are exact dot products of the stored float vectors with the query: HNSW (and int8
  * quantization) only choose the candidates, which are then re-scored with the raw vectors and
  * ordered by score, ties by id. In {@linkplain Options#exact() exact} mode the search is
- * brute force over all vectors with {@link Knn#search}, loaded once per reader generation into
- * one [N, D] matrix ordered by id.
+ * brute force over all vectors, loaded once per reader generation into one matrix ordered by
+ * id ({@link ExactScan}: the results of {@link Knn#search}, bit for bit).
  */
 public final class LuceneIndex implements VectorIndex {
     static final String F_ID = "id";
@@ -215,6 +213,8 @@ public final class LuceneIndex implements VectorIndex {
     private final SearcherManager manager;
     private volatile Identity identity;
     private volatile Options options;
+    private volatile Object commitReader;     // read-only: the reader whose commit data identity/options hold
+    private volatile long commitGeneration = -1;   // read-only: that reader's commit generation
     private final Object matrixLock = new Object();
     private volatile Matrix matrix;           // exact mode: the vectors of one reader generation
 
@@ -251,14 +251,6 @@ public final class LuceneIndex implements VectorIndex {
         if (!Files.isWritable(abs)) throw new AccessDeniedException(abs.toString(), null, "the index folder is not writable");
         Directory directory = FSDirectory.open(abs);
         try {
-            boolean exists = DirectoryReader.indexExists(directory);
-            if (exists) {
-                Map<String, String> data = SegmentInfos.readLatestCommit(directory).getUserData();
-                Identity recorded = identityOf(data, abs);
-                if (!recorded.fingerprint().equals(describer.fingerprint()) || recorded.dims() != describer.dims()) {
-                    throw new IndexMismatchException(mismatch(abs, recorded, describer));
-                }
-            }
             IndexWriterConfig config = new IndexWriterConfig()
                     .setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND)
                     .setCodec(codec(options))
@@ -272,6 +264,15 @@ public final class LuceneIndex implements VectorIndex {
                         + "one writer per index folder; searches can open it read-only meanwhile", e);
             }
             try {
+                // Checked under the write lock: no other writer can create or change the index now,
+                // and a refused open leaves it untouched (the writer is rolled back unwritten).
+                boolean exists = DirectoryReader.indexExists(directory);
+                if (exists) {
+                    Identity recorded = identityOf(SegmentInfos.readLatestCommit(directory).getUserData(), abs);
+                    if (!recorded.fingerprint().equals(describer.fingerprint()) || recorded.dims() != describer.dims()) {
+                        throw new IndexMismatchException(mismatch(abs, recorded, describer));
+                    }
+                }
                 writer.setLiveCommitData(commitData(describer, options).entrySet());
                 if (!exists) writer.commit();   // readers can open the folder (and see the describer) at once
                 SearcherManager manager = new SearcherManager(writer, true, false, null);
@@ -385,22 +386,41 @@ public final class LuceneIndex implements VectorIndex {
                 + "; descriptors of different models are not comparable (use another index folder, or the index's model)";
     }
 
-    /** Read-only: identity and options from the commit the current reader sees. */
+    /** Read-only: identity and options from the commit the searcher's reader sees. */
+    private void readCommitData(IndexSearcher s) throws IOException {
+        Map<String, String> data = ((DirectoryReader) s.getIndexReader()).getIndexCommit().getUserData();
+        identity = identityOf(data, dir);
+        options = Options.from(data, dir);
+        commitGeneration = ((DirectoryReader) s.getIndexReader()).getIndexCommit().getGeneration();
+        commitReader = s.getIndexReader();
+    }
+
     private void readCommitData() throws IOException {
         IndexSearcher s = manager.acquire();
         try {
-            Map<String, String> data = ((DirectoryReader) s.getIndexReader()).getIndexCommit().getUserData();
-            identity = identityOf(data, dir);
-            options = Options.from(data, dir);
+            readCommitData(s);
         } finally {
             manager.release(s);
         }
     }
 
-    /** Picks up newer commits (read-only) or writes (writer) before a search. */
+    /**
+     * Picks up newer commits (read-only; a cheap look at the latest segments file when nothing
+     * changed) or writes (writer) before a search, and, read-only, the commit data of a new
+     * reader generation.
+     */
     private IndexSearcher acquire() throws IOException {
-        if (manager.maybeRefresh() && writer == null) readCommitData();
-        return manager.acquire();
+        // Read-only, a new commit always comes with a new segments_N file: one directory listing
+        // says whether to refresh, where maybeRefresh would read and checksum the latest
+        // segments file at every search.
+        if (writer != null || SegmentInfos.getLastCommitGeneration(directory.listAll()) != commitGeneration) manager.maybeRefresh();
+        IndexSearcher s = manager.acquire();
+        if (writer == null && s.getIndexReader() != commitReader) {
+            synchronized (this) {
+                if (s.getIndexReader() != commitReader) readCommitData(s);
+            }
+        }
+        return s;
     }
 
     public Path directory() {
@@ -594,16 +614,19 @@ public final class LuceneIndex implements VectorIndex {
         return new ArrayList<>(cands.subList(0, limit));
     }
 
-    /** Brute-force top-k over every vector ({@link Knn#search} on the matrix of this reader generation). */
+    /**
+     * Brute-force top-k over every vector, one pass over the matrix of this reader generation
+     * ({@link ExactScan}: the results of {@link Knn#search}, bit for bit).
+     */
     public List<Hit> searchExact(float[] query, int k) throws IOException {
         checkQuery(query, k);
         IndexSearcher s = acquire();
         try {
             Matrix m = matrix(s);
             if (m.ids.length == 0) return List.of();
-            Neighbors nb = Knn.search(Tensor.of(query, 1, query.length), m.vectors, k, false);
-            int[] idx = nb.indices()[0];
-            float[] sims = nb.similarities()[0];
+            ExactScan.Result top = ExactScan.topK(m.vectors, m.ids.length, identity.dims(), query, k);
+            int[] idx = top.indices();
+            float[] sims = top.similarities();
             int[] leaf = new int[idx.length], doc = new int[idx.length];
             for (int j = 0; j < idx.length; j++) {
                 leaf[j] = m.leaf[idx[j]];
@@ -625,6 +648,7 @@ public final class LuceneIndex implements VectorIndex {
             throw new IllegalArgumentException("the query has " + query.length + " dims; the index holds " + dims + "-dim descriptors of "
                     + identity.line());
         }
+        for (float x : query) if (!Float.isFinite(x)) throw new IllegalArgumentException("the query has a non-finite component");
     }
 
     private static float dot(float[] a, float[] b) {
@@ -645,7 +669,7 @@ public final class LuceneIndex implements VectorIndex {
     }
 
     /** The vectors of one reader generation, rows ordered by id (so Knn's index tie-break is by id). */
-    private record Matrix(Object reader, Tensor vectors, String[] ids, int[] leaf, int[] doc) {
+    private record Matrix(Object reader, float[] vectors, String[] ids, int[] leaf, int[] doc) {
     }
 
     private Matrix matrix(IndexSearcher s) throws IOException {
@@ -663,14 +687,14 @@ public final class LuceneIndex implements VectorIndex {
 
     private Matrix loadMatrix(IndexSearcher s) throws IOException {
         int dims = identity.dims();
-        int n = s.getIndexReader().numDocs();
-        if ((long) n * dims > Integer.MAX_VALUE - 16) {
-            throw new IOException("exact mode holds all vectors in one matrix, and " + n + " x " + dims
+        int numDocs = s.getIndexReader().numDocs();
+        if ((long) numDocs * dims > Integer.MAX_VALUE - 16) {
+            throw new IOException("exact mode holds all vectors in one matrix, and " + numDocs + " x " + dims
                     + " floats do not fit one Java array; use the HNSW search (irt index without --exact)");
         }
         record Row(String id, int leaf, int doc, float[] v) {
         }
-        List<Row> rows = new ArrayList<>(n);
+        List<Row> rows = new ArrayList<>(numDocs);
         List<LeafReaderContext> leaves = s.getIndexReader().leaves();
         for (int l = 0; l < leaves.size(); l++) {
             LeafReader r = leaves.get(l).reader();
@@ -684,17 +708,20 @@ public final class LuceneIndex implements VectorIndex {
             }
         }
         rows.sort(Comparator.comparing(Row::id));
-        float[] all = new float[rows.size() * dims];
-        String[] ids = new String[rows.size()];
-        int[] leaf = new int[rows.size()], doc = new int[rows.size()];
-        for (int i = 0; i < rows.size(); i++) {
+        // Stored as [D, N]: the scan's SIMD lanes run over items, so each dimension's values of
+        // consecutive items must be contiguous.
+        int n = rows.size();
+        float[] all = new float[n * dims];
+        String[] ids = new String[n];
+        int[] leaf = new int[n], doc = new int[n];
+        for (int i = 0; i < n; i++) {
             Row row = rows.get(i);
-            System.arraycopy(row.v, 0, all, i * dims, dims);
+            for (int j = 0; j < dims; j++) all[j * n + i] = row.v[j];
             ids[i] = row.id;
             leaf[i] = row.leaf;
             doc[i] = row.doc;
         }
-        return new Matrix(s.getIndexReader(), Tensor.of(all, rows.size(), dims), ids, leaf, doc);
+        return new Matrix(s.getIndexReader(), all, ids, leaf, doc);
     }
 
     @Override

@@ -235,6 +235,16 @@ class LuceneIndexTest {
         Files.writeString(dir.resolve("file"), "x");
         IOException file = assertThrows(IOException.class, () -> LuceneIndex.open(dir.resolve("file"), Vectors.MODEL_A, LuceneIndex.Options.defaults()));
         assertTrue(file.getMessage().contains("not a directory"), file.getMessage());
+        // A Lucene index that irtj did not write (no describer in its commit data).
+        Path foreign = dir.resolve("foreign");
+        try (org.apache.lucene.index.IndexWriter w = new org.apache.lucene.index.IndexWriter(
+                org.apache.lucene.store.FSDirectory.open(foreign), new org.apache.lucene.index.IndexWriterConfig())) {
+            w.addDocument(new org.apache.lucene.document.Document());
+            w.commit();
+        }
+        IndexMismatchException alien = assertThrows(IndexMismatchException.class, () -> LuceneIndex.openReadOnly(foreign));
+        assertTrue(alien.getMessage().contains("irtj did not write"), alien.getMessage());
+        assertThrows(IndexMismatchException.class, () -> LuceneIndex.open(foreign, Vectors.MODEL_A, LuceneIndex.Options.defaults()));
     }
 
     @Test

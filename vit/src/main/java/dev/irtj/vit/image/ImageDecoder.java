@@ -73,6 +73,25 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
 public final class ImageDecoder {
     private ImageDecoder() {}
 
+    /** System property with the largest image, in pixels, that is decoded (default {@link #DEFAULT_MAX_PIXELS}). */
+    public static final String MAX_PIXELS_PROPERTY = "irtj.maxPixels";
+
+    /** 100 megapixels: larger than any camera's photo, small enough to decode in a default heap. */
+    public static final long DEFAULT_MAX_PIXELS = 100_000_000L;
+
+    /** The pixel limit in force (checked from the file's header before decoding). */
+    public static long maxPixels() {
+        String v = System.getProperty(MAX_PIXELS_PROPERTY);
+        if (v == null || v.isBlank()) return DEFAULT_MAX_PIXELS;
+        try {
+            long n = Long.parseLong(v.strip());
+            if (n > 0) return n;
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException("-D" + MAX_PIXELS_PROPERTY + "=" + v + ": expected a positive number of pixels");
+    }
+
     /** Warnings (from the JDK or TwelveMonkeys JPEG readers) that mean image data is missing. */
     private static final Pattern TRUNCATION =
             Pattern.compile(
@@ -118,6 +137,15 @@ public final class ImageDecoder {
             String format = formatName(reader);
             try {
                 reader.setInput(in, false, false); // metadata: Adobe APP14, ICC
+                // The header's size, before any pixel is decoded: a small file can claim a huge
+                // image (a 875 KB PNG of 30000x30000 would need 3.6 GB as ints).
+                long pixels = (long) reader.getWidth(0) * reader.getHeight(0);
+                long limit = maxPixels();
+                if (pixels > limit) {
+                    throw new UndecodableImageException(path, String.format(java.util.Locale.ROOT,
+                            "%dx%d = %.1f megapixels, over the limit of %.1f (raise it with -D%s=N)",
+                            reader.getWidth(0), reader.getHeight(0), pixels / 1e6, limit / 1e6, MAX_PIXELS_PROPERTY));
+                }
                 BufferedImage image = reader.read(0);
                 if (!truncation.isEmpty()) {
                     throw new UndecodableImageException(

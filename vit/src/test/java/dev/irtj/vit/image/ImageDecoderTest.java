@@ -431,4 +431,36 @@ class ImageDecoderTest {
             }
         }
     }
+
+    /** A PNG whose header claims 30000 x 30000 pixels (its data is a 1x1 image): refused from the header, in no time and no memory. */
+    @Test
+    void anImageOverThePixelLimitIsRefusedFromItsHeaderBeforeDecoding() throws IOException {
+        BufferedImage one = new BufferedImage(1, 1, BufferedImage.TYPE_INT_RGB);
+        java.io.ByteArrayOutputStream png = new java.io.ByteArrayOutputStream();
+        ImageIO.write(one, "png", png);
+        byte[] b = png.toByteArray();
+        // IHDR follows the 8-byte signature: length (4), "IHDR" (4), width (4), height (4), 5 more bytes, CRC (4).
+        java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(b);
+        buf.putInt(16, 30000).putInt(20, 30000);
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(b, 12, 17);
+        buf.putInt(29, (int) crc.getValue());
+        Path f = dir.resolve("huge.png");
+        Files.write(f, b);
+        long t0 = System.nanoTime();
+        UndecodableImageException e = assertThrows(UndecodableImageException.class, () -> ImageDecoder.read(f));
+        assertTrue(e.getMessage().contains("30000x30000") && e.getMessage().contains("over the limit of 100.0")
+                && e.getMessage().contains(ImageDecoder.MAX_PIXELS_PROPERTY), e.getMessage());
+        assertTrue(System.nanoTime() - t0 < 5_000_000_000L, "refused without decoding");
+        String before = System.getProperty(ImageDecoder.MAX_PIXELS_PROPERTY);
+        System.setProperty(ImageDecoder.MAX_PIXELS_PROPERTY, "1");
+        try {
+            Path small = dir.resolve("two.png");
+            ImageIO.write(new BufferedImage(2, 1, BufferedImage.TYPE_INT_RGB), "png", small.toFile());
+            assertThrows(UndecodableImageException.class, () -> ImageDecoder.read(small));
+        } finally {
+            if (before == null) System.clearProperty(ImageDecoder.MAX_PIXELS_PROPERTY);
+            else System.setProperty(ImageDecoder.MAX_PIXELS_PROPERTY, before);
+        }
+    }
 }

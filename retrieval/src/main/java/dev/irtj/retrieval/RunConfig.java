@@ -1,4 +1,4 @@
-package dev.irtj.cli;
+package dev.irtj.retrieval;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -34,7 +34,7 @@ public record RunConfig(ViTConfig model, boolean distilled, Pooling pooling, Map
         }
     }
 
-    static ObjectMapper json() {
+    public static ObjectMapper json() {
         return JSON;
     }
 }
