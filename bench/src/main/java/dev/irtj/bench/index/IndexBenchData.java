@@ -1,17 +1,14 @@
 package dev.irtj.bench.index;
 
-import dev.irtj.cli.RunConfig;
 import dev.irtj.eval.Knn;
 import dev.irtj.eval.Neighbors;
+import dev.irtj.retrieval.DescriptorPipeline;
+import dev.irtj.retrieval.ModelSource;
 import dev.irtj.tensor.DType;
 import dev.irtj.tensor.Rng;
 import dev.irtj.tensor.Tensor;
-import dev.irtj.train.Embeddings;
 import dev.irtj.train.data.Dataset;
 import dev.irtj.train.data.Idx;
-import dev.irtj.train.data.Loader;
-import dev.irtj.train.data.Transforms;
-import dev.irtj.vit.VisionTransformer;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -34,8 +31,9 @@ import java.util.Locale;
  * </pre>
  *
  * {@code demo} describes the 10,000 Fashion-MNIST test images with the model of a run folder
- * that {@code irt demo} wrote (its IRT_R run): the last Q images are the queries, the others the
- * database. Runs only on the project's JDK (it uses the eval, train and cli modules).
+ * that {@code irt demo} wrote (its IRT_R run), through {@link DescriptorPipeline}: the last Q
+ * images are the queries, the others the database. Runs only on the project's JDK (it uses the
+ * eval, retrieval and train modules).
  */
 public final class IndexBenchData {
     private IndexBenchData() {
@@ -63,12 +61,14 @@ public final class IndexBenchData {
         } else if (mode.equals("demo")) {
             Path run = Path.of(a.get("run"));
             Path fm = Path.of(a.get("fashion-mnist"));
-            RunConfig rc = RunConfig.read(run);
-            VisionTransformer model = new VisionTransformer(rc.model(), rc.distilled(), new Rng(0), DType.F32);
-            model.load(run.resolve("model.safetensors"));
             Dataset all = Idx.read(fm.resolve("t10k-images-idx3-ubyte.gz"), fm.resolve("t10k-labels-idx1-ubyte.gz"), null);
-            Tensor d = Embeddings.compute(model, all, Transforms.forModel(rc.model().imgSize(), rc.model().inChans()), rc.pooling(), 200,
-                    Loader.Options.defaults().withWorkers(2));
+            Tensor d;
+            // The descriptor pipeline irt index uses, on the run folder as its model source.
+            try (DescriptorPipeline pipeline = DescriptorPipeline.open(new ModelSource.Run(run),
+                    DescriptorPipeline.Options.defaults().withBatch(200).withWorkers(2))) {
+                d = pipeline.describe(all).vectors().to(dev.irtj.tensor.Device.CPU);
+            }
+            if (d.shape(0) != all.size()) throw new IllegalStateException(all.size() - d.shape(0) + " test images could not be described");
             int n = d.shape(0) - queries;
             base = d.narrow(0, 0, n).contiguous();
             query = d.narrow(0, n, queries).contiguous();
