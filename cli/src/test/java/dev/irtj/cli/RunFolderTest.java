@@ -121,4 +121,30 @@ class RunFolderTest {
         assertTrue(r.err().contains("--weights " + dir.resolve("nope.safetensors") + ": no such file"), r.err());
         assertFalse(Files.exists(dir.resolve("run")));
     }
+
+    @Test
+    void resumingAFinishedRunRepeatsNoMetricsStep(@TempDir Path dir) throws IOException {
+        Path data = CliTest.imageFolder(dir.resolve("data"), 4, 3);
+        Path out = dir.resolve("run");
+        assertEquals(0, CliTest.irt(train(data, out, 4)).code());
+        CliTest.Result again = CliTest.irt(train(data, out, 4, "--resume"));
+        assertEquals(0, again.code(), again.err());
+        List<Long> steps = new java.util.ArrayList<>();
+        for (String line : Files.readAllLines(out.resolve("metrics.jsonl"))) {
+            steps.add(dev.irtj.retrieval.RunConfig.json().readTree(line).get("step").asLong());
+        }
+        assertEquals(steps.stream().distinct().toList(), steps, "each step once: " + steps);
+    }
+
+    @Test
+    void unreadableTestImagesAreLeftOutOfRecallAndCounted(@TempDir Path dir) throws IOException {
+        Path data = CliTest.imageFolder(dir.resolve("data"), 4, 3);
+        Path out = dir.resolve("run");
+        assertEquals(0, CliTest.irt(train(data, out, 2)).code());
+        Files.write(data.resolve("class1/broken.png"), new byte[] {1, 2, 3});
+        CliTest.Result e = CliTest.irt("eval", "--checkpoint", out.toString(), "--data", data.toString(), "--format", "folder", "--recall", "1");
+        assertEquals(0, e.code(), e.err());
+        assertTrue(e.err().contains("broken.png") && e.err().contains("1 unreadable image(s) left out of Recall"), e.err());
+        assertEquals(1, dev.irtj.retrieval.RunConfig.json().readTree(out.resolve("eval.json").toFile()).get("left_out").asInt());
+    }
 }
