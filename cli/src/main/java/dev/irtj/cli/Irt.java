@@ -77,6 +77,21 @@ public final class Irt implements Runnable {
         }
     }
 
+    /**
+     * An error as one line: its message (a message without one names its type, and a
+     * multi-line message is joined with "; "), so that no failure prints a stack trace unless
+     * -Dirtj.debug=true asks for it.
+     */
+    static String oneLine(Throwable e) {
+        String m = e.getMessage();
+        if (m == null || m.isBlank()) {
+            Throwable c = e.getCause();
+            return e.getClass().getSimpleName() + (c != null && c.getMessage() != null ? ": " + oneLine(c) : "")
+                    + " (run with IRT_JAVA_OPTS=-Dirtj.debug=true for the stack trace)";
+        }
+        return m.strip().replaceAll("\\s*\\R\\s*", "; ");
+    }
+
     /** The configured command line (also used by tests). */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Irt());
@@ -87,7 +102,7 @@ public final class Irt implements Runnable {
                 cmd.getErr().println("Try 'irt " + cmd.getCommandName() + " --help' for the options.");
                 return 2;
             }
-            cmd.getErr().println("irt " + cmd.getCommandName() + ": " + e.getMessage());
+            cmd.getErr().println("irt " + cmd.getCommandName() + ": " + oneLine(e));
             if (Boolean.getBoolean("irtj.debug")) e.printStackTrace(cmd.getErr());
             return 1;
         });

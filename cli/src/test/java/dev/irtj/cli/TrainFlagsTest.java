@@ -79,4 +79,11 @@ class TrainFlagsTest {
                 "--batch", "4"));
         assertFalse(zeroShot.err().contains("warning: training and testing"), zeroShot.err());
     }
+
+    @org.junit.jupiter.api.Test
+    void errorsAreOneLine() {
+        assertEquals("a; b; c", Irt.oneLine(new IllegalStateException("a\n  b\r\nc\n")));
+        String none = Irt.oneLine(new NullPointerException());
+        assertTrue(none.startsWith("NullPointerException") && none.contains("-Dirtj.debug=true") && !none.contains("\n"), none);
+    }
 }
