@@ -55,16 +55,36 @@ public final class Catalogue {
      * @param commitEvery commit after this many described images (at least 1)
      * @param hash decide "changed" by content hash instead of size and modification time
      * @param metadata a CSV or JSON-lines sidecar of user fields (see {@link Sidecar}), or null
+     * @param mergeAfterCommits after an update that committed at least this many times, merge the
+     *     index into one segment ({@link VectorIndex#merge}); 0: never
      */
-    public record Options(int commitEvery, boolean hash, Path metadata) {
+    public record Options(int commitEvery, boolean hash, Path metadata, int mergeAfterCommits) {
         public static final int DEFAULT_COMMIT_EVERY = 256;
+        /**
+         * Every commit writes a segment, and each segment is one more HNSW graph that every search
+         * walks with the full efSearch; Lucene's merge policy keeps about ten per size tier, so a
+         * bulk update leaves several. Merging them costs one re-insertion of the vectors of all
+         * but the largest segment, paid once, while describing the images of four commits (1024
+         * at the default commitEvery) with a ViT costs far more than that; a small incremental
+         * update (fewer commits) leaves the layout to Lucene's merge policy.
+         */
+        public static final int DEFAULT_MERGE_AFTER_COMMITS = 4;
 
         public Options {
             if (commitEvery < 1) throw new IllegalArgumentException("commitEvery must be >= 1, got " + commitEvery);
+            if (mergeAfterCommits < 0) throw new IllegalArgumentException("mergeAfterCommits must be >= 0, got " + mergeAfterCommits);
+        }
+
+        public Options(int commitEvery, boolean hash, Path metadata) {
+            this(commitEvery, hash, metadata, DEFAULT_MERGE_AFTER_COMMITS);
         }
 
         public static Options defaults() {
             return new Options(DEFAULT_COMMIT_EVERY, false, null);
+        }
+
+        public Options withMergeAfterCommits(int n) {
+            return new Options(commitEvery, hash, metadata, n);
         }
     }
 
@@ -335,6 +355,8 @@ public final class Catalogue {
         index.commit();
         commitCount[0]++;
         listener.committed(described[0]);
+        // After the last commit, so that a kill during the merge loses nothing (the merge commits itself).
+        if (options.mergeAfterCommits() > 0 && commitCount[0] >= options.mergeAfterCommits()) index.merge(1);
         return new Report(plan, described[0], List.copyOf(skipped), commitCount[0], unmatched);
     }
 

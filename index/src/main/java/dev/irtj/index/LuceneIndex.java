@@ -342,14 +342,16 @@ public final class LuceneIndex implements VectorIndex {
     /**
      * The codec: Lucene's default, with the vector field's format carrying our graph settings.
      * An anonymous subclass keeps the codec name "Lucene912", and the per-field format writes
-     * its own SPI name (Lucene99HnswVectorsFormat or Lucene99HnswScalarQuantizedVectorsFormat)
-     * into each segment, so any Lucene 9.12 reader (this class read-only, Luke, Solr) opens the
-     * index without a custom codec registered; M and the beam width matter only when writing.
+     * its own SPI name into each segment: {@link IrtjHnswVectorsFormat} (Lucene99's HNSW files
+     * scored with our Vector API dot product; readable by any Lucene 9.12 with irtj-index on the
+     * class path, which registers it by SPI) or, for int8, Lucene's
+     * Lucene99HnswScalarQuantizedVectorsFormat (Lucene's own quantized scorer). M and the beam
+     * width matter only when writing.
      */
     private static Lucene912Codec codec(Options options) {
         KnnVectorsFormat format = options.quantization() == Quantization.INT8
                 ? new Lucene99HnswScalarQuantizedVectorsFormat(options.hnswM(), options.beamWidth())
-                : new Lucene99HnswVectorsFormat(options.hnswM(), options.beamWidth());
+                : new IrtjHnswVectorsFormat(options.hnswM(), options.beamWidth());
         return new Lucene912Codec() {
             @Override
             public KnnVectorsFormat getKnnVectorsFormatForField(String field) {
@@ -485,7 +487,8 @@ public final class LuceneIndex implements VectorIndex {
         }
     }
 
-    private static Document document(IndexedImage img) throws JsonProcessingException {
+    // Package-private: LuceneIndexScorerTest writes old-format segments of the same documents.
+    static Document document(IndexedImage img) throws JsonProcessingException {
         Document doc = new Document();
         doc.add(new StringField(F_ID, img.id(), Field.Store.YES));
         doc.add(new SortedDocValuesField(F_ID, new BytesRef(img.id())));
@@ -527,6 +530,32 @@ public final class LuceneIndex implements VectorIndex {
         manager.maybeRefreshBlocking();
     }
 
+    /** Segments of the index as the latest reader sees them: each has its own HNSW graph, searched in turn. */
+    public int segments() throws IOException {
+        IndexSearcher s = acquire();
+        try {
+            return s.getIndexReader().leaves().size();
+        } finally {
+            manager.release(s);
+        }
+    }
+
+    /**
+     * Merges the index into at most {@code maxSegments} segments and commits, when it has more.
+     * A search visits every segment's graph with the full efSearch, so its cost grows about
+     * linearly with the segment count (the bench's 100k index in 4 segments: ~4x the work of one
+     * for the same ef); a merge pays once, re-inserting the vectors of all but the largest
+     * segment into its graph (all of them where the largest has deletions).
+     */
+    @Override
+    public void merge(int maxSegments) throws IOException {
+        if (maxSegments < 1) throw new IllegalArgumentException("maxSegments must be >= 1, got " + maxSegments);
+        IndexWriter w = writable();
+        if (segments() <= maxSegments) return;
+        w.forceMerge(maxSegments);
+        commit();
+    }
+
     private IndexWriter writable() {
         if (writer == null) throw new IllegalStateException("index " + dir + " is open read-only");
         return writer;
@@ -552,7 +581,7 @@ public final class LuceneIndex implements VectorIndex {
             List<LeafReaderContext> leaves = s.getIndexReader().leaves();
             // Re-score leaf by leaf in doc order (vector values iterate forward only).
             ScoreDoc[] docs = top.scoreDocs.clone();
-            Arrays.sort(docs, Comparator.comparingInt(d -> d.doc));
+            Arrays.sort(docs, (x, y) -> Integer.compare(x.doc, y.doc));
             List<Candidate> cands = new ArrayList<>(docs.length);
             int i = 0;
             while (i < docs.length) {
@@ -567,7 +596,7 @@ public final class LuceneIndex implements VectorIndex {
                     if (vectors.docID() < doc) vectors.advance(doc);
                     if (vectors.docID() != doc) throw new IOException("document " + doc + " of " + dir + " has no vector");
                     if (!ids.advanceExact(doc)) throw new IOException("document " + doc + " of " + dir + " has no id");
-                    cands.add(new Candidate(dot(vectors.vectorValue(), query), leafOrd, doc, ids.ordValue()));
+                    cands.add(new Candidate(VectorDot.dot(vectors.vectorValue(), query), leafOrd, doc, ids.ordValue()));
                 }
             }
             List<Candidate> best = ranked(cands, k, leaves);
@@ -651,12 +680,6 @@ public final class LuceneIndex implements VectorIndex {
         for (float x : query) if (!Float.isFinite(x)) throw new IllegalArgumentException("the query has a non-finite component");
     }
 
-    private static float dot(float[] a, float[] b) {
-        float s = 0;
-        for (int i = 0; i < a.length; i++) s += a[i] * b[i];
-        return s;
-    }
-
     private static String idOf(SortedDocValues ids, int doc) throws IOException {
         if (!ids.advanceExact(doc)) throw new IOException("document " + doc + " has no id");
         return ids.lookupOrd(ids.ordValue()).utf8ToString();
@@ -664,8 +687,14 @@ public final class LuceneIndex implements VectorIndex {
 
     /** A scored document; {@code ord} is its id's ordinal in its segment (id order there). */
     private record Candidate(float score, int leaf, int doc, int ord) {
-        static final Comparator<Candidate> ORDER = Comparator.comparingDouble((Candidate c) -> -c.score)
-                .thenComparingInt(Candidate::leaf).thenComparingInt(Candidate::ord);
+        // Written out rather than chained (comparingDouble().thenComparingInt()...): the chain of
+        // lambdas showed in the search profile, sorting max(k, ef) candidates per query.
+        static final Comparator<Candidate> ORDER = (x, y) -> {
+            int c = Float.compare(y.score, x.score);
+            if (c != 0) return c;
+            c = Integer.compare(x.leaf, y.leaf);
+            return c != 0 ? c : Integer.compare(x.ord, y.ord);
+        };
     }
 
     /** The vectors of one reader generation, rows ordered by id (so Knn's index tie-break is by id). */

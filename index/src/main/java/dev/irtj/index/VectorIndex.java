@@ -31,6 +31,14 @@ public interface VectorIndex extends AutoCloseable {
     void commit() throws IOException;
 
     /**
+     * Merges the index into at most {@code maxSegments} pieces (and commits) where it is made of
+     * pieces searched one after another, as the embedded index's segments are; a hint, which an
+     * index that manages its own layout (Solr) ignores.
+     */
+    default void merge(int maxSegments) throws IOException {
+    }
+
+    /**
      * The {@code k} images most similar to {@code query} (L2-normalized, {@link IndexInfo#dims()}
      * floats), best first; ties by id.
      */

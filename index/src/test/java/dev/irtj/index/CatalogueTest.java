@@ -283,4 +283,29 @@ class CatalogueTest {
         IOException e = assertThrows(IOException.class, () -> Catalogue.Selection.fromList(bad));
         assertTrue(e.getMessage().contains("bad.txt:2"), e.getMessage());
     }
+
+    /** A bulk update (at least mergeAfterCommits commits) ends with one segment; 0 leaves Lucene's layout. */
+    @Test
+    void aBulkUpdateIsMergedIntoOneSegmentUnlessTurnedOff(@TempDir Path dir) throws IOException {
+        Path root = dir.resolve("photos");
+        Images.folder(root, 2, 4);
+        FakeDescriber d = new FakeDescriber();
+        for (int mergeAfter : new int[] {0, 4}) {
+            Path idx = dir.resolve("index-" + mergeAfter);
+            try (LuceneIndex index = open(idx, d)) {
+                // commitEvery 1: eight images, eight commits, eight flushed segments.
+                Catalogue.Report r = new Catalogue(index, d, new Catalogue.Options(1, false, null, mergeAfter))
+                        .update(Catalogue.Selection.of(List.of(root)), new Catalogue.Listener() { });
+                assertTrue(r.commits() >= 4, "commits " + r.commits());
+                if (mergeAfter == 0) {
+                    assertTrue(index.segments() > 1, "segments " + index.segments());
+                } else {
+                    assertEquals(1, index.segments());
+                }
+                assertEquals(8, index.info().count());
+            }
+            assertEquals(8, ids(idx).size());
+        }
+        assertEquals(Catalogue.Options.DEFAULT_MERGE_AFTER_COMMITS, Catalogue.Options.defaults().mergeAfterCommits());
+    }
 }

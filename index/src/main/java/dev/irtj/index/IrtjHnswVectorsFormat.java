@@ -1,0 +1,76 @@
+package dev.irtj.index;
+
+import org.apache.lucene.codecs.KnnVectorsFormat;
+import org.apache.lucene.codecs.KnnVectorsReader;
+import org.apache.lucene.codecs.KnnVectorsWriter;
+import org.apache.lucene.codecs.hnsw.FlatVectorsFormat;
+import org.apache.lucene.codecs.lucene99.Lucene99FlatVectorsFormat;
+import org.apache.lucene.codecs.lucene99.Lucene99HnswVectorsFormat;
+import org.apache.lucene.codecs.lucene99.Lucene99HnswVectorsReader;
+import org.apache.lucene.codecs.lucene99.Lucene99HnswVectorsWriter;
+import org.apache.lucene.index.SegmentReadState;
+import org.apache.lucene.index.SegmentWriteState;
+
+import java.io.IOException;
+
+/**
+ * Lucene 9.12's HNSW vectors format (Lucene99 graph and flat vectors, the same files bit for
+ * bit in layout) with {@link IrtjFlatVectorsScorer}, whose dot product is vectorized on JDK 17,
+ * where Lucene 9.12's own is scalar. Graph construction, merging and search all score through
+ * it.
+ *
+ * <p>Trade-off: the format's SPI name {@value #NAME} is what a segment records, so a segment
+ * written with it can be read only by a Lucene 9.12 that has irtj-index on its class path
+ * (registered in {@code META-INF/services/org.apache.lucene.codecs.KnnVectorsFormat}); Luke or
+ * Solr without that jar refuse it ("unknown KnnVectorsFormat"). The files themselves are
+ * Lucene99HnswVectorsFormat's, so a merge (or reindex) with plain Lucene formats converts back.
+ * Segments written earlier by {@link Lucene99HnswVectorsFormat} stay readable here, and merges
+ * rewrite them in this format; nothing has shipped, so no migration is offered beyond that.
+ *
+ * <p>M and the beam width matter only when writing; the no-argument constructor (SPI) reads.
+ */
+public final class IrtjHnswVectorsFormat extends KnnVectorsFormat {
+    public static final String NAME = "IrtjHnswVectorsFormat";
+
+    private final int maxConn;
+    private final int beamWidth;
+    private final FlatVectorsFormat flat = new Lucene99FlatVectorsFormat(IrtjFlatVectorsScorer.INSTANCE);
+
+    /** For SPI (reading): Lucene's default graph settings, unused when reading. */
+    public IrtjHnswVectorsFormat() {
+        this(Lucene99HnswVectorsFormat.DEFAULT_MAX_CONN, Lucene99HnswVectorsFormat.DEFAULT_BEAM_WIDTH);
+    }
+
+    public IrtjHnswVectorsFormat(int maxConn, int beamWidth) {
+        super(NAME);
+        if (maxConn <= 0 || maxConn > Lucene99HnswVectorsFormat.MAXIMUM_MAX_CONN) {
+            throw new IllegalArgumentException("maxConn must be in 1.." + Lucene99HnswVectorsFormat.MAXIMUM_MAX_CONN + ", got " + maxConn);
+        }
+        if (beamWidth <= 0 || beamWidth > Lucene99HnswVectorsFormat.MAXIMUM_BEAM_WIDTH) {
+            throw new IllegalArgumentException("beamWidth must be in 1.." + Lucene99HnswVectorsFormat.MAXIMUM_BEAM_WIDTH + ", got " + beamWidth);
+        }
+        this.maxConn = maxConn;
+        this.beamWidth = beamWidth;
+    }
+
+    @Override
+    public KnnVectorsWriter fieldsWriter(SegmentWriteState state) throws IOException {
+        // One merge worker, no executor: irtj builds on the writer's thread, like Lucene's default.
+        return new Lucene99HnswVectorsWriter(state, maxConn, beamWidth, flat.fieldsWriter(state), 1, null);
+    }
+
+    @Override
+    public KnnVectorsReader fieldsReader(SegmentReadState state) throws IOException {
+        return new Lucene99HnswVectorsReader(state, flat.fieldsReader(state));
+    }
+
+    @Override
+    public int getMaxDimensions(String fieldName) {
+        return 1024;
+    }
+
+    @Override
+    public String toString() {
+        return NAME + "(maxConn=" + maxConn + ", beamWidth=" + beamWidth + ", flat=" + flat + ")";
+    }
+}

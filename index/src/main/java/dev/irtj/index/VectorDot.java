@@ -1,0 +1,113 @@
+package dev.irtj.index;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+import org.apache.lucene.util.VectorUtil;
+
+/**
+ * The float dot product of the HNSW scorer ({@link IrtjFlatVectorsScorer}): a
+ * {@code jdk.incubator.vector} loop where the Vector API is usable, else Lucene's
+ * {@link VectorUtil#dotProduct}.
+ *
+ * <p>Why our own: Lucene 9.12 vectorizes its similarity code only on JDK 21 and later; on JDK 17
+ * (irtj's) it falls back to a scalar loop, which profiling showed at ~85% of an HNSW query (and
+ * of the graph construction, which scores the same way). The loop here is written from the
+ * Vector API documentation and irtj's own kernels (RowKernels); Lucene's PanamaVectorUtilSupport
+ * was read only to confirm that four independent FMA accumulators are what hides the FMA latency.
+ *
+ * <p>{@link #scalar} is the plain reference the vector loop is tested against (its summation
+ * order differs, so results differ in the last bits; see VectorDotPropertiesTest for the
+ * tolerance).
+ */
+final class VectorDot {
+    /** Null when the vector loop is used; otherwise why not (module absent, narrow SIMD, no C2). */
+    static final String PROBLEM = detect();
+    private static final boolean VECTOR = PROBLEM == null;
+
+    private VectorDot() {
+    }
+
+    static float dot(float[] a, float[] b) {
+        return VECTOR ? Simd.dot(a, b) : VectorUtil.dotProduct(a, b);
+    }
+
+    /** Whether {@link #dot} runs the Vector API loop. */
+    static boolean vectorized() {
+        return VECTOR;
+    }
+
+    /** The reference: one accumulator, index order, multiply then add (as written). */
+    static float scalar(float[] a, float[] b) {
+        if (a.length != b.length) throw new IllegalArgumentException("vector dimensions differ: " + a.length + " != " + b.length);
+        float s = 0;
+        for (int i = 0; i < a.length; i++) s += a[i] * b[i];
+        return s;
+    }
+
+    private static String detect() {
+        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+            return "the jdk.incubator.vector module is not loaded (start the JVM with --add-modules jdk.incubator.vector)";
+        }
+        if (System.getProperty("java.vm.info", "").contains("interpreted mode")) return "the JVM runs interpreted (-Xint)";
+        try {
+            int bits = Simd.bits();
+            // Narrower than AVX2 the vector loop is no faster than the JIT's own code for the scalar one.
+            if (bits < 256) return "the preferred float vector is " + bits + " bits wide (at least 256 needed)";
+        } catch (LinkageError e) {
+            return "the Vector API failed to load: " + e;
+        }
+        return null;
+    }
+
+    /**
+     * The Vector API loop, in a class of its own so that a JVM without the incubator module
+     * never loads it (the outer class then uses Lucene's scalar code; imports are compile-time
+     * only, and only this class's code names FloatVector).
+     */
+    static final class Simd {
+        // One species only: the preferred one (512 bits with AVX-512, 256 with AVX2), so the
+        // JIT sees one shape and intrinsifies every operation.
+        private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+        private static final int L = S.length();
+
+        private Simd() {
+        }
+
+        static int bits() {
+            return S.vectorBitSize();
+        }
+
+        static float dot(float[] a, float[] b) {
+            if (a.length != b.length) throw new IllegalArgumentException("vector dimensions differ: " + a.length + " != " + b.length);
+            int n = a.length;
+            int i = 0;
+            float sum = 0;
+            if (n >= 4 * L) {
+                // Four independent accumulators: an FMA has a latency of ~4 cycles and a throughput
+                // of 1-2 per cycle, so one accumulator would leave the unit idle most of the time.
+                FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
+                for (int end = n - 4 * L; i <= end; i += 4 * L) {
+                    s0 = FloatVector.fromArray(S, a, i).fma(FloatVector.fromArray(S, b, i), s0);
+                    s1 = FloatVector.fromArray(S, a, i + L).fma(FloatVector.fromArray(S, b, i + L), s1);
+                    s2 = FloatVector.fromArray(S, a, i + 2 * L).fma(FloatVector.fromArray(S, b, i + 2 * L), s2);
+                    s3 = FloatVector.fromArray(S, a, i + 3 * L).fma(FloatVector.fromArray(S, b, i + 3 * L), s3);
+                }
+                // Whole vectors left over (fewer than four).
+                for (int end = n - L; i <= end; i += L) {
+                    s0 = FloatVector.fromArray(S, a, i).fma(FloatVector.fromArray(S, b, i), s0);
+                }
+                sum = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+            } else if (n >= L) {
+                FloatVector s0 = FloatVector.zero(S);
+                for (int end = n - L; i <= end; i += L) {
+                    s0 = FloatVector.fromArray(S, a, i).fma(FloatVector.fromArray(S, b, i), s0);
+                }
+                sum = s0.reduceLanes(VectorOperators.ADD);
+            }
+            // Scalar tail (fewer than L elements): no masked loads, which are slow on AVX2.
+            for (; i < n; i++) sum = Math.fma(a[i], b[i], sum);
+            return sum;
+        }
+    }
+}
