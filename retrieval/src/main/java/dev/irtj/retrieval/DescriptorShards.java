@@ -63,6 +63,9 @@ public final class DescriptorShards {
             parts.add(shard.vectors());
             total += shard.paths().size();
         }
+        if ((long) total * dims > Integer.MAX_VALUE - 16) {
+            throw new IOException(dir + ": " + total + " descriptors of " + dims + " values do not fit one tensor; read the shards one by one");
+        }
         float[] all = new float[total * dims];
         int at = 0;
         for (float[] p : parts) {
@@ -211,14 +214,24 @@ public final class DescriptorShards {
             throw new IOException(dir.resolve(MANIFEST) + ": shard name '" + name + "' is not a file of this folder");
         }
         SafeTensors.File f = SafeTensors.read(dir.resolve(name));
-        Tensor t = f.get("descriptors");
-        String meta = f.meta("paths");
+        Tensor t = f.tensors().get("descriptors");
+        String meta = f.metadata().get("paths");
         if (t == null || meta == null || t.rank() != 2 || t.shape(1) != dims) {
             throw new IOException(dir.resolve(name) + ": not a descriptor shard of " + dims + "-d vectors");
         }
-        List<String> paths = List.of(JSON.readValue(meta, String[].class));
-        String sz = f.meta("sizes");
-        List<int[]> sizes = sz == null ? new ArrayList<>() : new ArrayList<>(List.of(JSON.readValue(sz, int[][].class)));
+        List<String> paths;
+        try {
+            paths = List.of(JSON.readValue(meta, String[].class));
+        } catch (IOException | NullPointerException e) {
+            throw new IOException(dir.resolve(name) + ": its 'paths' metadata is not a JSON list of strings");
+        }
+        String sz = f.metadata().get("sizes");
+        List<int[]> sizes;
+        try {
+            sizes = sz == null ? new ArrayList<>() : new ArrayList<>(List.of(JSON.readValue(sz, int[][].class)));
+        } catch (IOException e) {
+            throw new IOException(dir.resolve(name) + ": its 'sizes' metadata is not a JSON list of [width, height]");
+        }
         if (paths.size() != t.shape(0) || (sz != null && sizes.size() != t.shape(0))) {
             throw new IOException(dir.resolve(name) + ": " + t.shape(0) + " descriptors but " + paths.size() + " paths");
         }
@@ -233,14 +246,20 @@ public final class DescriptorShards {
         try {
             n = JSON.readTree(f.toFile());
         } catch (IOException e) {
-            throw new IOException(f + " is not a valid descriptor manifest: " + e.getMessage(), e);
+            throw new IOException(f + " is not a valid descriptor manifest (" + e.getClass().getSimpleName() + " at "
+                    + (e instanceof com.fasterxml.jackson.core.JsonProcessingException j && j.getLocation() != null
+                    ? "line " + j.getLocation().getLineNr() : "an unknown place") + ")", e);
         }
         if (n == null || !n.isObject() || !FORMAT.equals(n.path("format").asText()) || !n.path("shards").isArray()
-                || !n.path("dims").canConvertToInt() || !n.hasNonNull("fingerprint")) {
+                || !n.path("dims").canConvertToInt() || n.path("dims").asInt() < 1 || n.path("dims").asInt() > 1 << 20
+                || !n.hasNonNull("fingerprint")) {
             throw new IOException(f + " is not a descriptor manifest of format " + FORMAT);
         }
         ObjectNode o = (ObjectNode) n;
         if (!o.path("failed").isObject()) o.putObject("failed");
+        for (JsonNode sh : o.get("shards")) {
+            if (!sh.path("file").isTextual()) throw new IOException(f + ": a shard entry has no \"file\" name");
+        }
         return o;
     }
 

@@ -30,7 +30,8 @@ public record RunConfig(ViTConfig model, boolean distilled, Pooling pooling, Map
         try {
             return JSON.readValue(f.toFile(), RunConfig.class);
         } catch (IOException e) {
-            throw new IOException(f + " is not a valid run configuration: " + e.getMessage(), e);
+            String first = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().lines().findFirst().orElse("");
+            throw new IOException(f + " is not a valid run configuration: " + first, e);
         }
     }
 

@@ -148,6 +148,11 @@ class DescriptorPipelineTest {
                 + "\",\"fingerprint\":\"x\",\"dims\":4,\"shards\":[{\"file\":\"../w.safetensors\",\"count\":1}],\"failed\":{}}");
         IOException e = assertThrows(IOException.class, () -> DescriptorShards.read(out));
         assertTrue(e.getMessage().contains("not a file of this folder"), e.getMessage());
+        for (String bad : new String[] {"\"dims\":-4,\"shards\":[]", "\"dims\":4,\"shards\":[{\"count\":1}]", "\"dims\":4,\"shards\":[] x"}) {
+            Files.writeString(out.resolve(DescriptorShards.MANIFEST), "{\"format\":\"" + DescriptorShards.FORMAT + "\",\"fingerprint\":\"x\"," + bad + ",\"failed\":{}}");
+            IOException b = assertThrows(IOException.class, () -> DescriptorShards.read(out), bad);
+            assertTrue(b.getMessage().contains(DescriptorShards.MANIFEST) && !b.getMessage().contains("\n"), b.getMessage());
+        }
         Files.writeString(out.resolve(DescriptorShards.MANIFEST), "");
         IOException empty = assertThrows(IOException.class, () -> DescriptorShards.read(out));
         assertTrue(empty.getMessage().contains(DescriptorShards.MANIFEST), empty.getMessage());

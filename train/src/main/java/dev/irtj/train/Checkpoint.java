@@ -68,7 +68,7 @@ public final class Checkpoint {
         Path file = insideRun(runDir, node.get("file").asText(), index);
         SafeTensors.File f = SafeTensors.read(file);
         long step = node.get("step").asLong();
-        String written = f.meta("step");
+        String written = f.metadata().get("step");
         if (written != null && !written.equals(Long.toString(step))) {
             throw new IOException(index + " says step " + step + ", but " + file.getFileName() + " was written at step " + written
                     + "; the index was edited or mixed with another run's files");
