@@ -1,21 +1,19 @@
 package dev.irtj.index;
 
+import dev.irtj.retrieval.ModelSource;
+
 import dev.irtj.retrieval.ImageDescriber;
 import dev.irtj.train.data.ImageFolder;
 import dev.irtj.vit.image.ImageFiles;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -396,18 +394,9 @@ public final class Catalogue {
         return m;
     }
 
+    /** The content hash --hash compares: the one {@link ModelSource#sha256} gives weights. */
     static String sha256(Path file) throws IOException {
-        MessageDigest md;
-        try {
-            md = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("the JDK has no SHA-256", e);
-        }
-        byte[] buf = new byte[1 << 16];
-        try (InputStream in = Files.newInputStream(file)) {
-            for (int n; (n = in.read(buf)) > 0; ) md.update(buf, 0, n);
-        }
-        return HexFormat.of().formatHex(md.digest());
+        return ModelSource.sha256(file);
     }
 
     /** A file's wanted state. */
