@@ -14,6 +14,7 @@ import dev.irtj.retrieval.RecallEvaluator;
 import dev.irtj.train.Trainer;
 import dev.irtj.train.data.Dataset;
 import dev.irtj.train.data.Idx;
+import dev.irtj.train.objective.CrossEntropyObjective;
 import dev.irtj.vit.Pooling;
 import dev.irtj.vit.ViTConfig;
 import dev.irtj.vit.VisionTransformer;
@@ -111,10 +112,11 @@ public final class DemoCommand implements Callable<Integer> {
         Files.createDirectories(out);
 
         // (a) IRT_O: classification pretraining on the training classes.
-        Trainer.Config ce = new Trainer.Config(Trainer.Objective.CROSS_ENTROPY, p.pretrainIters(), p.pretrainLr(), 0.05,
-                p.pretrainIters() / 10, true, 0.5, 0, 0, 0, 0, Pooling.CLS, seed, 10, p.pretrainIters(), p.pretrainIters(), 1.0, 5);
+        Trainer.Config ce = Trainer.Config.builder().iterations(p.pretrainIters()).lr(p.pretrainLr()).weightDecay(0.05)
+                .warmup(p.pretrainIters() / 10).cosine(true).seed(seed).evalEvery(p.pretrainIters()).checkpointEvery(p.pretrainIters())
+                .clipNorm(1.0).build();
         TrainingRun.Outcome pre = TrainingRun.run(new TrainingRun.Inputs(p.model(), null, null, train, null, null,
-                p.pretrainBatch(), p.pretrainBatch() / CLASSES, ce, KS, false, out.resolve("pretrain"), workers, DEVICE), spec.commandLine().getErr());
+                p.pretrainBatch(), p.pretrainBatch() / CLASSES, new CrossEntropyObjective(CLASSES, seed), ce, KS, false, out.resolve("pretrain"), workers, DEVICE), spec.commandLine().getErr());
         Map<String, Double> irtO = recall(pre.model(), test);
         spec.commandLine().getErr().println("IRT_O  " + TrainingRun.format(irtO));
 
@@ -126,10 +128,10 @@ public final class DemoCommand implements Callable<Integer> {
             VisionTransformer model = new VisionTransformer(p.model(), new Rng(seed), DType.F32);
             model.loadStateDict(pre.model().stateDict());
             double lambda = name.equals("irt_r") ? 0.7 : 0.0;
-            Trainer.Config c = new Trainer.Config(Trainer.Objective.CONTRASTIVE, p.fineTuneIters(), p.fineTuneLr(), 5e-4, 0, false,
-                    0.5, lambda, train.size(), 0, 0, Pooling.CLS, seed, 10, p.fineTuneIters(), p.fineTuneIters(), 0.0, 0);
+            Trainer.Config c = Trainer.Config.builder().iterations(p.fineTuneIters()).lr(p.fineTuneLr()).weightDecay(5e-4).seed(seed)
+                    .evalEvery(p.fineTuneIters()).checkpointEvery(p.fineTuneIters()).build();
             TrainingRun.Outcome o = TrainingRun.run(new TrainingRun.Inputs(p.model(), null, model, train, test, null,
-                    p.fineTuneBatch(), p.fineTuneBatch() / CLASSES, c, KS, false, out.resolve(name), workers, DEVICE), spec.commandLine().getErr());
+                    p.fineTuneBatch(), p.fineTuneBatch() / CLASSES, TrainCommand.irtObjective(0.5, lambda, train.size(), 0, 0), c, KS, false, out.resolve(name), workers, DEVICE), spec.commandLine().getErr());
             Map<String, Double> figures = o.trainer().evaluations().isEmpty()
                     ? recall(o.model(), test)
                     : withoutStep(o.trainer().evaluations().get(o.trainer().evaluations().size() - 1));
@@ -180,12 +182,15 @@ public final class DemoCommand implements Callable<Integer> {
 
     /** One metric per logged step of a run's metrics.jsonl. */
     static double[][] metrics(Path run, String key) throws IOException {
-        List<String> lines = Files.readAllLines(run.resolve("metrics.jsonl"));
+        List<JsonNode> lines = new ArrayList<>();
+        for (String line : Files.readAllLines(run.resolve("metrics.jsonl"))) {
+            JsonNode n = RunConfig.json().readTree(line);
+            if (n.has(key)) lines.add(n);   // evaluation lines carry figures, not loss terms
+        }
         double[][] xy = new double[2][lines.size()];
         for (int i = 0; i < lines.size(); i++) {
-            JsonNode n = RunConfig.json().readTree(lines.get(i));
-            xy[0][i] = n.get("step").asDouble();
-            xy[1][i] = n.get(key).asDouble();
+            xy[0][i] = lines.get(i).get("step").asDouble();
+            xy[1][i] = lines.get(i).get(key).asDouble();
         }
         return xy;
     }

@@ -3,6 +3,10 @@ package dev.irtj.cli;
 import dev.irtj.tensor.Devices;
 import dev.irtj.train.Trainer;
 import dev.irtj.train.data.Dataset;
+import dev.irtj.train.objective.ContrastiveObjective;
+import dev.irtj.train.objective.CrossEntropyObjective;
+import dev.irtj.train.objective.KoLeoObjective;
+import dev.irtj.train.objective.Objective;
 import dev.irtj.vit.Pooling;
 import dev.irtj.vit.ViTConfig;
 import picocli.CommandLine.ArgGroup;
@@ -121,13 +125,12 @@ public final class TrainCommand implements Callable<Integer> {
         for (String w : data.splitWarnings()) spec.commandLine().getErr().println(w);
         int memorySize = memory == null ? train.size() : memory;
         if (memorySize < 0) throw new UsageException("--memory must be >= 0, got " + memorySize);
-        Trainer.Objective objective = classification ? Trainer.Objective.CROSS_ENTROPY : Trainer.Objective.CONTRASTIVE;
-        Trainer.Config tc = new Trainer.Config(objective, iters, lr, weightDecay, warmup, cosine, beta, lambda,
-                objective == Trainer.Objective.CONTRASTIVE ? memorySize : 0, memoryStart, momentum, pool, seed,
-                logEvery, evalEvery > 0 ? evalEvery : iters, checkpointEvery, clip,
-                objective == Trainer.Objective.CROSS_ENTROPY ? maxLabel(train) + 1 : 0);
+        Objective objective = classification ? new CrossEntropyObjective(maxLabel(train) + 1, seed) : irtObjective(beta, lambda, memorySize, memoryStart, momentum);
+        Trainer.Config tc = Trainer.Config.builder().iterations(iters).lr(lr).weightDecay(weightDecay).warmup(warmup).cosine(cosine)
+                .pooling(pool).seed(seed).logEvery(logEvery).evalEvery(evalEvery > 0 ? evalEvery : iters).checkpointEvery(checkpointEvery)
+                .clipNorm(clip).build();
         TrainingRun.Outcome o = TrainingRun.run(new TrainingRun.Inputs(config, weights, null, train, test, data.gallery(),
-                batch, m, tc, recall, resume, out, workers, Devices.parse(device)), spec.commandLine().getErr());
+                batch, m, objective, tc, recall, resume, out, workers, Devices.parse(device)), spec.commandLine().getErr());
         spec.commandLine().getErr().printf("done: %d iterations, %d unreadable images skipped; weights in %s%n",
                 o.trainer().step(), o.skipped(), out.resolve(TrainingRun.WEIGHTS));
         return 0;
@@ -155,6 +158,12 @@ public final class TrainCommand implements Callable<Integer> {
 
     private static void positive(String flag, int v) {
         if (v < 1) throw new UsageException(flag + " must be at least 1, got " + v);
+    }
+
+    /** IRT_L (λ = 0) or IRT_R: the contrastive loss with its memory, plus λ·KoLeo. */
+    static Objective irtObjective(double beta, double lambda, int memorySize, int memoryStart, double momentum) {
+        Objective contrastive = new ContrastiveObjective(beta, memorySize, memoryStart, momentum);
+        return lambda > 0 ? Objective.sum(contrastive, new KoLeoObjective(lambda)) : contrastive;
     }
 
     static int maxLabel(Dataset d) {

@@ -11,7 +11,9 @@ import dev.irtj.train.LoaderBatchSource;
 import dev.irtj.retrieval.DescriptorPipeline;
 import dev.irtj.retrieval.ModelSource;
 import dev.irtj.retrieval.RecallEvaluator;
+import dev.irtj.train.RunSettings;
 import dev.irtj.train.Trainer;
+import dev.irtj.train.objective.Objective;
 import dev.irtj.train.data.Dataset;
 import dev.irtj.train.data.Loader;
 import dev.irtj.train.data.Transforms;
@@ -26,7 +28,9 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -39,7 +43,7 @@ final class TrainingRun {
     }
 
     record Inputs(ViTConfig model, Path initialWeights, VisionTransformer initialModel, Dataset train, Dataset test, Dataset gallery,
-                  int batch, int m, Trainer.Config config, int[] recallKs, boolean resume, Path out, int workers,
+                  int batch, int m, Objective objective, Trainer.Config config, int[] recallKs, boolean resume, Path out, int workers,
                   Device device) {
     }
 
@@ -74,25 +78,34 @@ final class TrainingRun {
             model = new VisionTransformer(in.model(), new Rng(in.config().seed()), DType.F32);
         }
         model.to(in.device());
-        Map<String, Object> settings = new LinkedHashMap<>();
-        settings.put("objective", in.config().objective().name());
-        settings.put("iterations", in.config().iterations());
-        settings.put("batch", in.batch());
-        settings.put("m", in.m());
-        settings.put("lr", in.config().lr());
-        settings.put("weight_decay", in.config().weightDecay());
-        settings.put("beta", in.config().beta());
-        settings.put("lambda", in.config().lambda());
-        settings.put("memory", in.config().memorySize());
-        settings.put("momentum", in.config().momentum());
-        settings.put("seed", in.config().seed());
-        settings.put("train_images", in.train().size());
-        RunConfig runConfig = new RunConfig(in.model(), distilled, in.config().pooling(), settings);
+        Map<String, Object> data = new LinkedHashMap<>();
+        data.put("batch", in.batch());
+        data.put("m", in.m());
+        data.put("train_images", in.train().size());
+        RunConfig runConfig = new RunConfig(in.model(), distilled, in.config().pooling(), RunSettings.of(in.objective(), in.config(), data));
+        long reached = in.resume() ? Checkpoint.latestStep(in.out()) : -1;
+        if (reached > in.config().iterations()) {
+            throw new UsageException("--iters " + in.config().iterations() + " is below the step " + reached + " that " + in.out()
+                    + " has reached; pass --iters " + reached + " or more");
+        }
+        String extension = null;
         if (in.resume() && Files.exists(in.out().resolve(RunConfig.FILE))) {
             RunConfig previous = RunConfig.read(in.out());
-            if (!previous.model().equals(runConfig.model()) || !previous.settings().toString().equals(runConfig.settings().toString())) {
-                throw new UsageException("--resume with settings that differ from the run's " + in.out().resolve(RunConfig.FILE)
-                        + "; resume with the same options");
+            List<String> differ = new ArrayList<>();
+            if (!previous.model().equals(runConfig.model())) differ.add("model: " + previous.model() + " → " + runConfig.model());
+            differ.addAll(RunSettings.differences(RunConfig.json().valueToTree(previous.settings()), runConfig.settings(),
+                    RunSettings.MAY_CHANGE_ON_RESUME));
+            if (!differ.isEmpty()) {
+                throw new UsageException("--resume with settings that differ from the run's " + in.out().resolve(RunConfig.FILE) + ": "
+                        + String.join("; ", differ) + " (resume with the same options; only --iters may change)");
+            }
+            Object before = previous.settings().get("iterations");
+            if (before instanceof Number n && n.longValue() != in.config().iterations() && reached >= 0) {
+                extension = (n.longValue() < in.config().iterations() ? "extending " : "shortening ") + in.out() + " from " + n.longValue()
+                        + " to " + in.config().iterations() + " iterations" + (in.config().cosine()
+                        ? "; the cosine decay now ends at iteration " + in.config().iterations() + ", followed from step " + reached + " on"
+                        : "; the learning-rate schedule does not depend on the length, so this equals an uninterrupted run of "
+                        + in.config().iterations());
             }
         }
 
@@ -104,9 +117,9 @@ final class TrainingRun {
                         in.recallKs())
                 : null;
         try (LoaderBatchSource source = new LoaderBatchSource(in.train(), transforms, in.batch(), in.m(), in.config().seed(), options);
-             ProgressBar bar = new ProgressBarBuilder().setTaskName(in.config().objective() == Trainer.Objective.CROSS_ENTROPY ? "pretrain" : "train")
+             ProgressBar bar = new ProgressBarBuilder().setTaskName(in.objective().name())
                      .setInitialMax(in.config().iterations()).setStyle(ProgressBarStyle.ASCII).setUnit(" it", 1).build()) {
-            Trainer trainer = new Trainer(model, in.config(), source, evaluator, new Trainer.Listener() {
+            Trainer trainer = new Trainer(model, in.objective(), in.config(), source, evaluator, new Trainer.Listener() {
                 @Override
                 public void onStep(long step, long total, Map<String, Double> m) {
                     bar.stepTo(step);
@@ -119,13 +132,14 @@ final class TrainingRun {
                     log.println("step " + step + ": " + format(figures));
                     log.flush();
                 }
-            }, in.out(), () -> new VisionTransformer(in.model(), new Rng(0), DType.F32));
+            }, in.out());
             long at = 0;
             if (in.resume()) {
                 // Before config.json is (re)written: a checkpoint of another model shape fails
                 // here and leaves the run folder as it was.
                 at = trainer.resumeIfPossible();
                 log.println(at > 0 ? "resuming " + in.out() + " at step " + at : "no checkpoint in " + in.out() + "; starting fresh");
+                if (extension != null) log.println(extension);
                 bar.stepTo(at);
             }
             Path metrics = in.out().resolve("metrics.jsonl");

@@ -81,7 +81,13 @@ class CliTest {
                 "--depth", "1", "--heads", "2", "--iters", "6", "--batch", "4", "--lr", "1e-3", "--out", run.toString(),
                 "--checkpoint-every", "3", "--log-every", "2");
         assertEquals(0, t.code(), t.err());
-        assertEquals(3, Files.readAllLines(run.resolve("metrics.jsonl")).size());
+        List<String> metrics = Files.readAllLines(run.resolve("metrics.jsonl"));
+        assertEquals(3, metrics.stream().filter(l -> l.contains("\"loss\"")).count(), "a line per 2 steps: " + metrics);
+        JsonNode evaluation = RunConfig.json().readTree(metrics.get(metrics.size() - 1));
+        assertEquals(6, evaluation.get("step").asInt(), "the evaluation at the end is recorded with its step: " + metrics);
+        assertTrue(evaluation.get("eval").get("recall@1").asDouble() >= 0, metrics.toString());
+        JsonNode best = RunConfig.json().readTree(run.resolve("best.json").toFile());
+        assertTrue(Files.exists(run.resolve(best.get("file").asText())), best.toString());
         assertTrue(Files.exists(run.resolve("model.safetensors")));
         Result e = irt("eval", "--checkpoint", run.toString(), "--data", data.toString(), "--format", "folder", "--recall", "1,3", "--pca", "8");
         assertEquals(0, e.code(), e.err());

@@ -45,11 +45,33 @@ public final class Checkpoint {
         }
     }
 
+    /** The step of the run's latest checkpoint, read from the index alone (the tensors are not read); -1 without one. */
+    public static long latestStep(Path runDir) throws IOException {
+        return exists(runDir) ? readIndex(runDir).get("step").asLong() : -1;
+    }
+
     public static boolean exists(Path runDir) {
         return Files.isRegularFile(runDir.resolve(INDEX));
     }
 
     public static Loaded load(Path runDir) throws IOException {
+        Path index = runDir.resolve(INDEX);
+        ObjectNode node = readIndex(runDir);
+        Path file = insideRun(runDir, node.get("file").asText(), index);
+        SafeTensors.File f = SafeTensors.read(file);
+        long step = node.get("step").asLong();
+        String written = f.metadata().get("step");
+        if (written != null && !written.equals(Long.toString(step))) {
+            throw new IOException(index + " says step " + step + ", but " + file.getFileName() + " was written at step " + written
+                    + "; the index was edited or mixed with another run's files");
+        }
+        if (node.has("state") && !node.get("state").isObject()) throw new IOException(index + ": 'state' is not a JSON object");
+        ObjectNode state = node.has("state") ? (ObjectNode) node.get("state") : JSON.createObjectNode();
+        return new Loaded(step, f.tensors(), state, file);
+    }
+
+    /** checkpoint.json, checked to be an object with a file name and a non-negative step. */
+    private static ObjectNode readIndex(Path runDir) throws IOException {
         Path index = runDir.resolve(INDEX);
         if (!Files.isRegularFile(index)) throw new IOException("no checkpoint in " + runDir + " (" + INDEX + " is missing)");
         JsonNode read;
@@ -65,17 +87,7 @@ public final class Checkpoint {
         if (!node.hasNonNull("file") || !node.path("step").canConvertToLong() || node.get("step").asLong() < 0) {
             throw new IOException(index + " lacks a 'file' name or a non-negative 'step'");
         }
-        Path file = insideRun(runDir, node.get("file").asText(), index);
-        SafeTensors.File f = SafeTensors.read(file);
-        long step = node.get("step").asLong();
-        String written = f.metadata().get("step");
-        if (written != null && !written.equals(Long.toString(step))) {
-            throw new IOException(index + " says step " + step + ", but " + file.getFileName() + " was written at step " + written
-                    + "; the index was edited or mixed with another run's files");
-        }
-        if (node.has("state") && !node.get("state").isObject()) throw new IOException(index + ": 'state' is not a JSON object");
-        ObjectNode state = node.has("state") ? (ObjectNode) node.get("state") : JSON.createObjectNode();
-        return new Loaded(step, f.tensors(), state, file);
+        return node;
     }
 
     /**

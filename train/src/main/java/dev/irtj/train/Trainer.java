@@ -1,18 +1,15 @@
 package dev.irtj.train;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.irtj.autograd.Var;
-import dev.irtj.autograd.nn.Linear;
 import dev.irtj.autograd.nn.Parameter;
 import dev.irtj.tensor.DType;
 import dev.irtj.tensor.MemoryScope;
-import dev.irtj.tensor.Rng;
 import dev.irtj.tensor.Tensor;
-import dev.irtj.train.loss.ContrastiveLoss;
-import dev.irtj.train.loss.CrossBatchMemory;
-import dev.irtj.train.loss.CrossEntropyLoss;
-import dev.irtj.train.loss.KoLeoLoss;
+import dev.irtj.train.objective.Objective;
+import dev.irtj.train.objective.Step;
 import dev.irtj.train.optim.AdamW;
 import dev.irtj.train.optim.LrSchedule;
 import dev.irtj.vit.Pooling;
@@ -28,35 +25,135 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Supplier;
 
 /**
- * The IRT training loop: descriptors of a batch, the contrastive loss against the batch and the
- * cross-batch memory, plus λ·KoLeo; AdamW; the memory refilled from the batch (or from a
- * momentum encoder). It logs one JSON line per logging step to {@code RUN/metrics.jsonl},
- * evaluates periodically, and checkpoints every N steps and at the end; a run resumed from its
- * last checkpoint ends bit-identical to an uninterrupted one. Cross-entropy with a linear head
- * is the other objective (classification pretraining).
+ * The training loop, for any {@link Objective}: the objective's loss of a batch, AdamW, the
+ * objective's after-step update (e.g. its memory). It logs one JSON line per logging step to
+ * {@code RUN/metrics.jsonl}, evaluates periodically (a line per evaluation, and the best model
+ * kept, see {@link BestCheckpoint}), and checkpoints every N steps and at the end; a run resumed
+ * from its last checkpoint ends bit-identical to an uninterrupted one.
  */
 public final class Trainer {
 
-    public enum Objective { CONTRASTIVE, CROSS_ENTROPY }
+    /** Loop settings; {@link #builder()} starts from the paper's optimizer recipe. */
+    public static final class Config {
+        private final int iterations;
+        private final double lr;
+        private final double weightDecay;
+        private final int warmup;
+        private final boolean cosine;
+        private final Pooling pooling;
+        private final long seed;
+        private final int logEvery;
+        private final int evalEvery;
+        private final int checkpointEvery;
+        private final double clipNorm;
 
-    /** Settings; {@link #paperDefaults()} has the paper's recipe. */
-    public record Config(Objective objective, int iterations, double lr, double weightDecay, int warmup, boolean cosine,
-                         double beta, double lambda, int memorySize, int memoryStart, double momentum, Pooling pooling,
-                         long seed, int logEvery, int evalEvery, int checkpointEvery, double clipNorm, int numClasses) {
-
-        public Config {
-            if (iterations < 0) throw new IllegalArgumentException("iterations must be >= 0");
-            if (objective == Objective.CROSS_ENTROPY && numClasses < 2) throw new IllegalArgumentException("cross-entropy needs at least 2 classes");
-            if (logEvery < 1 || checkpointEvery < 0 || evalEvery < 0) throw new IllegalArgumentException("logEvery must be >= 1, evalEvery and checkpointEvery >= 0");
+        private Config(Builder b) {
+            if (b.iterations < 0) throw new IllegalArgumentException("iterations must be >= 0, got " + b.iterations);
+            if (!(b.lr > 0) || !Double.isFinite(b.lr) || !(b.weightDecay >= 0) || !(b.clipNorm >= 0)) {
+                throw new IllegalArgumentException("lr must be positive, weight decay and clip norm >= 0; got " + b.lr + ", " + b.weightDecay + ", " + b.clipNorm);
+            }
+            if (b.warmup < 0) throw new IllegalArgumentException("warmup must be >= 0, got " + b.warmup);
+            if (b.logEvery < 1 || b.checkpointEvery < 0 || b.evalEvery < 0) throw new IllegalArgumentException("logEvery must be >= 1, evalEvery and checkpointEvery >= 0");
+            iterations = b.iterations;
+            lr = b.lr;
+            weightDecay = b.weightDecay;
+            warmup = b.warmup;
+            cosine = b.cosine;
+            pooling = b.pooling;
+            seed = b.seed;
+            logEvery = b.logEvery;
+            evalEvery = b.evalEvery;
+            checkpointEvery = b.checkpointEvery;
+            clipNorm = b.clipNorm;
         }
 
-        /** AdamW lr 3e-5, wd 5e-4, β 0.5, λ 0.7, constant LR, CLS descriptor, memory set by the caller. */
-        public static Config paperDefaults(int iterations, int memorySize) {
-            return new Config(Objective.CONTRASTIVE, iterations, 3e-5, 5e-4, 0, false, 0.5, 0.7, memorySize, 0, 0.0,
-                    Pooling.CLS, 0, 10, 0, 1000, 0.0, 0);
+        /** AdamW lr 3e-5, weight decay 5e-4, constant LR, no warm-up, no clipping, CLS descriptor, seed 0, a log line every 10, a checkpoint every 1000 steps, no periodic evaluation. */
+        public static Builder builder() {
+            return new Builder();
+        }
+
+        /** This configuration as a builder, e.g. to change the iterations of a resumed run. */
+        public Builder toBuilder() {
+            return new Builder().iterations(iterations).lr(lr).weightDecay(weightDecay).warmup(warmup).cosine(cosine).pooling(pooling)
+                    .seed(seed).logEvery(logEvery).evalEvery(evalEvery).checkpointEvery(checkpointEvery).clipNorm(clipNorm);
+        }
+
+        public int iterations() { return iterations; }
+        public double lr() { return lr; }
+        public double weightDecay() { return weightDecay; }
+        public int warmup() { return warmup; }
+        public boolean cosine() { return cosine; }
+        public Pooling pooling() { return pooling; }
+        public long seed() { return seed; }
+        public int logEvery() { return logEvery; }
+        public int evalEvery() { return evalEvery; }
+        public int checkpointEvery() { return checkpointEvery; }
+        public double clipNorm() { return clipNorm; }
+
+        /**
+         * The learning rate of each iteration. It depends on {@link #iterations()} only through
+         * a cosine decay's horizon: extending a run with a constant or warm-up-only schedule
+         * continues exactly as an uninterrupted longer run; extending a cosine run re-aims its
+         * decay at the new last iteration from the resume step on.
+         */
+        public LrSchedule schedule() {
+            if (cosine) return LrSchedule.cosine(lr, 0, warmup, Math.max(1, iterations));
+            return warmup > 0 ? it -> lr * Math.min(1.0, (it + 1.0) / warmup) : LrSchedule.constant(lr);
+        }
+
+        /** The settings that decide the result (cadence of logs, evaluations and checkpoints left out). */
+        public Map<String, Object> settings() {
+            Map<String, Object> s = new LinkedHashMap<>();
+            s.put("iterations", iterations);
+            s.put("lr", lr);
+            s.put("weight_decay", weightDecay);
+            s.put("warmup", warmup);
+            s.put("schedule", cosine ? "cosine" : "constant");
+            s.put("clip", clipNorm);
+            s.put("pooling", pooling.name());
+            s.put("seed", seed);
+            return s;
+        }
+    }
+
+    /** Named settings with defaults; see {@link Config#builder()}. */
+    public static final class Builder {
+        private int iterations = 1000;
+        private double lr = 3e-5;
+        private double weightDecay = 5e-4;
+        private int warmup;
+        private boolean cosine;
+        private Pooling pooling = Pooling.CLS;
+        private long seed;
+        private int logEvery = 10;
+        private int evalEvery;
+        private int checkpointEvery = 1000;
+        private double clipNorm;
+
+        private Builder() {
+        }
+
+        public Builder iterations(int v) { iterations = v; return this; }
+        public Builder lr(double v) { lr = v; return this; }
+        public Builder weightDecay(double v) { weightDecay = v; return this; }
+        /** Linear warm-up iterations (0 = none). */
+        public Builder warmup(int v) { warmup = v; return this; }
+        /** Cosine decay to 0 at the last iteration (false = constant after the warm-up). */
+        public Builder cosine(boolean v) { cosine = v; return this; }
+        public Builder pooling(Pooling v) { pooling = v; return this; }
+        public Builder seed(long v) { seed = v; return this; }
+        public Builder logEvery(int v) { logEvery = v; return this; }
+        /** Evaluate every N iterations (0 = never). */
+        public Builder evalEvery(int v) { evalEvery = v; return this; }
+        /** Checkpoint every N iterations (0 = only at the end). */
+        public Builder checkpointEvery(int v) { checkpointEvery = v; return this; }
+        /** Clip the global gradient norm (0 = off). */
+        public Builder clipNorm(double v) { clipNorm = v; return this; }
+
+        public Config build() {
+            return new Config(this);
         }
     }
 
@@ -72,7 +169,7 @@ public final class Trainer {
     public record Batch(Tensor images, long[] labels) {
     }
 
-    /** Periodic evaluation; returns named figures such as recall@1. */
+    /** Periodic evaluation; returns named figures such as recall@1 (higher is better). */
     public interface Evaluator {
         Map<String, Double> evaluate(VisionTransformer model);
     }
@@ -86,48 +183,38 @@ public final class Trainer {
     }
 
     private final VisionTransformer model;
-    private final Linear head;
+    private final Objective objective;
     private final Config config;
     private final BatchSource source;
     private final Evaluator evaluator;
     private final Listener listener;
     private final Path runDir;
+    private final Map<String, Parameter> objectiveParameters;
     private final AdamW optimizer;
     private final LrSchedule schedule;
-    private final CrossBatchMemory memory;
-    private final MomentumEncoder momentum;
-    private final ContrastiveLoss contrastive;
-    private final KoLeoLoss koleo = new KoLeoLoss();
-    private final CrossEntropyLoss crossEntropy = new CrossEntropyLoss();
+    private final BestCheckpoint best;
     private final List<Map<String, Double>> evaluations = new ArrayList<>();
     private long step;
 
-    /**
-     * @param emaFactory builds a second model of the same shape for the momentum encoder (used
-     *                   only when {@code config.momentum() > 0})
-     */
-    public Trainer(VisionTransformer model, Config config, BatchSource source, Evaluator evaluator, Listener listener,
-                   Path runDir, Supplier<VisionTransformer> emaFactory) {
+    public Trainer(VisionTransformer model, Objective objective, Config config, BatchSource source, Evaluator evaluator, Listener listener,
+                   Path runDir) {
         this.model = model;
+        this.objective = objective;
         this.config = config;
         this.source = source;
         this.evaluator = evaluator;
         this.listener = listener;
         this.runDir = runDir;
-        DType dtype = model.namedParameters().get("pos_embed").data().dtype();
-        int dim = model.config().embedDim();
-        this.head = config.objective() == Objective.CROSS_ENTROPY
-                ? new Linear(dim, config.numClasses(), true, Rng.stream(config.seed(), 77), dtype) : null;
         // Everything trains where the model's parameters are (see Module.to).
-        if (head != null) head.to(model.device());
+        objective.attach(model);
+        this.objectiveParameters = new LinkedHashMap<>(objective.parameters());
         Map<String, Parameter> params = new LinkedHashMap<>(model.namedParameters());
-        if (head != null) head.namedParameters().forEach((n, p) -> params.put("head." + n, p));
+        objectiveParameters.forEach((n, p) -> {
+            if (params.put(n, p) != null) throw new IllegalArgumentException("objective " + objective.name() + " names a parameter '" + n + "' the model has");
+        });
         this.optimizer = new AdamW(params, config.lr(), 0.9, 0.999, 1e-8, config.weightDecay());
-        this.schedule = config.cosine() ? LrSchedule.cosine(config.lr(), 0, config.warmup(), Math.max(1, config.iterations()))
-                : config.warmup() > 0 ? it -> config.lr() * Math.min(1.0, (it + 1.0) / config.warmup()) : LrSchedule.constant(config.lr());
-        this.memory = config.objective() == Objective.CONTRASTIVE ? new CrossBatchMemory(config.memorySize(), dim) : null;
-        this.momentum = config.momentum() > 0 && config.memorySize() > 0 ? new MomentumEncoder(emaFactory.get(), model, config.momentum()) : null;
-        this.contrastive = new ContrastiveLoss(config.beta());
+        this.schedule = config.schedule();
+        this.best = new BestCheckpoint(runDir);
     }
 
     public long step() {
@@ -138,8 +225,8 @@ public final class Trainer {
         return model;
     }
 
-    public Linear head() {
-        return head;
+    public Objective objective() {
+        return objective;
     }
 
     public List<Map<String, Double>> evaluations() {
@@ -150,22 +237,22 @@ public final class Trainer {
     public long resumeIfPossible() throws IOException {
         if (!Checkpoint.exists(runDir)) return 0;
         Checkpoint.Loaded c = Checkpoint.load(runDir);
-        Map<String, Tensor> modelState = new LinkedHashMap<>(), adam = new LinkedHashMap<>(), ema = new LinkedHashMap<>(), headState = new LinkedHashMap<>();
+        if (c.step() > config.iterations()) {
+            throw new IllegalArgumentException(runDir + " has reached step " + c.step() + ", beyond the " + config.iterations() + " iterations asked for");
+        }
+        Map<String, Tensor> modelState = new LinkedHashMap<>(), adam = new LinkedHashMap<>();
         c.tensors().forEach((name, t) -> {
             if (name.startsWith("model.")) modelState.put(name.substring(6), t);
             else if (name.startsWith("adam.")) adam.put(name.substring(5), t);
-            else if (name.startsWith("ema.")) ema.put(name.substring(4), t);
-            else if (name.startsWith("head.")) headState.put(name.substring(5), t);
         });
         model.loadStateDict(modelState, c.file().toString(), n -> false);
-        if (head != null) head.loadStateDict(headState, c.file().toString(), n -> false);
-        if (momentum != null) momentum.model().loadStateDict(ema, c.file().toString(), n -> false);
-        if (memory != null && memory.capacity() > 0) memory.loadState(c.tensors());
+        objective.loadState(c.tensors(), c.file().toString());
         optimizer.loadState(adam, c.state().path("optimizer_step").asLong());
         ArrayNode sampler = (ArrayNode) c.state().get("source");
         long[] s = new long[sampler.size()];
         for (int i = 0; i < s.length; i++) s[i] = sampler.get(i).asLong();
         source.restore(s);
+        best.restore(c.state().get("best"));
         step = c.step();
         truncateMetrics(step);
         return step;
@@ -190,14 +277,25 @@ public final class Trainer {
                 for (Map.Entry<String, Double> e : sums.entrySet()) line.put(e.getKey(), e.getValue() / windowSteps);
                 line.put("lr", optimizer.lr());
                 line.put("images_per_s", windowImages / Math.max(seconds, 1e-9));
-                writeMetrics(line);
+                ObjectNode node = Checkpoint.json().createObjectNode();
+                line.forEach(node::put);
+                appendMetrics(node);
                 if (listener != null) listener.onStep(step, config.iterations(), line);
                 sums.clear();
                 windowSteps = 0;
                 windowImages = 0;
                 windowStart = System.nanoTime();
             }
-            if (evaluator != null && config.evalEvery() > 0 && step % config.evalEvery() == 0) evaluate();
+            if (evaluator != null && config.evalEvery() > 0 && step % config.evalEvery() == 0) {
+                Map<String, Double> figures = evaluate();
+                ObjectNode node = Checkpoint.json().createObjectNode();
+                ObjectNode eval = node.putObject("eval");
+                figures.forEach((k, v) -> {
+                    if (!k.equals("step")) eval.put(k, v);
+                });
+                appendMetrics(node);
+                best.offer(step, figures, model);
+            }
             if (config.checkpointEvery() > 0 && step % config.checkpointEvery() == 0 && step < config.iterations()) saveCheckpoint();
         }
         saveCheckpoint();
@@ -219,78 +317,78 @@ public final class Trainer {
         Batch batch = source.next();
         Map<String, Double> metrics = new LinkedHashMap<>();
         try (MemoryScope ignored = MemoryScope.open()) {
-            Var images = Var.constant(batch.images().to(model.device()));
-            Var loss;
-            Var embeddings = null;
-            if (config.objective() == Objective.CROSS_ENTROPY) {
-                loss = crossEntropy.apply(head.forward(model.features(images, config.pooling())), batch.labels());
-                metrics.put("cross_entropy", loss.data().item());
-            } else {
-                embeddings = model.descriptor(images, config.pooling());
-                boolean useMemory = memory.capacity() > 0 && memory.size() > 0 && step >= config.memoryStart();
-                Var lc = useMemory
-                        ? contrastive.apply(embeddings, batch.labels(), memory.contents(embeddings.dtype()).to(embeddings.data().device()), memory.labels())
-                        : contrastive.apply(embeddings, batch.labels());
-                metrics.put("contrastive", lc.data().item());
-                loss = lc;
-                if (config.lambda() > 0) {
-                    Var lk = koleo.apply(embeddings);
-                    metrics.put("koleo", lk.data().item());
-                    loss = lc.add(lk.mul(config.lambda()));
-                }
-            }
-            double value = loss.data().item();
-            if (!Double.isFinite(value)) {
-                throw new NonFiniteLossException("the loss became " + value + " at step " + (step + 1) + "; training stopped. "
-                        + (Checkpoint.exists(runDir) ? "The last good checkpoint is kept: " + runDir.resolve(Checkpoint.INDEX)
-                        : "No checkpoint had been written yet."));
-            }
-            metrics.put("loss", value);
+            Step s = new Step(model, config.pooling(), Var.constant(batch.images().to(model.device())), batch.labels(), step);
+            Objective.Loss loss = objective.loss(s);
             model.zeroGrad();
-            if (head != null) head.zeroGrad();
-            loss.backward();
-            // The norm stays on the device until the step's work is queued; reading it is then the
-            // step's one wait after the loss (none at all on the CPU).
+            for (Parameter p : objectiveParameters.values()) p.zeroGrad();
+            loss.total().backward();
             Tensor gradNorm = config.clipNorm() > 0 ? optimizer.clipGradNorm(config.clipNorm()) : null;
             optimizer.setLr(schedule.at(step));
             optimizer.step();
-            if (memory != null && memory.capacity() > 0 && step + 1 >= config.memoryStart()) {
-                if (momentum != null) {
-                    momentum.update(model);
-                    try (dev.irtj.autograd.NoGrad ng = dev.irtj.autograd.NoGrad.enter()) {
-                        memory.enqueue(momentum.model().descriptor(images, config.pooling()).data(), batch.labels());
-                    }
-                } else {
-                    memory.enqueue(embeddings.data(), batch.labels());
-                }
+            objective.afterStep(s);
+            // The step's work is queued; its scalars now come to the host together, the step's
+            // one wait (none at all on the CPU). A non-finite loss stops the run before any
+            // checkpoint of this step is written, so the last one on disk is the last good one.
+            List<String> names = new ArrayList<>();
+            List<Tensor> scalars = new ArrayList<>();
+            names.add("loss");
+            scalars.add(loss.total().data());
+            loss.terms().forEach((n, v) -> {
+                names.add(n);
+                scalars.add(v.data());
+            });
+            if (gradNorm != null) {
+                names.add("grad_norm");
+                scalars.add(gradNorm);
             }
-            if (gradNorm != null) metrics.put("grad_norm", gradNorm.item());
+            double[] values = readScalars(scalars);
+            if (!Double.isFinite(values[0])) {
+                throw new NonFiniteLossException("the loss became " + values[0] + " at step " + (step + 1) + "; training stopped. "
+                        + (Checkpoint.exists(runDir) ? "The last good checkpoint is kept: " + runDir.resolve(Checkpoint.INDEX)
+                        : "No checkpoint had been written yet."));
+            }
+            for (int i = 1; i < names.size(); i++) metrics.put(names.get(i), values[i]);
+            metrics.put("loss", values[0]);
         }
         metrics.put("batch", (double) batch.labels().length);
         return metrics;
     }
 
-    /** Writes weights, optimizer moments, memory and EMA weights, then the index. */
+    /** One host transfer for all of a step's scalars (each a one-element tensor on the device). */
+    private static double[] readScalars(List<Tensor> scalars) {
+        List<Tensor> column = new ArrayList<>(scalars.size());
+        for (Tensor t : scalars) {
+            if (t.numel() != 1) throw new IllegalStateException("a loss term must be a scalar, got shape " + java.util.Arrays.toString(t.shape()));
+            column.add(t.reshape(1).to(DType.F64));
+        }
+        return Tensor.cat(column, 0).toDoubleArray();
+    }
+
+    /** Writes weights, optimizer moments and the objective's state, then the index. */
     public void saveCheckpoint() throws IOException {
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         model.stateDict().forEach((n, t) -> tensors.put("model." + n, t));
-        if (head != null) head.stateDict().forEach((n, t) -> tensors.put("head." + n, t));
         optimizer.state().forEach((n, t) -> tensors.put("adam." + n, t));
-        if (momentum != null) momentum.model().stateDict().forEach((n, t) -> tensors.put("ema." + n, t));
-        if (memory != null && memory.capacity() > 0) tensors.putAll(memory.state());
+        objective.state().forEach((n, t) -> {
+            if (n.startsWith("model.") || n.startsWith("adam.") || tensors.put(n, t) != null) {
+                throw new IllegalStateException("objective " + objective.name() + " checkpoints a tensor '" + n + "' whose name is taken");
+            }
+        });
         ObjectNode state = Checkpoint.json().createObjectNode();
         state.put("optimizer_step", optimizer.stepCount());
         ArrayNode s = state.putArray("source");
         for (long v : source.state()) s.add(v);
-        state.put("objective", config.objective().name());
+        state.put("objective", objective.name());
         state.put("seed", config.seed());
+        JsonNode kept = best.state();
+        if (kept != null) state.set("best", kept);
         Checkpoint.save(runDir, step, tensors, state);
     }
 
-    private void writeMetrics(Map<String, Double> line) throws IOException {
+    private void appendMetrics(ObjectNode fields) throws IOException {
         ObjectNode node = Checkpoint.json().createObjectNode();
         node.put("step", step);
-        line.forEach(node::put);
+        node.setAll(fields);
         try (BufferedWriter w = Files.newBufferedWriter(runDir.resolve("metrics.jsonl"), StandardCharsets.UTF_8,
                 StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
             w.write(Checkpoint.json().writeValueAsString(node));

@@ -1,0 +1,118 @@
+package dev.irtj.train.objective;
+
+import dev.irtj.autograd.NoGrad;
+import dev.irtj.autograd.Var;
+import dev.irtj.tensor.DType;
+import dev.irtj.tensor.Rng;
+import dev.irtj.tensor.Tensor;
+import dev.irtj.train.MomentumEncoder;
+import dev.irtj.train.loss.ContrastiveLoss;
+import dev.irtj.train.loss.CrossBatchMemory;
+import dev.irtj.vit.VisionTransformer;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * IRT_L's objective: the contrastive loss of the step's descriptors against the batch and the
+ * cross-batch memory. The memory is filled after each step's update from the step's detached
+ * descriptors, or, with a momentum, from an EMA copy of the model (the paper's In-Shop setting);
+ * it is used from iteration {@code memoryStart} on. Memory and EMA weights are checkpointed
+ * ({@code memory.*}, {@code ema.*}).
+ */
+public final class ContrastiveObjective implements Objective {
+    private static final String EMA = "ema.";
+    private final ContrastiveLoss contrastive;
+    private final int memorySize;
+    private final int memoryStart;
+    private final double momentum;
+    private CrossBatchMemory memory;
+    private MomentumEncoder ema;
+
+    /**
+     * @param memorySize  entries of the cross-batch memory; 0 = the batch only
+     * @param memoryStart the iteration from which the memory is filled and used
+     * @param momentum    0 = fill the memory from the model itself; in (0, 1) = from its EMA
+     */
+    public ContrastiveObjective(double beta, int memorySize, int memoryStart, double momentum) {
+        if (memorySize < 0 || memoryStart < 0) throw new IllegalArgumentException("memory size and start must be >= 0, got " + memorySize + ", " + memoryStart);
+        if (!(momentum >= 0 && momentum < 1)) throw new IllegalArgumentException("momentum must be in [0, 1), got " + momentum);
+        this.contrastive = new ContrastiveLoss(beta);
+        this.memorySize = memorySize;
+        this.memoryStart = memoryStart;
+        this.momentum = momentum;
+    }
+
+    @Override
+    public String name() {
+        return "contrastive";
+    }
+
+    @Override
+    public Map<String, Object> settings() {
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("beta", contrastive.beta());
+        s.put("memory", memorySize);
+        s.put("memory_start", memoryStart);
+        s.put("momentum", momentum);
+        return s;
+    }
+
+    @Override
+    public void attach(VisionTransformer model) {
+        memory = new CrossBatchMemory(memorySize, model.config().embedDim());
+        if (momentum > 0 && memorySize > 0) {
+            DType dtype = model.namedParameters().get("pos_embed").data().dtype();
+            // The copy's initial values are overwritten with the model's by MomentumEncoder.
+            ema = new MomentumEncoder(new VisionTransformer(model.config(), model.distilled(), new Rng(0), dtype), model, momentum);
+        }
+    }
+
+    /** The cross-batch memory (after {@link #attach}). */
+    public CrossBatchMemory memory() {
+        return memory;
+    }
+
+    @Override
+    public Loss loss(Step step) {
+        Var z = step.descriptors();
+        boolean useMemory = memory.capacity() > 0 && memory.size() > 0 && step.iteration() >= memoryStart;
+        Var lc = useMemory
+                ? contrastive.apply(z, step.labels(), memory.contents(z.dtype()).to(z.data().device()), memory.labels())
+                : contrastive.apply(z, step.labels());
+        return new Loss(lc, Map.of("contrastive", lc));
+    }
+
+    @Override
+    public void afterStep(Step step) {
+        if (memory.capacity() == 0 || step.iteration() + 1 < memoryStart) return;
+        if (ema != null) {
+            ema.update(step.model());
+            try (NoGrad ignored = NoGrad.enter()) {
+                memory.enqueue(ema.model().descriptor(step.images(), step.pooling()).data(), step.labels());
+            }
+        } else {
+            memory.enqueue(step.descriptors().data(), step.labels());
+        }
+    }
+
+    @Override
+    public Map<String, Tensor> state() {
+        Map<String, Tensor> s = new LinkedHashMap<>();
+        if (memory.capacity() > 0) s.putAll(memory.state());
+        if (ema != null) ema.model().stateDict().forEach((n, t) -> s.put(EMA + n, t));
+        return s;
+    }
+
+    @Override
+    public void loadState(Map<String, Tensor> checkpoint, String file) {
+        if (memory.capacity() > 0) memory.loadState(checkpoint);
+        if (ema != null) {
+            Map<String, Tensor> weights = new LinkedHashMap<>();
+            checkpoint.forEach((n, t) -> {
+                if (n.startsWith(EMA)) weights.put(n.substring(EMA.length()), t);
+            });
+            ema.model().loadStateDict(weights, file, n -> false);
+        }
+    }
+}
