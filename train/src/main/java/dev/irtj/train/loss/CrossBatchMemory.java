@@ -23,7 +23,7 @@ public final class CrossBatchMemory {
          * the batch's own detached copies. research-xbm's loss drops them by value (a same-label
          * pair counts only if s &lt; 1 − 1e-5); pytorch-metric-learning's keeps them as positive
          * pairs of loss relu(1 − s) ≈ 0; Eq. 1 adds their 1 − s ≈ 0 (their gradient on a unit
-         * descriptor, −copy, is normal to the sphere, so nothing reaches the raw descriptor).
+         * descriptor, −copy, is normal to the sphere, so almost nothing reaches the raw descriptor).
          */
         BEFORE,
         /** After the loss and the optimizer step (irtj's default): the memory holds only past batches. */
