@@ -1,27 +1,90 @@
 package dev.irtj.train.loss;
 
 import dev.irtj.autograd.Var;
+import dev.irtj.tensor.Device;
 import dev.irtj.tensor.Tensor;
 
 /**
- * The contrastive loss of IRT (and of the cross-batch-memory paper it builds on), over cosine
- * similarities s of L2-normalized descriptors:
+ * The contrastive loss of IRT over cosine similarities s of L2-normalized descriptors, in one of
+ * three published reductions ({@link Reduction}). The references are the batch itself and,
+ * optionally, a cross-batch memory [K, D] (detached descriptors with labels, no gradient); the
+ * memory term is added with weight w (1 by default). β is the negative margin in similarity.
+ *
+ * <p>With {@link Reduction#PAPER} (the default) this is the paper's Eq. 1:
  * <pre>
  *   L = (1/B) Σ_i [ Σ_{j∈P_i} (1 − s_ij) + Σ_{j∈N_i} max(0, s_ij − β) ]
  * </pre>
- * where the references j are the batch itself and, optionally, the memory; P_i are references
- * with the anchor's label (the anchor itself excluded), N_i those with another label. The
- * memory carries no gradient.
+ * where P_i are references with the anchor's label (the anchor itself excluded from the batch
+ * part), N_i those with another label; with w ≠ 1 the memory pairs' sum is scaled by w.
+ * docs/DESIGN.md ("The contrastive loss conventions") gives the other two and their sources.
  */
 public final class ContrastiveLoss {
-    private final double beta;
+    /**
+     * How pair losses become the loss. Each applies to the batch term and to the memory term
+     * separately; the memory term is then added with the weight.
+     */
+    public enum Reduction {
+        /** Eq. 1 of the paper: Σ over positive and negative pair losses, divided by the batch size. */
+        PAPER,
+        /**
+         * pytorch-metric-learning 1.3.2's {@code ContrastiveLoss(pos_margin=1, neg_margin=β,
+         * distance=CosineSimilarity())} with its default {@code AvgNonZeroReducer}, as jhgan00's
+         * IRT reimplementation trains it: the mean of the positive pair losses relu(1 − s) that
+         * are > 0, plus the mean of the negative pair losses relu(s − β) that are > 0 (a term
+         * with no such pair is 0). Self-pairs are excluded in the batch term only; a term with at
+         * most one positive and at most one negative pair is 0, as upstream.
+         */
+        PML,
+        /**
+         * research-xbm's {@code ContrastiveLoss}: (1/B) Σ_i [ Σ_{j: same label, s_ij < 1 − 1e-5}
+         * (1 − s_ij) + Σ_{j: other label, s_ij > β} s_ij ]. Pairs are selected by value, not
+         * index: the anchor's own similarity (and an exact duplicate's) is ≥ 1 − 1e-5 and
+         * drops out; a negative above the margin costs s, not s − β.
+         */
+        XBM
+    }
 
+    /** research-xbm's positive filter: a same-label pair counts only if s &lt; 1 − this. */
+    static final double XBM_SELF_EPSILON = 1e-5;
+
+    private final double beta;
+    private final Reduction reduction;
+    private final double memoryWeight;
+
+    /** Eq. 1 ({@link Reduction#PAPER}) with margin β and memory weight 1. */
     public ContrastiveLoss(double beta) {
+        this(beta, Reduction.PAPER, 1.0);
+    }
+
+    /** The given reduction with margin β and memory weight 1. */
+    public ContrastiveLoss(double beta, Reduction reduction) {
+        this(beta, reduction, 1.0);
+    }
+
+    /** The given reduction with margin β; the memory term is added times {@code memoryWeight}. */
+    public ContrastiveLoss(double beta, Reduction reduction, double memoryWeight) {
+        if (!Double.isFinite(beta) || beta < -1 || beta > 1) {
+            throw new IllegalArgumentException("contrastive margin beta must be a cosine similarity in [-1, 1], got " + beta);
+        }
+        if (reduction == null) throw new IllegalArgumentException("contrastive loss needs a reduction (paper, pml or xbm)");
+        if (!Double.isFinite(memoryWeight) || memoryWeight < 0) {
+            throw new IllegalArgumentException("contrastive memory weight must be finite and >= 0, got " + memoryWeight);
+        }
         this.beta = beta;
+        this.reduction = reduction;
+        this.memoryWeight = memoryWeight;
     }
 
     public double beta() {
         return beta;
+    }
+
+    public Reduction reduction() {
+        return reduction;
+    }
+
+    public double memoryWeight() {
+        return memoryWeight;
     }
 
     /** Batch against batch only. */
@@ -31,40 +94,117 @@ public final class ContrastiveLoss {
 
     /**
      * Batch against batch plus {@code memory} [K, D] with {@code memoryLabels} (both may be null
-     * or empty).
+     * or empty). The memory is used as given: if the caller enqueued the batch first, its copies
+     * are in it (see {@link CrossBatchMemory.Enqueue}).
      */
     public Var apply(Var embeddings, long[] labels, Tensor memory, long[] memoryLabels) {
         int b = embeddings.shape(0);
         if (labels.length != b) throw new IllegalArgumentException(labels.length + " labels for a batch of " + b);
+        boolean withMemory = memory != null && memory.shape(0) > 0;
+        if (withMemory && (memoryLabels == null || memoryLabels.length != memory.shape(0))) {
+            throw new IllegalArgumentException("memory of " + memory.shape(0) + " entries needs as many labels");
+        }
         Var sims = embeddings.matmul(embeddings.mT());
-        Var loss = pairTerms(sims, labels, labels, true);
-        if (memory != null && memory.shape(0) > 0) {
-            if (memoryLabels == null || memoryLabels.length != memory.shape(0)) {
-                throw new IllegalArgumentException("memory of " + memory.shape(0) + " entries needs as many labels");
-            }
-            Var memSims = embeddings.matmul(Var.constant(memory.to(embeddings.dtype())).mT());
-            loss = loss.add(pairTerms(memSims, labels, memoryLabels, false));
+        Var memSims = withMemory ? embeddings.matmul(Var.constant(memory.to(embeddings.dtype())).mT()) : null;
+        return switch (reduction) {
+            case PAPER -> paper(sims, memSims, labels, memoryLabels, b);
+            case PML -> weighted(pml(sims, labels, labels, true), memSims == null ? null : pml(memSims, labels, memoryLabels, false));
+            case XBM -> weighted(xbm(sims, labels, labels, b), memSims == null ? null : xbm(memSims, labels, memoryLabels, b));
+        };
+    }
+
+    /** Eq. 1: all pair losses summed, then divided by B (one division, as before the options). */
+    private Var paper(Var sims, Var memSims, long[] labels, long[] memoryLabels, int b) {
+        Var loss = paperSum(sims, labels, labels, true);
+        if (memSims != null) {
+            Var memory = paperSum(memSims, labels, memoryLabels, false);
+            loss = loss.add(memoryWeight == 1.0 ? memory : memory.mul(memoryWeight));
         }
         return loss.div(b);
     }
 
+    private Var weighted(Var batchTerm, Var memoryTerm) {
+        if (memoryTerm == null) return batchTerm;
+        return batchTerm.add(memoryWeight == 1.0 ? memoryTerm : memoryTerm.mul(memoryWeight));
+    }
+
     /** Σ over pairs of (1 − s) for positives and max(0, s − β) for negatives. */
-    private Var pairTerms(Var sims, long[] rowLabels, long[] colLabels, boolean excludeDiagonal) {
-        int rows = rowLabels.length, cols = colLabels.length;
-        double[] pos = new double[rows * cols], neg = new double[rows * cols];
-        for (int i = 0; i < rows; i++) {
-            for (int j = 0; j < cols; j++) {
-                if (rowLabels[i] == colLabels[j]) {
-                    if (!(excludeDiagonal && i == j)) pos[i * cols + j] = 1;
-                } else {
-                    neg[i * cols + j] = 1;
+    private Var paperSum(Var sims, long[] rowLabels, long[] colLabels, boolean excludeDiagonal) {
+        PairMasks m = PairMasks.of(sims, rowLabels, colLabels, excludeDiagonal);
+        Var positive = sims.neg().add(1.0).mul(m.positive()).sum();
+        Var negative = sims.sub(beta).relu().mul(m.negative()).sum();
+        return positive.add(negative);
+    }
+
+    /**
+     * pytorch-metric-learning's term: per-pair losses relu(1 − s) and relu(s − β), each family
+     * averaged over its pairs whose loss is > 0 (AvgNonZeroReducer), the two averages added.
+     */
+    private Var pml(Var sims, long[] rowLabels, long[] colLabels, boolean excludeDiagonal) {
+        PairMasks m = PairMasks.of(sims, rowLabels, colLabels, excludeDiagonal);
+        // Upstream returns a zero loss before computing any distance when neither pair list
+        // has more than one entry (GenericPairLoss.compute_loss).
+        if (m.positiveCount() <= 1 && m.negativeCount() <= 1) return sims.sum().mul(0.0);
+        Var positive = averageOfNonZero(sims.neg().add(1.0).relu().mul(m.positive()));
+        Var negative = averageOfNonZero(sims.sub(beta).relu().mul(m.negative()));
+        return positive.add(negative);
+    }
+
+    /**
+     * The mean of the entries of {@code losses} (≥ 0) that are > 0, or 0 when none is. The
+     * selection is a constant mask, so a pair whose loss is exactly 0 gets no gradient, as in
+     * upstream's {@code losses[losses > 0].mean()}; the count stays on the device.
+     */
+    private static Var averageOfNonZero(Var losses) {
+        Tensor data = losses.data();
+        Tensor nonZero = data.gt(zero(data));
+        Tensor count = nonZero.sum().maximum(Tensor.scalar(1.0, data.dtype()).to(data.device()));
+        return losses.mul(Var.constant(nonZero)).sum().div(Var.constant(count));
+    }
+
+    /**
+     * research-xbm's term: (1/B) Σ over same-label pairs with s &lt; 1 − 1e-5 of (1 − s), plus
+     * Σ over other-label pairs with s &gt; β of s. The selection is by value and is a constant
+     * mask (upstream's masked_select).
+     */
+    private Var xbm(Var sims, long[] rowLabels, long[] colLabels, int b) {
+        PairMasks m = PairMasks.of(sims, rowLabels, colLabels, false);
+        Tensor s = sims.data();
+        Tensor keepPositive = m.positive().data().mul(s.lt(Tensor.scalar(1 - XBM_SELF_EPSILON, s.dtype()).to(s.device())));
+        Tensor keepNegative = m.negative().data().mul(s.gt(Tensor.scalar(beta, s.dtype()).to(s.device())));
+        Var positive = sims.neg().add(1.0).mul(Var.constant(keepPositive)).sum();
+        Var negative = sims.mul(Var.constant(keepNegative)).sum();
+        return positive.add(negative).div(b);
+    }
+
+    private static Tensor zero(Tensor like) {
+        return Tensor.scalar(0.0, like.dtype()).to(like.device());
+    }
+
+    /** Label masks of a similarity matrix: same label (optionally not the diagonal), other label. */
+    private record PairMasks(Var positive, Var negative, int positiveCount, int negativeCount) {
+        static PairMasks of(Var sims, long[] rowLabels, long[] colLabels, boolean excludeDiagonal) {
+            int rows = rowLabels.length, cols = colLabels.length;
+            double[] pos = new double[rows * cols], neg = new double[rows * cols];
+            int positives = 0, negatives = 0;
+            for (int i = 0; i < rows; i++) {
+                for (int j = 0; j < cols; j++) {
+                    if (rowLabels[i] == colLabels[j]) {
+                        if (!(excludeDiagonal && i == j)) {
+                            pos[i * cols + j] = 1;
+                            positives++;
+                        }
+                    } else {
+                        neg[i * cols + j] = 1;
+                        negatives++;
+                    }
                 }
             }
+            Device device = sims.data().device();
+            return new PairMasks(
+                    Var.constant(Tensor.of(sims.dtype(), pos, rows, cols).to(device)),
+                    Var.constant(Tensor.of(sims.dtype(), neg, rows, cols).to(device)),
+                    positives, negatives);
         }
-        Var posMask = Var.constant(Tensor.of(sims.dtype(), pos, rows, cols).to(sims.data().device()));
-        Var negMask = Var.constant(Tensor.of(sims.dtype(), neg, rows, cols).to(sims.data().device()));
-        Var positive = sims.neg().add(1.0).mul(posMask).sum();
-        Var negative = sims.sub(beta).relu().mul(negMask).sum();
-        return positive.add(negative);
     }
 }

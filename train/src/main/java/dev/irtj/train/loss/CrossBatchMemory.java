@@ -9,22 +9,45 @@ import java.util.Arrays;
 import java.util.Map;
 
 /**
- * The cross-batch memory (XBM): a FIFO ring of detached descriptors and their labels from past
- * iterations, used as extra references by the contrastive loss. Enqueued after each step's loss
- * (so a batch never meets its own copies); filling starts at an optional iteration. Its contents
- * are part of a checkpoint so a resumed run continues exactly.
+ * The cross-batch memory (XBM): a FIFO ring of detached descriptors and their labels, used as
+ * extra references by the contrastive loss. By default a batch is enqueued after its step's loss
+ * (so a batch never meets its own copies); {@link Enqueue#BEFORE} enqueues it first, as the XBM
+ * reference code and jhgan00's IRT do. Filling starts at an optional iteration (the caller's
+ * choice). Its contents are part of a checkpoint so a resumed run continues exactly.
  */
 public final class CrossBatchMemory {
+    /** When a step's batch joins the memory, relative to the loss that reads the memory. */
+    public enum Enqueue {
+        /**
+         * Before the loss (research-xbm's trainer, jhgan00's engine): the memory term then sees
+         * the batch's own detached copies. research-xbm's loss drops them by value (a same-label
+         * pair counts only if s &lt; 1 − 1e-5); pytorch-metric-learning's keeps them as positive
+         * pairs of loss relu(1 − s) ≈ 0; Eq. 1 adds their 1 − s ≈ 0 (their gradient on a unit
+         * descriptor, −copy, is normal to the sphere, so almost nothing reaches the raw descriptor).
+         */
+        BEFORE,
+        /** After the loss and the optimizer step (irtj's default): the memory holds only past batches. */
+        AFTER
+    }
+
     private final int capacity;
     private final int dim;
     private final float[] descriptors;
     private final long[] labels;
     private final Tensor ring;
+    private final Enqueue order;
     private int size;
     private int next;
 
+    /** A memory that is filled after each loss ({@link Enqueue#AFTER}). */
     public CrossBatchMemory(int capacity, int dim) {
+        this(capacity, dim, Enqueue.AFTER);
+    }
+
+    public CrossBatchMemory(int capacity, int dim, Enqueue order) {
         if (capacity < 0 || dim <= 0) throw new IllegalArgumentException("memory needs capacity >= 0 and dim > 0, got " + capacity + ", " + dim);
+        if (order == null) throw new IllegalArgumentException("memory needs an enqueue order (before or after the loss)");
+        this.order = order;
         this.capacity = capacity;
         this.dim = dim;
         this.descriptors = new float[Math.multiplyExact(capacity, dim)];
@@ -38,6 +61,30 @@ public final class CrossBatchMemory {
 
     public int size() {
         return size;
+    }
+
+    public Enqueue order() {
+        return order;
+    }
+
+    /**
+     * Call before computing the step's loss: enqueues the batch if this memory's order is
+     * {@link Enqueue#BEFORE}, so that {@link #contents} then includes it. Returns whether it did.
+     */
+    public boolean beforeLoss(Tensor batch, long[] batchLabels) {
+        if (order != Enqueue.BEFORE) return false;
+        enqueue(batch, batchLabels);
+        return true;
+    }
+
+    /**
+     * Call after the step's loss (and update): enqueues the batch if this memory's order is
+     * {@link Enqueue#AFTER}. Returns whether it did.
+     */
+    public boolean afterLoss(Tensor batch, long[] batchLabels) {
+        if (order != Enqueue.AFTER) return false;
+        enqueue(batch, batchLabels);
+        return true;
     }
 
     /** Adds a batch [B, D] (values are copied, so the caller's tensor may be released). */
