@@ -14,6 +14,8 @@ import dev.irtj.retrieval.RecallEvaluator;
 import dev.irtj.train.Trainer;
 import dev.irtj.train.data.Dataset;
 import dev.irtj.train.data.Idx;
+import dev.irtj.train.loss.ContrastiveLoss;
+import dev.irtj.train.loss.CrossBatchMemory;
 import dev.irtj.train.objective.CrossEntropyObjective;
 import dev.irtj.vit.Pooling;
 import dev.irtj.vit.ViTConfig;
@@ -116,7 +118,7 @@ public final class DemoCommand implements Callable<Integer> {
                 .warmup(p.pretrainIters() / 10).cosine(true).seed(seed).evalEvery(p.pretrainIters()).checkpointEvery(p.pretrainIters())
                 .clipNorm(1.0).build();
         TrainingRun.Outcome pre = TrainingRun.run(new TrainingRun.Inputs(p.model(), null, null, train, null, null,
-                p.pretrainBatch(), p.pretrainBatch() / CLASSES, new CrossEntropyObjective(CLASSES, seed), ce, KS, false, out.resolve("pretrain"), workers, DEVICE), spec.commandLine().getErr());
+                p.pretrainBatch(), p.pretrainBatch() / CLASSES, new CrossEntropyObjective(CLASSES, seed), ce, Map.of(), KS, false, out.resolve("pretrain"), workers, DEVICE), spec.commandLine().getErr());
         Map<String, Double> irtO = recall(pre.model(), test);
         spec.commandLine().getErr().println("IRT_O  " + TrainingRun.format(irtO));
 
@@ -131,7 +133,7 @@ public final class DemoCommand implements Callable<Integer> {
             Trainer.Config c = Trainer.Config.builder().iterations(p.fineTuneIters()).lr(p.fineTuneLr()).weightDecay(5e-4).seed(seed)
                     .evalEvery(p.fineTuneIters()).checkpointEvery(p.fineTuneIters()).build();
             TrainingRun.Outcome o = TrainingRun.run(new TrainingRun.Inputs(p.model(), null, model, train, test, null,
-                    p.fineTuneBatch(), p.fineTuneBatch() / CLASSES, TrainCommand.irtObjective(0.5, lambda, train.size(), 0, 0), c, KS, false, out.resolve(name), workers, DEVICE), spec.commandLine().getErr());
+                    p.fineTuneBatch(), p.fineTuneBatch() / CLASSES, TrainCommand.irtObjective(0.5, ContrastiveLoss.Reduction.PAPER, lambda, train.size(), 0, 0, CrossBatchMemory.Enqueue.AFTER), c, Map.of(), KS, false, out.resolve(name), workers, DEVICE), spec.commandLine().getErr());
             Map<String, Double> figures = o.trainer().evaluations().isEmpty()
                     ? recall(o.model(), test)
                     : withoutStep(o.trainer().evaluations().get(o.trainer().evaluations().size() - 1));

@@ -3,6 +3,8 @@ package dev.irtj.cli;
 import dev.irtj.tensor.Devices;
 import dev.irtj.train.Trainer;
 import dev.irtj.train.data.Dataset;
+import dev.irtj.train.loss.ContrastiveLoss;
+import dev.irtj.train.loss.CrossBatchMemory;
 import dev.irtj.train.objective.ContrastiveObjective;
 import dev.irtj.train.objective.CrossEntropyObjective;
 import dev.irtj.train.objective.KoLeoObjective;
@@ -17,6 +19,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /** {@code irt train}: the paper's recipe on a dataset. */
@@ -62,6 +67,20 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--memory", description = "Cross-batch memory size; 0 disables it (default: the training set's size).")
     Integer memory;
+
+    @Option(names = "--memory-ratio", paramLabel = "R",
+            description = "Cross-batch memory size as a fraction of the training set, e.g. 0.2 for In-Shop as the paper; instead of --memory.")
+    Double memoryRatio;
+
+    @Option(names = "--reduction", paramLabel = "paper|pml|xbm",
+            description = "Contrastive loss convention: paper (Eq. 1: pair losses summed over batch and memory, / B), pml (pytorch-metric-learning's "
+                    + "AvgNonZero per term, as jhgan00 trains) or xbm (research-xbm's) (default: paper).")
+    ContrastiveLoss.Reduction reduction;
+
+    @Option(names = "--enqueue", paramLabel = "before|after",
+            description = "When a batch joins the cross-batch memory: after its update (the memory holds past batches only) or before its loss "
+                    + "(as the XBM and jhgan00 code) (default: after).")
+    CrossBatchMemory.Enqueue enqueue;
 
     @Option(names = "--memory-start", defaultValue = "0", description = "Iteration at which the memory starts (default: ${DEFAULT-VALUE}).")
     int memoryStart;
@@ -123,14 +142,19 @@ public final class TrainCommand implements Callable<Integer> {
                     + (fit >= 2 ? " (with --m " + m + ")" : ""));
         }
         for (String w : data.splitWarnings()) spec.commandLine().getErr().println(w);
-        int memorySize = memory == null ? train.size() : memory;
-        if (memorySize < 0) throw new UsageException("--memory must be >= 0, got " + memorySize);
-        Objective objective = classification ? new CrossEntropyObjective(maxLabel(train) + 1, seed) : irtObjective(beta, lambda, memorySize, memoryStart, momentum);
+        int memorySize = memory != null ? memory
+                : memoryRatio != null ? (memoryRatio > 0 ? Math.max(1, (int) Math.round(memoryRatio * train.size())) : 0)
+                : train.size();
+        Objective objective = classification ? new CrossEntropyObjective(maxLabel(train) + 1, seed)
+                : irtObjective(beta, reduction == null ? ContrastiveLoss.Reduction.PAPER : reduction, lambda, memorySize, memoryStart, momentum,
+                enqueue == null ? CrossBatchMemory.Enqueue.AFTER : enqueue);
+        Map<String, Object> asked = new LinkedHashMap<>();
+        if (memoryRatio != null) asked.put("memory_ratio", memoryRatio);
         Trainer.Config tc = Trainer.Config.builder().iterations(iters).lr(lr).weightDecay(weightDecay).warmup(warmup).cosine(cosine)
                 .pooling(pool).seed(seed).logEvery(logEvery).evalEvery(evalEvery > 0 ? evalEvery : iters).checkpointEvery(checkpointEvery)
                 .clipNorm(clip).build();
         TrainingRun.Outcome o = TrainingRun.run(new TrainingRun.Inputs(config, weights, null, train, test, data.gallery(),
-                batch, m, objective, tc, recall, resume, out, workers, Devices.parse(device)), spec.commandLine().getErr());
+                batch, m, objective, tc, asked, recall, resume, out, workers, Devices.parse(device)), spec.commandLine().getErr());
         spec.commandLine().getErr().printf("done: %d iterations, %d unreadable images skipped; weights in %s%n",
                 o.trainer().step(), o.skipped(), out.resolve(TrainingRun.WEIGHTS));
         return 0;
@@ -149,6 +173,21 @@ public final class TrainCommand implements Callable<Integer> {
         if (!(clip >= 0) || !Double.isFinite(clip)) throw new UsageException("--clip must be >= 0 (0 = off), got " + clip);
         if (warmup < 0 || warmup > iters) throw new UsageException("--warmup must be in [0, --iters = " + iters + "], got " + warmup);
         if (memoryStart < 0) throw new UsageException("--memory-start must be >= 0, got " + memoryStart);
+        if (memory != null && memory < 0) throw new UsageException("--memory must be >= 0 (0 = no cross-batch memory), got " + memory);
+        if (memory != null && memoryRatio != null) {
+            throw new UsageException("--memory and --memory-ratio both set the cross-batch memory's size; give one (--memory N entries, or --memory-ratio R of the training set)");
+        }
+        if (memoryRatio != null && !(memoryRatio >= 0 && memoryRatio <= 1)) {
+            throw new UsageException("--memory-ratio is a fraction of the training set in [0, 1] (0.2 for In-Shop, as the paper; 0 = no memory), got " + memoryRatio);
+        }
+        if (classification) {
+            for (Map.Entry<String, Object> f : Map.<String, Object>of("--reduction", reduction == null ? "" : reduction, "--enqueue", enqueue == null ? "" : enqueue,
+                    "--memory-ratio", memoryRatio == null ? "" : memoryRatio).entrySet()) {
+                if (!"".equals(f.getValue())) throw new UsageException(f.getKey() + " applies to the contrastive loss, not to --pretrain-classification");
+            }
+        }
+        boolean noMemory = (memory != null && memory == 0) || (memoryRatio != null && memoryRatio == 0);
+        if (enqueue != null && noMemory) throw new UsageException("--enqueue " + enqueue.name().toLowerCase(Locale.ROOT) + " needs a cross-batch memory, but its size is 0");
         positive("--log-every", logEvery);
         if (evalEvery < 0) throw new UsageException("--eval-every must be >= 0 (0 = only at the end), got " + evalEvery);
         positive("--checkpoint-every", checkpointEvery);
@@ -161,8 +200,9 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     /** IRT_L (λ = 0) or IRT_R: the contrastive loss with its memory, plus λ·KoLeo. */
-    static Objective irtObjective(double beta, double lambda, int memorySize, int memoryStart, double momentum) {
-        Objective contrastive = new ContrastiveObjective(beta, memorySize, memoryStart, momentum);
+    static Objective irtObjective(double beta, ContrastiveLoss.Reduction reduction, double lambda, int memorySize, int memoryStart, double momentum,
+                                  CrossBatchMemory.Enqueue enqueue) {
+        Objective contrastive = new ContrastiveObjective(beta, reduction, memorySize, memoryStart, momentum, enqueue);
         return lambda > 0 ? Objective.sum(contrastive, new KoLeoObjective(lambda)) : contrastive;
     }
 

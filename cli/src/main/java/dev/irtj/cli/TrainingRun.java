@@ -42,8 +42,9 @@ final class TrainingRun {
     private TrainingRun() {
     }
 
+    /** {@code asked}: settings recorded as the user gave them besides what they resolved to (e.g. memory_ratio beside memory). */
     record Inputs(ViTConfig model, Path initialWeights, VisionTransformer initialModel, Dataset train, Dataset test, Dataset gallery,
-                  int batch, int m, Objective objective, Trainer.Config config, int[] recallKs, boolean resume, Path out, int workers,
+                  int batch, int m, Objective objective, Trainer.Config config, Map<String, Object> asked, int[] recallKs, boolean resume, Path out, int workers,
                   Device device) {
     }
 
@@ -82,6 +83,7 @@ final class TrainingRun {
         data.put("batch", in.batch());
         data.put("m", in.m());
         data.put("train_images", in.train().size());
+        data.putAll(in.asked());
         RunConfig runConfig = new RunConfig(in.model(), distilled, in.config().pooling(), RunSettings.of(in.objective(), in.config(), data));
         long reached = in.resume() ? Checkpoint.latestStep(in.out()) : -1;
         if (reached > in.config().iterations()) {

@@ -43,6 +43,8 @@ class TrainFlagsTest {
             "--drop-path, 1.5, --drop-path must be in [0, 1)",
             "--batch, 12, needs 6 classes in every batch, but the training split has 3; use --batch 6 or fewer (with --m 2)",
             "--img-size, 20, image size 20 is not a multiple of the patch size 8",
+            "--memory-ratio, 1.5, '--memory-ratio is a fraction of the training set in [0, 1] (0.2 for In-Shop, as the paper; 0 = no memory), got 1.5'",
+            "--memory, -3, --memory must be >= 0",
     })
     void badValuesAreOneUsageLineAndWriteNothing(String flag, String value, String expected) {
         Path out = dir.resolve("out-" + flag.substring(2) + "-" + Math.abs(value.hashCode()));
@@ -85,5 +87,62 @@ class TrainFlagsTest {
         assertEquals("a; b; c", Irt.oneLine(new IllegalStateException("a\n  b\r\nc\n")));
         String none = Irt.oneLine(new NullPointerException());
         assertTrue(none.startsWith("NullPointerException") && none.contains("-Dirtj.debug=true") && !none.contains("\n"), none);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "--memory 10 --memory-ratio 0.2 | --memory and --memory-ratio both set the cross-batch memory's size; give one",
+            "--memory 0 --enqueue before | --enqueue before needs a cross-batch memory, but its size is 0",
+            "--memory-ratio 0 --enqueue after | --enqueue after needs a cross-batch memory, but its size is 0",
+            "--pretrain-classification --reduction pml | --reduction applies to the contrastive loss, not to --pretrain-classification",
+            "--pretrain-classification --memory-ratio 0.2 | --memory-ratio applies to the contrastive loss, not to --pretrain-classification",
+    })
+    void conflictingFlagsAreOneUsageLine(String flags, String expected) {
+        Path out = dir.resolve("conflict-" + Math.abs(flags.hashCode()));
+        List<String> args = new ArrayList<>(Arrays.asList(RunFolderTest.train(data, out, 6)));
+        args.addAll(Arrays.asList(flags.trim().split(" ")));
+        CliTest.Result r = CliTest.irt(args.toArray(String[]::new));
+        assertEquals(2, r.code(), r.err());
+        String first = r.err().lines().findFirst().orElse("");
+        assertTrue(first.startsWith("irt train: ") && first.contains(expected.trim()), r.err());
+        assertFalse(Files.exists(out), "nothing written before the checks pass");
+    }
+
+    /** A short training run with each convention: it trains, and config.json records what was asked. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "--reduction paper --enqueue after | \"reduction\" : \"paper\" | \"enqueue\" : \"after\"",
+            "--reduction pml --enqueue before | \"reduction\" : \"pml\" | \"enqueue\" : \"before\"",
+            "--reduction xbm --enqueue before | \"reduction\" : \"xbm\" | \"enqueue\" : \"before\"",
+            "--reduction XBM --memory-ratio 0.5 | \"memory\" : 3 | \"memory_ratio\" : 0.5",
+    })
+    void eachConventionTrainsAndIsRecorded(String flags, String recorded, String alsoRecorded) throws IOException {
+        Path out = dir.resolve("convention-" + Math.abs(flags.hashCode()));
+        List<String> args = new ArrayList<>(Arrays.asList(RunFolderTest.train(data, out, 4)));
+        args.addAll(Arrays.asList(flags.trim().split(" ")));
+        CliTest.Result r = CliTest.irt(args.toArray(String[]::new));
+        assertEquals(0, r.code(), r.err());
+        String config = Files.readString(out.resolve("config.json"));
+        assertTrue(config.contains(recorded.trim()) && config.contains(alsoRecorded.trim()), config);
+        for (String line : Files.readAllLines(out.resolve("metrics.jsonl"))) {
+            com.fasterxml.jackson.databind.JsonNode n = dev.irtj.retrieval.RunConfig.json().readTree(line);
+            if (n.has("loss")) assertTrue(Double.isFinite(n.get("contrastive").asDouble()), line);
+        }
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource({
+            "--reduction, mean, 'expected one of [PAPER, PML, XBM] (case-insensitive) but was'",
+            "--enqueue, sideways, 'expected one of [BEFORE, AFTER] (case-insensitive) but was'",
+    })
+    void unknownConventionsAreNamedWithTheChoices(String flag, String value, String expected) {
+        Path out = dir.resolve("choice-" + flag.substring(2));
+        List<String> args = new ArrayList<>(Arrays.asList(RunFolderTest.train(data, out, 6)));
+        args.addAll(List.of(flag, value));
+        CliTest.Result r = CliTest.irt(args.toArray(String[]::new));
+        assertEquals(2, r.code(), r.err());
+        String first = r.err().lines().findFirst().orElse("");
+        assertTrue(first.contains("'" + flag + "'") && first.contains(expected) && first.contains(value), r.err());
+        assertFalse(Files.exists(out));
     }
 }

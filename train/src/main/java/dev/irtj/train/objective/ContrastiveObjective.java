@@ -15,10 +15,14 @@ import java.util.Map;
 
 /**
  * IRT_L's objective: the contrastive loss of the step's descriptors against the batch and the
- * cross-batch memory. The memory is filled after each step's update from the step's detached
- * descriptors, or, with a momentum, from an EMA copy of the model (the paper's In-Shop setting);
- * it is used from iteration {@code memoryStart} on. Memory and EMA weights are checkpointed
- * ({@code memory.*}, {@code ema.*}).
+ * cross-batch memory, in one of the published reductions ({@link ContrastiveLoss.Reduction}).
+ * The memory is filled with the step's detached descriptors, or, with a momentum, with those of
+ * an EMA copy of the model (the paper's In-Shop setting), either after the step's update (irtj's
+ * default: the memory holds past batches only) or before its loss (research-xbm's and jhgan00's
+ * trainers: the memory term sees the batch's own copies); see {@link CrossBatchMemory.Enqueue}.
+ * It is filled and used from iteration {@code memoryStart} on; the EMA is updated after each
+ * step from then on, so with BEFORE the copy enqueued at a step is the EMA of the previous one.
+ * Memory and EMA weights are checkpointed ({@code memory.*}, {@code ema.*}).
  */
 public final class ContrastiveObjective implements Objective {
     private static final String EMA = "ema.";
@@ -26,21 +30,31 @@ public final class ContrastiveObjective implements Objective {
     private final int memorySize;
     private final int memoryStart;
     private final double momentum;
+    private final CrossBatchMemory.Enqueue enqueue;
     private CrossBatchMemory memory;
     private MomentumEncoder ema;
+
+    /** Eq. 1, the memory enqueued after each step. */
+    public ContrastiveObjective(double beta, int memorySize, int memoryStart, double momentum) {
+        this(beta, ContrastiveLoss.Reduction.PAPER, memorySize, memoryStart, momentum, CrossBatchMemory.Enqueue.AFTER);
+    }
 
     /**
      * @param memorySize  entries of the cross-batch memory; 0 = the batch only
      * @param memoryStart the iteration from which the memory is filled and used
      * @param momentum    0 = fill the memory from the model itself; in (0, 1) = from its EMA
+     * @param enqueue     when a step's batch joins the memory, relative to its loss
      */
-    public ContrastiveObjective(double beta, int memorySize, int memoryStart, double momentum) {
+    public ContrastiveObjective(double beta, ContrastiveLoss.Reduction reduction, int memorySize, int memoryStart, double momentum,
+                                CrossBatchMemory.Enqueue enqueue) {
         if (memorySize < 0 || memoryStart < 0) throw new IllegalArgumentException("memory size and start must be >= 0, got " + memorySize + ", " + memoryStart);
         if (!(momentum >= 0 && momentum < 1)) throw new IllegalArgumentException("momentum must be in [0, 1), got " + momentum);
-        this.contrastive = new ContrastiveLoss(beta);
+        if (enqueue == null) throw new IllegalArgumentException("the memory needs an enqueue order (before or after the loss)");
+        this.contrastive = new ContrastiveLoss(beta, reduction);
         this.memorySize = memorySize;
         this.memoryStart = memoryStart;
         this.momentum = momentum;
+        this.enqueue = enqueue;
     }
 
     @Override
@@ -51,16 +65,18 @@ public final class ContrastiveObjective implements Objective {
     @Override
     public Map<String, Object> settings() {
         Map<String, Object> s = new LinkedHashMap<>();
+        s.put("reduction", contrastive.reduction().name().toLowerCase(java.util.Locale.ROOT));
         s.put("beta", contrastive.beta());
         s.put("memory", memorySize);
         s.put("memory_start", memoryStart);
         s.put("momentum", momentum);
+        s.put("enqueue", enqueue.name().toLowerCase(java.util.Locale.ROOT));
         return s;
     }
 
     @Override
     public void attach(VisionTransformer model) {
-        memory = new CrossBatchMemory(memorySize, model.config().embedDim());
+        memory = new CrossBatchMemory(memorySize, model.config().embedDim(), enqueue);
         if (momentum > 0 && memorySize > 0) {
             DType dtype = model.namedParameters().get("pos_embed").data().dtype();
             // The copy's initial values are overwritten with the model's by MomentumEncoder.
@@ -76,6 +92,9 @@ public final class ContrastiveObjective implements Objective {
     @Override
     public Loss loss(Step step) {
         Var z = step.descriptors();
+        if (enqueue == CrossBatchMemory.Enqueue.BEFORE && memory.capacity() > 0 && step.iteration() >= memoryStart) {
+            memory.beforeLoss(memoryEntries(step), step.labels());
+        }
         boolean useMemory = memory.capacity() > 0 && memory.size() > 0 && step.iteration() >= memoryStart;
         Var lc = useMemory
                 ? contrastive.apply(z, step.labels(), memory.contents(z.dtype()).to(z.data().device()), memory.labels())
@@ -86,13 +105,18 @@ public final class ContrastiveObjective implements Objective {
     @Override
     public void afterStep(Step step) {
         if (memory.capacity() == 0 || step.iteration() + 1 < memoryStart) return;
-        if (ema != null) {
-            ema.update(step.model());
-            try (NoGrad ignored = NoGrad.enter()) {
-                memory.enqueue(ema.model().descriptor(step.images(), step.pooling()).data(), step.labels());
-            }
-        } else {
-            memory.enqueue(step.descriptors().data(), step.labels());
+        if (ema != null) ema.update(step.model());
+        if (enqueue == CrossBatchMemory.Enqueue.AFTER) memory.afterLoss(memoryEntries(step), step.labels());
+    }
+
+    /**
+     * What the memory takes from this step, detached: the EMA copy's descriptors of the batch
+     * (computed only when they are enqueued), or the step's own.
+     */
+    private Tensor memoryEntries(Step step) {
+        if (ema == null) return step.descriptors().data();
+        try (NoGrad ignored = NoGrad.enter()) {
+            return ema.model().descriptor(step.images(), step.pooling()).data();
         }
     }
 
