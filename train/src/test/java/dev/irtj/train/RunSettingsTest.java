@@ -27,7 +27,7 @@ class RunSettingsTest {
     @Test
     void recordsTheObjectiveTheLoopAndTheDataInOrder() {
         assertEquals(List.of("objective", "iterations", "lr", "weight_decay", "warmup", "schedule", "clip", "pooling", "seed",
-                "beta", "memory", "memory_start", "momentum", "lambda", "batch"), List.copyOf(settings(1e-3, 0.7, 10).keySet()));
+                "reduction", "beta", "memory", "memory_start", "momentum", "enqueue", "lambda", "batch"), List.copyOf(settings(1e-3, 0.7, 10).keySet()));
         assertEquals("contrastive+koleo", settings(1e-3, 0.7, 10).get("objective"));
     }
 
