@@ -78,7 +78,7 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--lambda", defaultValue = "0.7", description = "KoLeo weight of IRT_R (default: ${DEFAULT-VALUE}, the paper's).")
     double lambda;
 
-    @Option(names = "--ablations", description = "Also fine-tune a β × λ grid and the four poolings (about 2.5 times the demo's time).")
+    @Option(names = "--ablations", description = "Also fine-tune a β × λ grid and the four poolings (seven more fine-tunings; about 2.5 times the demo's time).")
     boolean ablations;
 
     static final int[] KS = {1, 2, 4, 8};
