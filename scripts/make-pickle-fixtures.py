@@ -108,6 +108,11 @@ def checkpoints():
     for k, v in views.items():
         expected["views." + k] = v.detach()
     write_safetensors(os.path.join(TENSOR, "expected.safetensors"), expected)
+    # A NaN among the weights, which loading refuses by name.
+    bad = collections.OrderedDict(sd)
+    bad["norm.bias"] = sd["norm.bias"].clone()
+    bad["norm.bias"][3] = float("nan")
+    torch.save(bad, os.path.join(TENSOR, "vit_nonfinite.pth"))
     # The pre-1.6 format (a bare pickle stream), which irtj refuses by name.
     torch.save({"w": torch.ones(2)}, os.path.join(TENSOR, "legacy.pth"), _use_new_zipfile_serialization=False)
 
