@@ -107,6 +107,12 @@ def checkpoints():
     torch.save(views, os.path.join(TENSOR, "views.pth"))
     for k, v in views.items():
         expected["views." + k] = v.detach()
+    # A real module's state_dict() carries _metadata (module versions), pickled by BUILD on the OrderedDict.
+    torch.manual_seed(0)
+    module = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.LayerNorm(2))
+    torch.save({"model": module.state_dict()}, os.path.join(TENSOR, "module_state_dict.pth"))
+    for k, v in module.state_dict().items():
+        expected["module." + k] = v
     write_safetensors(os.path.join(TENSOR, "expected.safetensors"), expected)
     # A NaN among the weights, which loading refuses by name.
     bad = collections.OrderedDict(sd)

@@ -69,6 +69,14 @@ class TorchArchiveTest {
     }
 
     @Test
+    void aRealModulesStateDictWithItsMetadataLoads() throws IOException {
+        // nn.Module.state_dict() pickles its _metadata attribute with BUILD on the OrderedDict.
+        byte[] pkl = PickleFixtures.bytes("module_state_dict.pth");
+        assertTrue(new String(pkl, java.nio.charset.StandardCharsets.ISO_8859_1).contains("_metadata"));
+        assertSameTensors(expected("module"), TorchArchive.readStateDict(PickleFixtures.path("module_state_dict.pth")));
+    }
+
+    @Test
     void stridesOffsetsSharedStoragesParametersF64AndI64AreHonoured() throws IOException {
         Map<String, Tensor> got = TorchArchive.readStateDict(PickleFixtures.path("views.pth"));
         assertSameTensors(expected("views"), got);
