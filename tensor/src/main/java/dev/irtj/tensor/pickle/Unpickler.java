@@ -33,7 +33,8 @@ import java.util.Set;
  * <p>Values: {@code null} (None), {@link Boolean}, {@link Long} (ints beyond 64 bits are refused),
  * {@link Double}, {@link String}, {@code byte[]} (bytes and bytearray), {@link PyTuple},
  * {@link ArrayList} (list), {@link LinkedHashMap} (dict and OrderedDict), {@link HashSet} (set and
- * frozenset), and what the allow-list's calls return.
+ * frozenset), and what the allow-list's calls return. Dict keys and set items must be hashable
+ * as in Python (no lists, dicts or sets); a bytes key becomes its latin-1 string.
  */
 public final class Unpickler {
     /** Deepest mark stack and tuple nesting accepted. */
