@@ -92,7 +92,7 @@ public final class DescriptorShards {
             Path probe = Files.createTempFile(dir, ".irtj-write-test", ".tmp");
             Files.delete(probe);
         } catch (IOException e) {
-            throw new IOException("--out " + dir + " cannot be written (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")", e);
+            throw new IOException("--out " + dir + " cannot be written: " + dev.irtj.tensor.FileProblems.why(e), e);
         }
     }
 
