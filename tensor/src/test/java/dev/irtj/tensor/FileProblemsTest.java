@@ -28,4 +28,18 @@ class FileProblemsTest {
         assertEquals("a; b", FileProblems.why(new IOException("a\nb")));
         assertEquals("NoSuchFileException", FileProblems.why(new NoSuchFileException(null)));
     }
+
+    @Test
+    void anAtomicWriteThatCannotHappenNamesTheTargetAndWhy(@TempDir Path dir) throws IOException {
+        Path target = dir.resolve("missing/eval.json");
+        IOException e = assertThrows(IOException.class, () -> AtomicFiles.writeString(target, "{}"));
+        assertTrue(e instanceof NoSuchFileException, "the kind callers catch: " + e);
+        assertEquals(target + ": cannot be written: its folder " + target.getParent() + " does not exist or is not a folder", e.getMessage());
+        Path folderInTheWay = Files.createDirectories(dir.resolve("eval.json"));
+        IOException onFolder = assertThrows(IOException.class, () -> AtomicFiles.writeString(folderInTheWay, "{}"));
+        assertTrue(onFolder.getMessage().startsWith(folderInTheWay + ": cannot be written: "), onFolder.getMessage());
+        try (var files = Files.list(dir)) {
+            assertEquals(1, files.count(), "no temporary file left");
+        }
+    }
 }
