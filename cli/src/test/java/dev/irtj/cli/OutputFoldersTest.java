@@ -84,4 +84,20 @@ class OutputFoldersTest {
         System.arraycopy(b, 0, o, a.length, b.length);
         return o;
     }
+
+    @Test
+    void anEmbedListThatIsNotTextOrHoldsANulByteIsOneLineNamingTheListAndLine() throws IOException {
+        Path list = dir.resolve("list.txt");
+        String[] shape = {"--img-size", "16", "--patch", "8", "--dim", "16", "--depth", "1", "--heads", "2"};
+        Files.write(list, new byte[] {'a', '.', 'p', 'n', 'g', '\n', (byte) 0xC3, (byte) 0x28, '\n'});
+        CliTest.Result notText = irt(concat(new String[] {"embed", "--weights", weights.toString(), "--list", list.toString(), "--out",
+                dir.resolve("l1").toString()}, shape));
+        assertEquals(2, notText.code(), notText.err());
+        assertTrue(notText.err().contains("--list " + list + ": not UTF-8 text"), notText.err());
+        Files.writeString(list, "# images\nx\u0000y.png\n");
+        CliTest.Result nul = irt(concat(new String[] {"embed", "--weights", weights.toString(), "--list", list.toString(), "--out",
+                dir.resolve("l2").toString()}, shape));
+        assertEquals(2, nul.code(), nul.err());
+        assertTrue(nul.err().contains("--list " + list + ":2: not a valid path"), nul.err());
+    }
 }
