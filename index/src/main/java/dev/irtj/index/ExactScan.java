@@ -43,9 +43,15 @@ final class ExactScan {
     }
 
     static Result topK(float[] xt, int n, int d, float[] q, int k) {
+        return topK(xt, n, d, q, k, THREADS);
+    }
+
+    /** As {@link #topK(float[], int, int, float[], int)} on at most {@code threads} threads (the same result on any number). */
+    static Result topK(float[] xt, int n, int d, float[] q, int k, int threads) {
+        if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         int kk = Math.min(k, n);
         if (kk == 0) return new Result(new int[0], new float[0]);
-        int parts = (long) n * d < PARALLEL_THRESHOLD ? 1 : Math.min(THREADS, Math.max(1, n / BLOCK));
+        int parts = (long) n * d < PARALLEL_THRESHOLD ? 1 : Math.min(threads, Math.max(1, n / BLOCK));
         long[][] best = new long[parts][];
         IntStream range = IntStream.range(0, parts);
         if (parts > 1) range = range.parallel();

@@ -627,6 +627,7 @@ public final class LuceneIndex implements VectorIndex {
      * second query and the collection of that query, which cost as much as a small graph search.
      */
     private static int[] candidates(IndexSearcher s, List<LeafReaderContext> leaves, float[] query, int n) throws IOException {
+        if (leaves.isEmpty()) return new int[0];
         KnnCollectorManager collectors = new TopKnnCollectorManager(n, s);
         TopDocs[] perLeaf = new TopDocs[leaves.size()];
         for (int l = 0; l < perLeaf.length; l++) {

@@ -127,6 +127,22 @@ class LuceneIndexSearchTest {
         }
     }
 
+    /** No segment, or segments whose every document is deleted: no hits, in both modes. */
+    @Test
+    void anEmptyIndexHasNoHits(@TempDir Path dir) throws IOException {
+        float[] q = Vectors.unit(new dev.irtj.tensor.Rng(3), 16);
+        try (LuceneIndex index = LuceneIndex.open(dir, Vectors.MODEL_A, LuceneIndex.Options.defaults())) {
+            assertEquals(List.of(), index.search(q, 5, 50));
+            assertEquals(List.of(), index.searchExact(q, 5));
+            index.upsert(Vectors.images(Vectors.units(4, 20, 16)));
+            index.commit();
+            index.delete(Vectors.images(Vectors.units(4, 20, 16)).stream().map(IndexedImage::id).toList());
+            index.commit();
+            assertEquals(List.of(), index.search(q, 5, 50));
+            assertEquals(List.of(), index.searchExact(q, 5));
+        }
+    }
+
     private static IndexedImage withoutVector(IndexedImage img) {
         return new IndexedImage(img.id(), img.path(), null, img.label(), img.bytes(), img.modified(), img.width(), img.height(),
                 img.metadata());
