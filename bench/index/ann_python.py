@@ -77,19 +77,31 @@ def measure(impl, search_one, queries, gt, k, threads, ef, warmup, min_seconds):
     recall from the first pass. A warm-up pass over the first queries comes first, as the JVM side
     has one for its JIT."""
     run_queries(search_one, queries[:warmup], threads)
+    cpu_start = time.thread_time()
     seconds, found = run_queries(search_one, queries, threads)
     answered = len(queries)
     while seconds < min_seconds:
         more, _ = run_queries(search_one, queries, threads)
         seconds += more
         answered += len(queries)
-    print("RESULT impl=%s op=search threads=%d ef=%d qps=%.2f recall=%.4f queries=%d"
-          % (impl, threads, ef, answered / seconds, recall_at(found, gt, k), len(queries)), flush=True)
+    print("RESULT impl=%s op=search threads=%d ef=%d qps=%.2f recall=%.4f queries=%d%s"
+          % (impl, threads, ef, answered / seconds, recall_at(found, gt, k), len(queries),
+             cpu_qps(threads, answered, cpu_start)), flush=True)
+
+
+def cpu_qps(threads, answered, cpu_start):
+    """On one thread, queries per CPU second of the calling thread, which then does every query
+    (FAISS's one OpenMP thread and hnswlib's num_threads=1 run on it): the figure that other
+    processes on a loaded machine do not dilute, as IndexBench's cpu_qps."""
+    if threads != 1:
+        return ""
+    return " cpu_qps=%.2f" % (answered / (time.thread_time() - cpu_start))
 
 
 def measure_batched(impl, search_all, queries, gt, k, threads, ef, warmup, min_seconds):
     """As measure, for a library call that spreads a batch of queries over its own threads."""
     search_all(queries[:warmup])
+    cpu_start = time.thread_time()
     start = time.perf_counter()
     found = search_all(queries)
     answered = len(queries)
@@ -97,8 +109,9 @@ def measure_batched(impl, search_all, queries, gt, k, threads, ef, warmup, min_s
         search_all(queries)
         answered += len(queries)
     seconds = time.perf_counter() - start
-    print("RESULT impl=%s op=search threads=%d ef=%d qps=%.2f recall=%.4f queries=%d"
-          % (impl, threads, ef, answered / seconds, recall_at(found, gt, k), len(queries)), flush=True)
+    print("RESULT impl=%s op=search threads=%d ef=%d qps=%.2f recall=%.4f queries=%d%s"
+          % (impl, threads, ef, answered / seconds, recall_at(found, gt, k), len(queries),
+             cpu_qps(threads, answered, cpu_start)), flush=True)
 
 
 def main():
@@ -125,11 +138,11 @@ def main():
         print("INFO faiss %s numpy %s" % (faiss.__version__, np.__version__), flush=True)
         faiss.omp_set_num_threads(a.build_threads)
         if a.impl == "faiss-flat":
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             index = faiss.IndexFlatIP(d)
             index.add(base)
-            print("RESULT impl=faiss-flat op=build threads=%d seconds=%.3f" % (a.build_threads, time.perf_counter() - start),
-                  flush=True)
+            print("RESULT impl=faiss-flat op=build threads=%d seconds=%.3f cpu_seconds=%.3f"
+                  % (a.build_threads, time.perf_counter() - start, time.process_time() - cpu), flush=True)
             faiss.omp_set_num_threads(1)  # a one-query search does not use OpenMP anyway
             qs = queries[: a.exact_queries] if a.exact_queries else queries
             for t in thread_counts:
@@ -138,10 +151,10 @@ def main():
         else:
             index = faiss.IndexHNSWFlat(d, a.m, faiss.METRIC_INNER_PRODUCT)
             index.hnsw.efConstruction = a.ef_construction
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             index.add(base)
-            print("RESULT impl=faiss-hnsw op=build threads=%d seconds=%.3f" % (a.build_threads, time.perf_counter() - start),
-                  flush=True)
+            print("RESULT impl=faiss-hnsw op=build threads=%d seconds=%.3f cpu_seconds=%.3f"
+                  % (a.build_threads, time.perf_counter() - start, time.process_time() - cpu), flush=True)
             for t in thread_counts:
                 faiss.omp_set_num_threads(t)
                 for ef in efs:
@@ -151,10 +164,11 @@ def main():
         import hnswlib
         print("INFO hnswlib numpy %s" % np.__version__, flush=True)
         index = hnswlib.Index(space="ip", dim=d)
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         index.init_index(max_elements=n, M=a.m, ef_construction=a.ef_construction, random_seed=100)
         index.add_items(base, np.arange(n), num_threads=a.build_threads)
-        print("RESULT impl=hnswlib op=build threads=%d seconds=%.3f" % (a.build_threads, time.perf_counter() - start), flush=True)
+        print("RESULT impl=hnswlib op=build threads=%d seconds=%.3f cpu_seconds=%.3f"
+              % (a.build_threads, time.perf_counter() - start, time.process_time() - cpu), flush=True)
         for t in thread_counts:
             for ef in efs:
                 index.set_ef(max(ef, k))  # hnswlib refuses ef < k

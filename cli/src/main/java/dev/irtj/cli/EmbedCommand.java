@@ -115,10 +115,21 @@ public final class EmbedCommand implements Callable<Integer> {
             if (!Files.isRegularFile(list)) throw new UsageException("--list " + list + ": no such file");
             Path base = list.toAbsolutePath().getParent();
             int n = 0;
-            for (String line : Files.readAllLines(list, StandardCharsets.UTF_8)) {
-                String s = line.strip();
+            List<String> lines;
+            try {
+                lines = Files.readAllLines(list, StandardCharsets.UTF_8);
+            } catch (java.nio.charset.CharacterCodingException e) {
+                throw new UsageException("--list " + list + ": not UTF-8 text (one image path a line)");
+            }
+            for (int i = 0; i < lines.size(); i++) {
+                String s = lines.get(i).strip();
                 if (s.isEmpty() || s.startsWith("#")) continue;
-                Path p = Path.of(s);
+                Path p;
+                try {
+                    p = Path.of(s);
+                } catch (java.nio.file.InvalidPathException e) {
+                    throw new UsageException("--list " + list + ":" + (i + 1) + ": not a valid path (" + e.getReason() + ")");
+                }
                 files.add(p.isAbsolute() ? p : base.resolve(p));
                 n++;
             }

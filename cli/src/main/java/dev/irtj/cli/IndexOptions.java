@@ -91,7 +91,7 @@ public final class IndexOptions {
             Path f = Files.createTempFile(probe, ".irt-write-check", ".tmp");
             Files.delete(f);
         } catch (IOException e) {
-            throw new UsageException("--index " + index + ": cannot write in " + probe + " (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")");
+            throw new UsageException("--index " + index + ": cannot write in " + probe + ": " + dev.irtj.tensor.FileProblems.why(e));
         }
     }
 

@@ -59,10 +59,20 @@ public final class Irt implements Runnable {
         } catch (OutOfMemoryError e) {
             // One line instead of a stack trace: how much heap there was and what to lower.
             System.err.printf("irt: out of memory with a %d MiB heap; lower --batch (or --workers, or the model size), or give the JVM more: "
-                    + "IRT_JAVA_OPTS=-Xmx<size> ./irt ... (now -XX:MaxRAMPercentage=70 of this machine)%n", Runtime.getRuntime().maxMemory() >> 20);
+                    + "IRT_JAVA_OPTS=-Xmx<size> ./irt ... (now %s)%n", Runtime.getRuntime().maxMemory() >> 20, heapSetting());
             code = 1;
         }
         System.exit(code);
+    }
+
+    /** The JVM option that sized the heap: the last -Xmx (it overrides a RAM percentage), else the last -XX:MaxRAMPercentage, else none. */
+    static String heapSetting() {
+        String size = null, percentage = null;
+        for (String a : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (a.startsWith("-Xmx") || a.startsWith("-XX:MaxHeapSize=")) size = a;
+            if (a.startsWith("-XX:MaxRAMPercentage=")) percentage = a;
+        }
+        return size != null ? size : percentage != null ? percentage + " of this machine's memory" : "the JVM's default heap";
     }
 
     /**
@@ -83,6 +93,9 @@ public final class Irt implements Runnable {
      * -Dirtj.debug=true asks for it.
      */
     static String oneLine(Throwable e) {
+        // java.nio's exceptions say only the path ("NoSuchFileException: /x/y"): say what is wrong with it.
+        if (e instanceof java.io.UncheckedIOException u && u.getCause() instanceof java.nio.file.FileSystemException) e = u.getCause();
+        if (e instanceof java.nio.file.FileSystemException f) return dev.irtj.tensor.FileProblems.why(f);
         String m = e.getMessage();
         if (m == null || m.isBlank()) {
             Throwable c = e.getCause();
@@ -96,13 +109,26 @@ public final class Irt implements Runnable {
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Irt());
         cl.setCaseInsensitiveEnumValuesAllowed(true);
+        // A flag that does not parse is one line and the --help hint, as a UsageException is
+        // (picocli's default prints the whole usage text, forty lines, after the error).
+        cl.setParameterExceptionHandler((e, args) -> {
+            CommandLine cmd = e.getCommandLine();
+            String name = cmd.getCommandSpec().qualifiedName();
+            String line = oneLine(e).replaceFirst("^Error: ", ""); // picocli's "Error: --a, --b are mutually exclusive"
+            if (e instanceof CommandLine.UnmatchedArgumentException u && !u.getSuggestions().isEmpty()) {
+                line += "; did you mean " + String.join(" or ", u.getSuggestions().subList(0, Math.min(3, u.getSuggestions().size()))) + "?";
+            }
+            cmd.getErr().println(name + ": " + line);
+            cmd.getErr().println("Try '" + name + " --help' for the options.");
+            return cmd.getCommandSpec().exitCodeOnInvalidInput();
+        });
         cl.setExecutionExceptionHandler((e, cmd, parseResult) -> {
             if (e instanceof UsageException) {
-                cmd.getErr().println("irt " + cmd.getCommandName() + ": " + e.getMessage());
-                cmd.getErr().println("Try 'irt " + cmd.getCommandName() + " --help' for the options.");
+                cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + oneLine(e));
+                cmd.getErr().println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for the options.");
                 return 2;
             }
-            cmd.getErr().println("irt " + cmd.getCommandName() + ": " + oneLine(e));
+            cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + oneLine(e));
             if (Boolean.getBoolean("irtj.debug")) e.printStackTrace(cmd.getErr());
             return 1;
         });

@@ -47,16 +47,37 @@ public final class ModelOptions {
                     throw new UsageException("--model " + preset + " fixes the shape; drop --patch/--dim/--depth/--heads or drop --model");
                 }
                 c = ViTConfig.preset(preset).withInChans(channels);
-                if (imgSize != null) c = c.withImgSize(imgSize);
+                if (imgSize != null) {
+                    checkMultiple(imgSize, c.patchSize(), "the patch size of " + preset);
+                    c = c.withImgSize(imgSize);
+                }
             } else {
                 if (imgSize == null || patch == null || dim == null || depth == null || heads == null) {
                     throw new UsageException("give either --model PRESET or all of --img-size, --patch, --dim, --depth and --heads");
+                }
+                checkMultiple(imgSize, patch, "--patch " + patch);
+                if (dim % heads != 0) {
+                    throw new UsageException("--dim " + dim + " is not divisible by --heads " + heads + "; use --heads "
+                            + largestDivisorUpTo(dim, heads) + " or a --dim that " + heads + " divides");
                 }
                 c = ViTConfig.of(imgSize, patch, channels, dim, depth, heads, mlpRatio);
             }
             return c.withDropPathRate(dropPath);
         } catch (IllegalArgumentException e) {
-            throw new UsageException(e.getMessage()); // e.g. --img-size not a multiple of --patch
+            throw new UsageException("--model/--img-size/--patch/--dim/--heads: " + e.getMessage());
         }
+    }
+
+    /** --img-size must be a whole number of patches; the line names the nearest sizes that are. */
+    private static void checkMultiple(int size, int patchSize, String what) {
+        if (size % patchSize == 0) return;
+        int below = size / patchSize * patchSize, above = below + patchSize;
+        throw new UsageException("--img-size " + size + " is not a multiple of " + what + "; use --img-size "
+                + (below > 0 ? below + " or " : "") + above);
+    }
+
+    private static int largestDivisorUpTo(int n, int max) {
+        for (int d = Math.min(n, max); d > 1; d--) if (n % d == 0) return d;
+        return 1;
     }
 }

@@ -24,6 +24,7 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The irt command end to end, in process. */
@@ -31,13 +32,32 @@ class CliTest {
     record Result(int code, String out, String err) {
     }
 
+    /**
+     * Runs irt in process. Every failure of every CLI test goes through here and is checked to
+     * be one error line (issue 11): no stack trace, one line that starts with "irt" and names a
+     * flag or a path, and at most the --help hint besides (warnings and progress are not errors).
+     */
     static Result irt(String... args) {
         StringWriter out = new StringWriter(), err = new StringWriter();
         CommandLine cl = Irt.commandLine();
         cl.setOut(new PrintWriter(out));
         cl.setErr(new PrintWriter(err));
         int code = cl.execute(args);
-        return new Result(code, out.toString(), err.toString());
+        Result r = new Result(code, out.toString(), err.toString());
+        if (code != 0) assertOneErrorLine(r, String.join(" ", args));
+        return r;
+    }
+
+    /** The failure's stderr holds one error line that names what to change, and no stack trace. */
+    static void assertOneErrorLine(Result r, String command) {
+        String err = r.err();
+        assertFalse(err.contains("\tat ") || err.contains("Exception in thread") || err.contains("Caused by:"),
+                "no stack trace for irt " + command + ": " + err);
+        List<String> errors = err.lines().filter(l -> l.startsWith("irt ") || l.startsWith("irt:")).toList();
+        assertEquals(1, errors.size(), "one error line for irt " + command + ": " + err);
+        assertTrue(errors.get(0).matches(".*([\\s'(]-{1,2}[a-zA-Z]|/|\\.json|\\.safetensors).*"),
+                "the error names a flag or a file to change: " + errors.get(0));
+        assertFalse(errors.get(0).contains("Exception:") || errors.get(0).contains("Error:"), "no exception's text: " + errors.get(0));
     }
 
     /** A folder of small RGB PNGs, {@code perClass} per class, with distinct colours per class. */
@@ -135,7 +155,7 @@ class CliTest {
     void wrongFlagsSayWhatWasExpected(@TempDir Path dir) {
         Result r = irt("train", "--data", dir.toString(), "--format", "pictures", "--out", dir.toString());
         assertEquals(2, r.code());
-        assertTrue(r.err().contains("--format") && r.err().contains("folder"), r.err());
+        assertTrue(r.err().contains("--format") && r.err().toLowerCase().contains("folder"), r.err());
         Result m = irt("train", "--data", dir.toString(), "--format", "folder", "--dim", "16", "--out", dir.resolve("r").toString());
         assertEquals(2, m.code());
         assertTrue(m.err().contains("--model PRESET or all of --img-size"), m.err());

@@ -43,6 +43,13 @@ class RunFolderTest {
             assertTrue(seconds < 1.0, "refused in " + seconds + " s");
             assertEquals(config, Files.readString(out.resolve("config.json")), "the first run's files are untouched");
             assertTrue(first.isAlive());
+            long previous = -1; // the first run's metrics alone: every line whole, steps rising, none from the second
+            String metrics = Files.readString(out.resolve("metrics.jsonl"));
+            for (String line : metrics.substring(0, metrics.lastIndexOf('\n') + 1).lines().toList()) { // not the line being written
+                long step = dev.irtj.retrieval.RunConfig.json().readTree(line).get("step").asLong();
+                assertTrue(step > previous, "steps rise: " + metrics);
+                previous = step;
+            }
         } finally {
             first.destroyForcibly();
             first.waitFor();

@@ -124,11 +124,21 @@ public final class Catalogue {
             if (!Files.isRegularFile(list)) throw new NoSuchFileException(list.toString(), null, "no such list file");
             Path base = list.toAbsolutePath().normalize().getParent();
             TreeSet<Path> files = new TreeSet<>();
-            List<String> lines = Files.readAllLines(list, StandardCharsets.UTF_8);
+            List<String> lines;
+            try {
+                lines = Files.readAllLines(list, StandardCharsets.UTF_8);
+            } catch (java.nio.charset.CharacterCodingException e) {
+                throw new IOException(list + ": not UTF-8 text (one image path a line)");
+            }
             for (int i = 0; i < lines.size(); i++) {
                 String l = lines.get(i).strip();
                 if (l.isEmpty() || l.startsWith("#")) continue;
-                Path p = base.resolve(l).normalize();
+                Path p;
+                try {
+                    p = base.resolve(l).normalize();
+                } catch (java.nio.file.InvalidPathException e) {
+                    throw new IOException(list + ":" + (i + 1) + ": not a valid path (" + e.getReason() + ")");
+                }
                 if (!Files.isRegularFile(p)) throw new NoSuchFileException(list + ":" + (i + 1), null, "no such image file " + p);
                 files.add(p);
             }

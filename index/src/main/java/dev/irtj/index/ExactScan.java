@@ -28,6 +28,12 @@ final class ExactScan {
     private static final long PARALLEL_THRESHOLD = 1L << 18;
 
     private static final boolean SIMD = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+    /**
+     * Threads one large scan may use: {@code -Dirtj.threads=N} as for the CPU backend (default
+     * all cores). With 1 every scan stays on the calling thread, so a server's (or benchmark's)
+     * own request threads are the only parallelism.
+     */
+    private static final int THREADS = Math.max(1, Integer.getInteger("irtj.threads", Runtime.getRuntime().availableProcessors()));
 
     private ExactScan() {
     }
@@ -37,9 +43,15 @@ final class ExactScan {
     }
 
     static Result topK(float[] xt, int n, int d, float[] q, int k) {
+        return topK(xt, n, d, q, k, THREADS);
+    }
+
+    /** As {@link #topK(float[], int, int, float[], int)} on at most {@code threads} threads (the same result on any number). */
+    static Result topK(float[] xt, int n, int d, float[] q, int k, int threads) {
+        if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         int kk = Math.min(k, n);
         if (kk == 0) return new Result(new int[0], new float[0]);
-        int parts = (long) n * d < PARALLEL_THRESHOLD ? 1 : Math.min(Runtime.getRuntime().availableProcessors(), Math.max(1, n / BLOCK));
+        int parts = (long) n * d < PARALLEL_THRESHOLD ? 1 : Math.min(threads, Math.max(1, n / BLOCK));
         long[][] best = new long[parts][];
         IntStream range = IntStream.range(0, parts);
         if (parts > 1) range = range.parallel();

@@ -32,11 +32,15 @@ import org.apache.lucene.index.Term;
 import org.apache.lucene.index.VectorSimilarityFunction;
 import org.apache.lucene.search.DocIdSetIterator;
 import org.apache.lucene.search.IndexSearcher;
+import org.apache.lucene.search.KnnCollector;
 import org.apache.lucene.search.KnnFloatVectorQuery;
 import org.apache.lucene.search.ScoreDoc;
 import org.apache.lucene.search.SearcherManager;
 import org.apache.lucene.search.TermQuery;
 import org.apache.lucene.search.TopDocs;
+import org.apache.lucene.search.TotalHits;
+import org.apache.lucene.search.knn.KnnCollectorManager;
+import org.apache.lucene.search.knn.TopKnnCollectorManager;
 import org.apache.lucene.store.Directory;
 import org.apache.lucene.store.FSDirectory;
 import org.apache.lucene.store.LockObtainFailedException;
@@ -90,6 +94,8 @@ public final class LuceneIndex implements VectorIndex {
     static final String F_HEIGHT = "height";
     static final String F_METADATA = "metadata";
     static final String F_VECTOR = "vector";
+    /** {@link HitSummary}: a hit's image in one binary doc value (absent in segments written before it). */
+    static final String F_SUMMARY = "summary";
 
     static final String K_FORMAT = "irtj.index.format";
     static final String K_FINGERPRINT = "irtj.fingerprint";
@@ -511,6 +517,7 @@ public final class LuceneIndex implements VectorIndex {
             doc.add(new StoredField(F_METADATA, json));
             doc.add(new BinaryDocValuesField(F_METADATA, new BytesRef(json)));
         }
+        doc.add(new BinaryDocValuesField(F_SUMMARY, HitSummary.encode(img)));
         doc.add(new KnnFloatVectorField(F_VECTOR, img.vector(), VectorSimilarityFunction.DOT_PRODUCT));
         return doc;
     }
@@ -576,38 +583,37 @@ public final class LuceneIndex implements VectorIndex {
         if (ef < 1) throw new IllegalArgumentException("ef must be >= 1, got " + ef);
         IndexSearcher s = acquire();
         try {
-            int n = Math.max(k, ef);
-            TopDocs top = s.search(new KnnFloatVectorQuery(F_VECTOR, query.clone(), n), n);
             List<LeafReaderContext> leaves = s.getIndexReader().leaves();
-            // Re-score leaf by leaf in doc order (vector values iterate forward only).
-            ScoreDoc[] docs = top.scoreDocs.clone();
-            Arrays.sort(docs, (x, y) -> Integer.compare(x.doc, y.doc));
-            List<Candidate> cands = new ArrayList<>(docs.length);
+            int[] docs = candidates(s, leaves, query, Math.max(k, ef));
+            // Re-score leaf by leaf in doc order (vector values iterate forward only). Keys sort
+            // by score descending, then global doc (= segment, then doc within it).
+            Arrays.sort(docs);
+            long[] keys = new long[docs.length];
             int i = 0;
             while (i < docs.length) {
-                int leafOrd = ReaderUtil.subIndex(docs[i].doc, leaves);
-                LeafReaderContext leaf = leaves.get(leafOrd);
+                LeafReaderContext leaf = leaves.get(ReaderUtil.subIndex(docs[i], leaves));
                 LeafReader r = leaf.reader();
                 FloatVectorValues vectors = r.getFloatVectorValues(F_VECTOR);
-                SortedDocValues ids = r.getSortedDocValues(F_ID);
                 int end = leaf.docBase + r.maxDoc();
-                for (; i < docs.length && docs[i].doc < end; i++) {
-                    int doc = docs[i].doc - leaf.docBase;
+                for (; i < docs.length && docs[i] < end; i++) {
+                    int doc = docs[i] - leaf.docBase;
                     if (vectors.docID() < doc) vectors.advance(doc);
                     if (vectors.docID() != doc) throw new IOException("document " + doc + " of " + dir + " has no vector");
-                    if (!ids.advanceExact(doc)) throw new IOException("document " + doc + " of " + dir + " has no id");
-                    cands.add(new Candidate(VectorDot.dot(vectors.vectorValue(), query), leafOrd, doc, ids.ordValue()));
+                    keys[i] = ExactScan.key(VectorDot.dot(vectors.vectorValue(), query), docs[i]);
                 }
             }
-            List<Candidate> best = ranked(cands, k, leaves);
-            int[] leaf = new int[best.size()], doc = new int[best.size()];
-            for (int j = 0; j < best.size(); j++) {
-                leaf[j] = best.get(j).leaf;
-                doc[j] = best.get(j).doc;
+            Arrays.sort(keys);
+            int m = Math.min(k, keys.length);
+            orderTiesById(keys, m, leaves);
+            int[] leaf = new int[m], doc = new int[m];
+            for (int j = 0; j < m; j++) {
+                int global = ExactScan.index(keys[j]);
+                leaf[j] = ReaderUtil.subIndex(global, leaves);
+                doc[j] = global - leaves.get(leaf[j]).docBase;
             }
             IndexedImage[] images = images(leaves, leaf, doc);
-            List<Hit> hits = new ArrayList<>(best.size());
-            for (int j = 0; j < best.size(); j++) hits.add(new Hit(images[j], best.get(j).score));
+            List<Hit> hits = new ArrayList<>(m);
+            for (int j = 0; j < m; j++) hits.add(new Hit(images[j], ExactScan.similarity(keys[j])));
             return hits;
         } finally {
             manager.release(s);
@@ -615,32 +621,72 @@ public final class LuceneIndex implements VectorIndex {
     }
 
     /**
-     * The best k candidates by score, ties by id. Within one segment the id ordinals are in id
-     * order, so most ties are settled without reading an id; a tie between segments (equal
-     * float scores) reads the ids of that run.
+     * The global doc ids of the HNSW candidates: what {@link KnnFloatVectorQuery} would match
+     * (each segment's graph searched with Lucene's collector, which shares the best scores
+     * between segments, then the best n of all by graph score), without its rewrite into a
+     * second query and the collection of that query, which cost as much as a small graph search.
      */
-    private static List<Candidate> ranked(List<Candidate> cands, int k, List<LeafReaderContext> leaves) throws IOException {
-        cands.sort(Candidate.ORDER);
-        int limit = Math.min(k, cands.size());
+    private static int[] candidates(IndexSearcher s, List<LeafReaderContext> leaves, float[] query, int n) throws IOException {
+        if (leaves.isEmpty()) return new int[0];
+        KnnCollectorManager collectors = new TopKnnCollectorManager(n, s);
+        TopDocs[] perLeaf = new TopDocs[leaves.size()];
+        for (int l = 0; l < perLeaf.length; l++) {
+            LeafReaderContext leaf = leaves.get(l);
+            LeafReader r = leaf.reader();
+            FloatVectorValues values = r.getFloatVectorValues(F_VECTOR);
+            if (values == null || values.size() == 0) {
+                perLeaf[l] = new TopDocs(new TotalHits(0, TotalHits.Relation.EQUAL_TO), new ScoreDoc[0]);
+                continue;
+            }
+            KnnCollector collector = collectors.newCollector(Integer.MAX_VALUE, leaf);
+            r.searchNearestVectors(F_VECTOR, query, collector, r.getLiveDocs());
+            TopDocs top = collector.topDocs();
+            for (ScoreDoc d : top.scoreDocs) d.doc += leaf.docBase;
+            perLeaf[l] = top;
+        }
+        ScoreDoc[] best = perLeaf.length == 1 ? perLeaf[0].scoreDocs : TopDocs.merge(n, perLeaf).scoreDocs;
+        int[] docs = new int[best.length];
+        for (int i = 0; i < docs.length; i++) docs[i] = best[i].doc;
+        return docs;
+    }
+
+    /**
+     * Puts each run of equal scores that reaches into the first {@code limit} keys in id order
+     * (the keys come sorted by score, then doc). Ids are read only for such runs: equal float
+     * scores are rare except for duplicate images.
+     */
+    private void orderTiesById(long[] keys, int limit, List<LeafReaderContext> leaves) throws IOException {
         for (int a = 0; a < limit; ) {
             int b = a + 1;
-            boolean mixed = false;
-            while (b < cands.size() && cands.get(b).score == cands.get(a).score) {
-                mixed |= cands.get(b).leaf != cands.get(a).leaf;
-                b++;
-            }
-            if (mixed) {
-                List<Candidate> run = cands.subList(a, b);
-                Map<Candidate, String> idOf = new HashMap<>();
-                for (Candidate c : run) {
-                    SortedDocValues ids = leaves.get(c.leaf).reader().getSortedDocValues(F_ID);
-                    idOf.put(c, ids.lookupOrd(c.ord).utf8ToString());
+            while (b < keys.length && (keys[b] >>> 32) == (keys[a] >>> 32)) b++;
+            if (b - a > 1) {
+                int len = b - a;
+                String[] ids = new String[len];
+                Integer[] order = new Integer[len];
+                // Doc order within the run, as doc values iterate.
+                for (int j = 0; j < len; ) {
+                    int l = ReaderUtil.subIndex(ExactScan.index(keys[a + j]), leaves);
+                    LeafReader r = leaves.get(l).reader();
+                    int base = leaves.get(l).docBase, end = base + r.maxDoc();
+                    BinaryDocValues summaries = r.getBinaryDocValues(F_SUMMARY);
+                    SortedDocValues sorted = null;
+                    for (; j < len && ExactScan.index(keys[a + j]) < end; j++) {
+                        int doc = ExactScan.index(keys[a + j]) - base;
+                        if (summaries != null && summaries.advanceExact(doc)) {
+                            ids[j] = HitSummary.id(summaries.binaryValue(), dir + " document " + doc);
+                        } else {
+                            if (sorted == null) sorted = r.getSortedDocValues(F_ID);
+                            ids[j] = idOf(sorted, doc);
+                        }
+                        order[j] = j;
+                    }
                 }
-                run.sort(Comparator.comparing(idOf::get));
+                Arrays.sort(order, Comparator.comparing(j -> ids[j]));
+                long[] run = Arrays.copyOfRange(keys, a, b);
+                for (int j = 0; j < len; j++) keys[a + j] = run[order[j]];
             }
             a = b;
         }
-        return new ArrayList<>(cands.subList(0, limit));
     }
 
     /**
@@ -683,18 +729,6 @@ public final class LuceneIndex implements VectorIndex {
     private static String idOf(SortedDocValues ids, int doc) throws IOException {
         if (!ids.advanceExact(doc)) throw new IOException("document " + doc + " has no id");
         return ids.lookupOrd(ids.ordValue()).utf8ToString();
-    }
-
-    /** A scored document; {@code ord} is its id's ordinal in its segment (id order there). */
-    private record Candidate(float score, int leaf, int doc, int ord) {
-        // Written out rather than chained (comparingDouble().thenComparingInt()...): the chain of
-        // lambdas showed in the search profile, sorting max(k, ef) candidates per query.
-        static final Comparator<Candidate> ORDER = (x, y) -> {
-            int c = Float.compare(y.score, x.score);
-            if (c != 0) return c;
-            c = Integer.compare(x.leaf, y.leaf);
-            return c != 0 ? c : Integer.compare(x.ord, y.ord);
-        };
     }
 
     /** The vectors of one reader generation, rows ordered by id (so Knn's index tie-break is by id). */
@@ -777,39 +811,74 @@ public final class LuceneIndex implements VectorIndex {
     /**
      * The images of documents (leaf, doc), without vectors, from doc values only: stored fields
      * are kept for tools (Luke) but reading them decompresses a block per hit, which would cost
-     * more than the graph search itself. Doc values iterate forward, so each leaf's documents are
-     * read in doc order and put back in the asked order.
+     * more than the graph search itself. Each document's {@link HitSummary} is read where it has
+     * one; documents written before summaries existed are read field by field. Doc values
+     * iterate forward, so each leaf's documents are read in doc order and put back in the asked
+     * order.
      */
     private IndexedImage[] images(List<LeafReaderContext> leaves, int[] leaf, int[] doc) throws IOException {
         int n = leaf.length;
-        Integer[] order = new Integer[n];
-        for (int i = 0; i < n; i++) order[i] = i;
-        Arrays.sort(order, Comparator.<Integer>comparingInt(i -> leaf[i]).thenComparingInt(i -> doc[i]));
+        // (global doc, position) packed so that one primitive sort gives doc order per leaf
+        // (global docs are below 2^31; leaves are in docBase order).
+        long[] order = new long[n];
+        for (int i = 0; i < n; i++) order[i] = ((long) (leaves.get(leaf[i]).docBase + doc[i]) << 32) | i;
+        Arrays.sort(order);
         IndexedImage[] out = new IndexedImage[n];
         int i = 0;
         while (i < n) {
-            int l = leaf[order[i]];
+            int l = leaf[(int) order[i]];
             LeafReader r = leaves.get(l).reader();
-            SortedDocValues ids = r.getSortedDocValues(F_ID);
-            BinaryDocValues paths = r.getBinaryDocValues(F_PATH), meta = r.getBinaryDocValues(F_METADATA);
-            NumericDocValues labels = r.getNumericDocValues(F_LABEL), bytes = r.getNumericDocValues(F_BYTES),
-                    modified = r.getNumericDocValues(F_MODIFIED), widths = r.getNumericDocValues(F_WIDTH),
-                    heights = r.getNumericDocValues(F_HEIGHT);
-            for (; i < n && leaf[order[i]] == l; i++) {
-                int d = doc[order[i]];
-                if (!ids.advanceExact(d) || !paths.advanceExact(d) || !bytes.advanceExact(d) || !modified.advanceExact(d)
-                        || !widths.advanceExact(d) || !heights.advanceExact(d)) {
-                    throw new IOException("document " + d + " of " + dir + " lacks one of its fields");
+            BinaryDocValues summaries = r.getBinaryDocValues(F_SUMMARY);
+            FieldReader fields = null;
+            for (; i < n && leaf[(int) order[i]] == l; i++) {
+                int at = (int) order[i];
+                int d = doc[at];
+                if (summaries != null && summaries.advanceExact(d)) {
+                    out[at] = HitSummary.decode(summaries.binaryValue(), dir + " document " + d);
+                } else {
+                    if (fields == null) fields = new FieldReader(r);
+                    out[at] = fields.image(d);
                 }
-                Long label = labels != null && labels.advanceExact(d) ? labels.longValue() : null;
-                Map<String, String> metadata = meta != null && meta.advanceExact(d)
-                        ? JSON.readValue(meta.binaryValue().utf8ToString(), new TypeReference<LinkedHashMap<String, String>>() { })
-                        : Map.of();
-                out[order[i]] = new IndexedImage(ids.lookupOrd(ids.ordValue()).utf8ToString(), paths.binaryValue().utf8ToString(), null,
-                        label, bytes.longValue(), modified.longValue(), (int) widths.longValue(), (int) heights.longValue(), metadata);
             }
         }
         return out;
+    }
+
+    /** A document's image from its per-field doc values (segments written before {@link HitSummary}). */
+    private final class FieldReader {
+        private final SortedDocValues ids;
+        private final BinaryDocValues paths;
+        private final BinaryDocValues meta;
+        private final NumericDocValues labels;
+        private final NumericDocValues bytes;
+        private final NumericDocValues modified;
+        private final NumericDocValues widths;
+        private final NumericDocValues heights;
+
+        FieldReader(LeafReader r) throws IOException {
+            ids = r.getSortedDocValues(F_ID);
+            paths = r.getBinaryDocValues(F_PATH);
+            meta = r.getBinaryDocValues(F_METADATA);
+            labels = r.getNumericDocValues(F_LABEL);
+            bytes = r.getNumericDocValues(F_BYTES);
+            modified = r.getNumericDocValues(F_MODIFIED);
+            widths = r.getNumericDocValues(F_WIDTH);
+            heights = r.getNumericDocValues(F_HEIGHT);
+        }
+
+        IndexedImage image(int d) throws IOException {
+            if (ids == null || paths == null || bytes == null || modified == null || widths == null || heights == null
+                    || !ids.advanceExact(d) || !paths.advanceExact(d) || !bytes.advanceExact(d) || !modified.advanceExact(d)
+                    || !widths.advanceExact(d) || !heights.advanceExact(d)) {
+                throw new IOException("document " + d + " of " + dir + " lacks one of its fields");
+            }
+            Long label = labels != null && labels.advanceExact(d) ? labels.longValue() : null;
+            Map<String, String> metadata = meta != null && meta.advanceExact(d)
+                    ? JSON.readValue(meta.binaryValue().utf8ToString(), new TypeReference<LinkedHashMap<String, String>>() { })
+                    : Map.of();
+            return new IndexedImage(ids.lookupOrd(ids.ordValue()).utf8ToString(), paths.binaryValue().utf8ToString(), null, label,
+                    bytes.longValue(), modified.longValue(), (int) widths.longValue(), (int) heights.longValue(), metadata);
+        }
     }
 
     @Override

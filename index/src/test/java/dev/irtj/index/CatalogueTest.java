@@ -282,6 +282,14 @@ class CatalogueTest {
         Path bad = Files.writeString(dir.resolve("bad.txt"), "photos/class0/img1.png\nphotos/nope.png\n");
         IOException e = assertThrows(IOException.class, () -> Catalogue.Selection.fromList(bad));
         assertTrue(e.getMessage().contains("bad.txt:2"), e.getMessage());
+
+        // A list that is not UTF-8, or names a path with a NUL byte: one line naming the list (and line).
+        Path latin1 = Files.write(dir.resolve("latin1.txt"), new byte[] {'a', (byte) 0xE9, '\n'});
+        e = assertThrows(IOException.class, () -> Catalogue.Selection.fromList(latin1));
+        assertTrue(e.getMessage().startsWith(latin1 + ": not UTF-8"), e.getMessage());
+        Path nul = Files.writeString(dir.resolve("nul.txt"), "photos/class0/img1.png\nphotos/a\u0000b.png\n");
+        e = assertThrows(IOException.class, () -> Catalogue.Selection.fromList(nul));
+        assertTrue(e.getMessage().startsWith(nul + ":2: not a valid path"), e.getMessage());
     }
 
     /** A bulk update (at least mergeAfterCommits commits) ends with one segment; 0 leaves Lucene's layout. */

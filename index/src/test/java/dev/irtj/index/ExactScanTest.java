@@ -25,10 +25,13 @@ class ExactScanTest {
         float[] xt = new float[n * d];
         for (int i = 0; i < n; i++) for (int j = 0; j < d; j++) xt[j * n + i] = rows[i * d + j];
         Neighbors want = Knn.search(Tensor.of(q, 1, d), Tensor.of(rows, n, d), k, false);
-        ExactScan.Result got = ExactScan.topK(xt, n, d, q, k);
-        String what = n + " x " + d + ", k " + k;
-        assertArrayEquals(want.indices()[0], got.indices(), what);
-        assertArrayEquals(want.similarities()[0], got.similarities(), 0f, what);
+        // 1 thread: the scan on the calling thread (-Dirtj.threads=1); 3: split in parts where it is large enough.
+        for (int threads : new int[] {1, 3}) {
+            ExactScan.Result got = ExactScan.topK(xt, n, d, q, k, threads);
+            String what = n + " x " + d + ", k " + k + ", " + threads + " thread(s)";
+            assertArrayEquals(want.indices()[0], got.indices(), what);
+            assertArrayEquals(want.similarities()[0], got.similarities(), 0f, what);
+        }
     }
 
     @Property(tries = 40)

@@ -92,7 +92,7 @@ public final class DescriptorShards {
             Path probe = Files.createTempFile(dir, ".irtj-write-test", ".tmp");
             Files.delete(probe);
         } catch (IOException e) {
-            throw new IOException("--out " + dir + " cannot be written (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")", e);
+            throw new IOException("--out " + dir + " cannot be written: " + dev.irtj.tensor.FileProblems.why(e), e);
         }
     }
 
@@ -210,8 +210,13 @@ public final class DescriptorShards {
     }
 
     private static Shard readShard(Path dir, String name, int dims) throws IOException {
-        if (name.contains("/") || name.contains("\\") || name.startsWith(".")) {
-            throw new IOException(dir.resolve(MANIFEST) + ": shard name '" + name + "' is not a file of this folder");
+        if (!name.matches("shard-[0-9]+\\.safetensors")) {
+            throw new IOException(dir.resolve(MANIFEST) + ": shard name '" + name.replaceAll("[\\p{Cntrl}\\u0085\\u2028\\u2029]", "?")
+                    + "' is not a file of this folder (a shard-N.safetensors)");
+        }
+        if (!Files.isRegularFile(dir.resolve(name))) {
+            throw new IOException(dir.resolve(MANIFEST) + " lists " + name + ", which is missing from " + dir
+                    + "; embed again into a new --out, or delete the manifest to start over");
         }
         SafeTensors.File f = SafeTensors.read(dir.resolve(name));
         Tensor t = f.tensors().get("descriptors");
@@ -229,8 +234,11 @@ public final class DescriptorShards {
         List<int[]> sizes;
         try {
             sizes = sz == null ? new ArrayList<>() : new ArrayList<>(List.of(JSON.readValue(sz, int[][].class)));
-        } catch (IOException e) {
+        } catch (IOException | NullPointerException e) {
             throw new IOException(dir.resolve(name) + ": its 'sizes' metadata is not a JSON list of [width, height]");
+        }
+        for (int[] wh : sizes) {
+            if (wh == null || wh.length != 2) throw new IOException(dir.resolve(name) + ": its 'sizes' metadata is not a JSON list of [width, height]");
         }
         if (paths.size() != t.shape(0) || (sz != null && sizes.size() != t.shape(0))) {
             throw new IOException(dir.resolve(name) + ": " + t.shape(0) + " descriptors but " + paths.size() + " paths");

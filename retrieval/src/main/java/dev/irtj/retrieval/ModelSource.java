@@ -152,23 +152,45 @@ public sealed interface ModelSource permits ModelSource.Run, ModelSource.Weights
         }
     }
 
-    /** Reads {@link #toJson()}'s output. */
+    /**
+     * Reads {@link #toJson()}'s output. Anything else is an {@link IOException} of one line that
+     * says what is wrong, never an unchecked exception.
+     */
     static ModelSource fromJson(String text) throws IOException {
         JsonNode n;
         try {
             n = RunConfig.json().readTree(text);
         } catch (IOException e) {
-            throw new IOException("not a model source (JSON expected): " + e.getMessage(), e);
+            String m = e instanceof com.fasterxml.jackson.core.JacksonException j ? j.getOriginalMessage() : e.getMessage();
+            throw new IOException("not a model source (JSON expected): " + oneLine(m), e);
         }
-        if (n == null || !n.isObject() || !n.hasNonNull("kind")) throw new IOException("not a model source: " + text);
-        Pooling pooling = n.hasNonNull("pooling") ? Pooling.valueOf(n.get("pooling").asText().toUpperCase(Locale.ROOT)) : null;
-        Double crop = n.hasNonNull("crop_pct") ? n.get("crop_pct").asDouble() : null;
-        return switch (n.get("kind").asText()) {
-            case "run" -> new Run(Path.of(n.get("dir").asText()), pooling, crop, !n.has("pca") || n.get("pca").asBoolean());
-            case "weights" -> new Weights(Path.of(n.get("file").asText()),
-                    RunConfig.json().treeToValue(n.get("model"), ViTConfig.class), pooling, crop);
-            default -> throw new IOException("unknown model source kind '" + n.get("kind").asText() + "'");
-        };
+        if (n == null || !n.isObject() || !n.path("kind").isTextual()) throw new IOException("not a model source: no \"kind\" of run or weights");
+        try {
+            Pooling pooling = n.hasNonNull("pooling") ? Pooling.valueOf(n.get("pooling").asText().toUpperCase(Locale.ROOT)) : null;
+            if (n.hasNonNull("crop_pct") && !n.get("crop_pct").isNumber()) throw new IOException("not a model source: \"crop_pct\" is not a number");
+            Double crop = n.hasNonNull("crop_pct") ? n.get("crop_pct").asDouble() : null;
+            return switch (n.get("kind").asText()) {
+                case "run" -> new Run(Path.of(text(n, "dir")), pooling, crop, !n.has("pca") || n.get("pca").asBoolean());
+                case "weights" -> {
+                    if (!n.path("model").isObject()) throw new IOException("not a model source: weights without a \"model\" shape");
+                    yield new Weights(Path.of(text(n, "file")), RunConfig.json().treeToValue(n.get("model"), ViTConfig.class), pooling, crop);
+                }
+                default -> throw new IOException("unknown model source kind '" + oneLine(n.get("kind").asText()) + "'");
+            };
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            throw new IOException("not a model source: its \"model\" is not a model shape (" + oneLine(e.getOriginalMessage()) + ")", e);
+        } catch (IllegalArgumentException e) { // an unknown pooling, a crop out of range, a path with a NUL byte
+            throw new IOException("not a model source: " + oneLine(e.getMessage()), e);
+        }
+    }
+
+    private static String text(JsonNode n, String field) throws IOException {
+        if (!n.path(field).isTextual()) throw new IOException("not a model source: \"" + field + "\" is not a path");
+        return n.get(field).asText();
+    }
+
+    private static String oneLine(String m) {
+        return m == null ? "" : m.strip().replaceAll("\\s*\\R\\s*", "; ");
     }
 
     /** SHA-256 of a file's bytes, as hex. */

@@ -27,12 +27,19 @@ public record RunConfig(ViTConfig model, boolean distilled, Pooling pooling, Map
     public static RunConfig read(Path runDir) throws IOException {
         Path f = runDir.resolve(FILE);
         if (!Files.isRegularFile(f)) throw new IOException(runDir + " is not an irt training run (" + FILE + " is missing)");
+        RunConfig rc;
         try {
-            return JSON.readValue(f.toFile(), RunConfig.class);
+            rc = JSON.readValue(f.toFile(), RunConfig.class);
         } catch (IOException e) {
             String first = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().lines().findFirst().orElse("");
             throw new IOException(f + " is not a valid run configuration: " + first, e);
         }
+        // Jackson leaves a missing field null: refuse here, not with a NullPointerException when the model is built.
+        if (rc == null || rc.model() == null || rc.pooling() == null) {
+            throw new IOException(f + " is not a valid run configuration: " + (rc == null ? "the file is empty"
+                    : "no \"" + (rc.model() == null ? "model" : "pooling") + "\""));
+        }
+        return rc.settings() == null ? new RunConfig(rc.model(), rc.distilled(), rc.pooling(), Map.of()) : rc;
     }
 
     public static ObjectMapper json() {

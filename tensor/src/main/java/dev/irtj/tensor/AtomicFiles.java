@@ -67,9 +67,23 @@ public final class AtomicFiles {
                     e.addSuppressed(suppressed);
                 }
             }
+            if (e instanceof java.nio.file.FileSystemException f) throw aboutTarget(f, abs, dir);
             throw e;
         }
         syncDirectory(dir);
+    }
+
+    /**
+     * java.nio names only the temporary file: the same kind of exception (callers catch
+     * NoSuchFileException and the like) naming the target, and why it could not be written.
+     */
+    private static java.nio.file.FileSystemException aboutTarget(java.nio.file.FileSystemException f, Path target, Path dir) {
+        String reason = "cannot be written: " + (Files.isDirectory(dir) ? FileProblems.why(f) : "its folder " + dir + " does not exist or is not a folder");
+        java.nio.file.FileSystemException named = f instanceof java.nio.file.NoSuchFileException ? new java.nio.file.NoSuchFileException(target.toString(), null, reason)
+                : f instanceof java.nio.file.AccessDeniedException ? new java.nio.file.AccessDeniedException(target.toString(), null, reason)
+                : new java.nio.file.FileSystemException(target.toString(), null, reason);
+        named.initCause(f);
+        return named;
     }
 
     /** Replaces {@code target} with what {@code writer} writes to a channel. */

@@ -57,7 +57,12 @@ public final class Checkpoint {
     public static Loaded load(Path runDir) throws IOException {
         Path index = runDir.resolve(INDEX);
         ObjectNode node = readIndex(runDir);
+        if (node.has("state") && !node.get("state").isObject()) throw new IOException(index + ": 'state' is not a JSON object");
         Path file = insideRun(runDir, node.get("file").asText(), index);
+        if (!Files.isRegularFile(file)) {
+            throw new IOException(index + " names " + file.getFileName() + ", which is missing from " + runDir
+                    + "; restore it, or delete " + INDEX + " to start over");
+        }
         SafeTensors.File f = SafeTensors.read(file);
         long step = node.get("step").asLong();
         String written = f.metadata().get("step");
@@ -65,7 +70,6 @@ public final class Checkpoint {
             throw new IOException(index + " says step " + step + ", but " + file.getFileName() + " was written at step " + written
                     + "; the index was edited or mixed with another run's files");
         }
-        if (node.has("state") && !node.get("state").isObject()) throw new IOException(index + ": 'state' is not a JSON object");
         ObjectNode state = node.has("state") ? (ObjectNode) node.get("state") : JSON.createObjectNode();
         return new Loaded(step, f.tensors(), state, file);
     }
@@ -101,13 +105,19 @@ public final class Checkpoint {
         try {
             p = dir.resolve(name).normalize();
         } catch (java.nio.file.InvalidPathException e) {
-            throw new IOException(index + " names checkpoint file '" + name + "', which is not a file name");
+            throw new IOException(index + " names checkpoint file '" + printable(name) + "', which is not a file name");
         }
         if (!name.matches("checkpoint-[0-9]+\\.safetensors") || !dir.equals(p.getParent())) {
-            throw new IOException(index + " names checkpoint file '" + name + "', which is not a checkpoint-N.safetensors file of "
+            throw new IOException(index + " names checkpoint file '" + printable(name) + "', which is not a checkpoint-N.safetensors file of "
                     + dir + "; refusing to read it");
         }
         return p;
+    }
+
+    /** A name read from JSON as it may be quoted in a one-line message: control characters (a line break, a NUL) as '?', at most 200 characters. */
+    static String printable(String name) {
+        String s = name.replaceAll("[\\p{Cntrl}\\u0085\\u2028\\u2029]", "?");
+        return s.length() <= 200 ? s : s.substring(0, 200) + "...";
     }
 
     public static ObjectMapper json() {

@@ -38,14 +38,14 @@ public final class RunLock implements AutoCloseable {
         try {
             Files.createDirectories(runDir);
         } catch (IOException e) {
-            throw new IOException("cannot create run folder " + runDir + " (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")", e);
+            throw new IOException("cannot create run folder " + runDir + ": " + dev.irtj.tensor.FileProblems.why(e), e);
         }
         Path f = runDir.resolve(FILE);
         FileChannel ch;
         try {
             ch = FileChannel.open(f, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
         } catch (IOException e) {
-            throw new IOException("cannot write in run folder " + runDir + " (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")", e);
+            throw new IOException("cannot write in run folder " + runDir + ": " + dev.irtj.tensor.FileProblems.why(e), e);
         }
         FileLock lock;
         try {

@@ -15,8 +15,11 @@ public record ViTConfig(int imgSize, int patchSize, int inChans, int embedDim, i
         }
         if (imgSize % patchSize != 0) throw new IllegalArgumentException("image size " + imgSize + " is not a multiple of the patch size " + patchSize);
         if (embedDim % numHeads != 0) throw new IllegalArgumentException("embed dim " + embedDim + " is not divisible by " + numHeads + " heads");
-        if (mlpRatio <= 0) throw new IllegalArgumentException("mlp ratio must be positive, got " + mlpRatio);
-        if (dropPathRate < 0 || dropPathRate >= 1) throw new IllegalArgumentException("drop-path rate must be in [0, 1), got " + dropPathRate);
+        if (!(mlpRatio > 0 && embedDim * mlpRatio < Integer.MAX_VALUE)) {
+            throw new IllegalArgumentException("mlp ratio must be positive, with embed dim x mlp ratio below 2^31, got " + mlpRatio);
+        }
+        if (!(layerNormEps >= 0 && layerNormEps < 1)) throw new IllegalArgumentException("layer-norm eps must be in [0, 1), got " + layerNormEps);
+        if (!(dropPathRate >= 0 && dropPathRate < 1)) throw new IllegalArgumentException("drop-path rate must be in [0, 1), got " + dropPathRate);
     }
 
     /** A custom ViT with timm's defaults for the rest (qkv bias, eps 1e-6, no drop path). */

@@ -77,6 +77,7 @@ public final class IndexBench {
                 Runtime.version(), d.n(), d.queries(), d.dims(), d.k(), m, beam, int8);
         try (Tunable index = open(impl, work.resolve("index"), d.dims(), m, beam, int8)) {
             long start = System.nanoTime();
+            long cpuStart = processCpuNanos();
             List<IndexedImage> batch = new ArrayList<>(1000);
             for (int i = 0; i < d.n(); i++) {
                 String id = Integer.toString(i);
@@ -87,7 +88,8 @@ public final class IndexBench {
                 }
             }
             index.commit();
-            System.out.printf(Locale.ROOT, "RESULT impl=%s op=build threads=1 seconds=%.3f%n", label, (System.nanoTime() - start) / 1e9);
+            System.out.printf(Locale.ROOT, "RESULT impl=%s op=build threads=1 seconds=%.3f cpu_seconds=%.3f%n", label,
+                    (System.nanoTime() - start) / 1e9, (processCpuNanos() - cpuStart) / 1e9);
             // Each segment has its own graph, searched one after the other: worth knowing beside the figures.
             try (var dir = org.apache.lucene.store.FSDirectory.open(work.resolve("index"))) {
                 System.out.printf(Locale.ROOT, "INFO %s segments=%d%n", label,
@@ -136,12 +138,17 @@ public final class IndexBench {
      * Queries/s of whole passes over the first {@code queries} queries, repeated until
      * {@code minSeconds} have passed (one pass of a fast setting is a fraction of a second, too
      * short to average out the other processes on a shared machine); recall from the first pass.
+     * On one thread also queries per CPU second of that thread ({@code cpu_qps}): the queries
+     * run on the calling thread then, and its CPU time does not count the time other processes
+     * hold the cores, which on a loaded machine is most of the wall-clock time.
      */
     private static void measure(String label, Tunable index, Data d, int queries, int threads, int ef, int warmup, double minSeconds)
             throws Exception {
         float[][] qs = Arrays.copyOf(d.query(), queries);
         runQueries(index, Arrays.copyOf(qs, Math.min(warmup, queries)), d.k(), threads);
+        var mx = java.lang.management.ManagementFactory.getThreadMXBean();
         long start = System.nanoTime();
+        long cpuStart = mx.getCurrentThreadCpuTime();
         int[][] found = runQueries(index, qs, d.k(), threads);
         long answered = queries;
         while (System.nanoTime() - start < minSeconds * 1e9) {
@@ -149,8 +156,14 @@ public final class IndexBench {
             answered += queries;
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        System.out.printf(Locale.ROOT, "RESULT impl=%s op=search threads=%d ef=%d qps=%.2f recall=%.4f queries=%d%n", label, threads, ef,
-                answered / seconds, recall(found, d.gt(), d.k()), queries);
+        String cpu = threads == 1 ? String.format(Locale.ROOT, " cpu_qps=%.2f", answered / ((mx.getCurrentThreadCpuTime() - cpuStart) / 1e9)) : "";
+        System.out.printf(Locale.ROOT, "RESULT impl=%s op=search threads=%d ef=%d qps=%.2f recall=%.4f queries=%d%s%n", label, threads, ef,
+                answered / seconds, recall(found, d.gt(), d.k()), queries, cpu);
+    }
+
+    /** CPU time of the whole process (JIT and GC threads included), in nanoseconds. */
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     /** Answers every query, one search call each, on {@code threads} threads taking the next query. */

@@ -177,7 +177,7 @@ class SolrCliTest {
                 "irt search: --collection " + COLLECTION + " needs --solr ZK_HOSTS_OR_URL",
                 "irt search: give either --index DIR or --solr ZK_HOSTS_OR_URL --collection NAME, not both",
                 "irt search: --solr " + zkHost + " --collection missing: no such collection",
-                "Unknown options: '--shards', '2'",
+                "irt serve: Unknown options: '--shards', '2'",
         };
         for (int c = 0; c < cases.length; c++) {
             String[] args = cases[c].clone();

@@ -58,7 +58,7 @@ public final class Cub200 {
             if (!seen.add(id)) throw line.error("image_id " + id + " appears twice");
             Long cls = classOf.get(id);
             if (cls == null) throw line.error("image_id " + id + " has no class in " + labelsFile.getFileName());
-            if (split.contains(cls)) samples.add(new Dataset.Sample(ImageSource.file(imageDir.resolve(line.fields()[1])), cls));
+            if (split.contains(cls)) samples.add(new Dataset.Sample(ImageSource.file(line.resolve(imageDir, 1, "path")), cls));
         }
         if (seen.size() != classOf.size()) {
             throw new DatasetFormatException(labelsFile, "labels " + classOf.size() + " images but "

@@ -85,17 +85,14 @@ public final class Idx {
     }
 
     public static Images readImages(Path file) throws IOException {
-        byte[] b = contents(file);
+        byte[] b = contents(file, 16, Idx::imagesBytes);
         int magic = header(file, b, 0);
         if (magic != IMAGES_MAGIC) {
             throw new DatasetFormatException(file, "magic number " + magic + " is not " + IMAGES_MAGIC
                     + " (IDX unsigned-byte images)" + (magic == LABELS_MAGIC ? "; this is a labels file" : ""));
         }
         int count = header(file, b, 4), rows = header(file, b, 8), cols = header(file, b, 12);
-        if (count < 0 || rows <= 0 || cols <= 0) {
-            throw new DatasetFormatException(file, "bad dimensions " + count + " x " + rows + " x " + cols);
-        }
-        long expected = 16L + (long) count * rows * cols;
+        long expected = checkedImagesBytes(file, count, rows, cols);
         if (b.length != expected) {
             throw new DatasetFormatException(file, "has " + b.length + " bytes but " + count + " images of " + rows + "x"
                     + cols + " need " + expected);
@@ -106,7 +103,7 @@ public final class Idx {
     }
 
     public static byte[] readLabels(Path file) throws IOException {
-        byte[] b = contents(file);
+        byte[] b = contents(file, 8, Idx::labelsBytes);
         int magic = header(file, b, 0);
         if (magic != LABELS_MAGIC) {
             throw new DatasetFormatException(file, "magic number " + magic + " is not " + LABELS_MAGIC
@@ -122,18 +119,71 @@ public final class Idx {
         return labels;
     }
 
-    /** The file's bytes, gunzipped when they start with the gzip magic 1f 8b. */
-    static byte[] contents(Path file) throws IOException {
-        if (!Files.isRegularFile(file)) throw new NoSuchFileException(file.toString(), null, "IDX file not found");
-        byte[] raw = Files.readAllBytes(file);
-        if (raw.length >= 2 && (raw[0] & 0xFF) == 0x1f && (raw[1] & 0xFF) == 0x8b) {
-            try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(raw), 1 << 16)) {
-                return in.readAllBytes();
-            } catch (IOException e) {
-                throw new DatasetFormatException(file, "is not a valid gzip stream: " + e.getMessage(), e);
-            }
+    /** The largest IDX file read: its bytes are held in one array. */
+    static final long MAX_BYTES = Integer.MAX_VALUE - 16;
+
+    /** How many bytes a file of this header must have, or -1 when the header is not of this kind or has bad dimensions. */
+    private interface Expected {
+        long bytes(byte[] header);
+    }
+
+    private static long imagesBytes(byte[] h) {
+        int count = be(h, 4), rows = be(h, 8), cols = be(h, 12);
+        return be(h, 0) != IMAGES_MAGIC || count < 0 || rows <= 0 || cols <= 0 ? -1 : 16L + (long) count * rows * cols;
+    }
+
+    private static long labelsBytes(byte[] h) {
+        int count = be(h, 4);
+        return be(h, 0) != LABELS_MAGIC || count < 0 ? -1 : 8L + count;
+    }
+
+    private static long checkedImagesBytes(Path file, int count, int rows, int cols) throws DatasetFormatException {
+        if (count < 0 || rows <= 0 || cols <= 0) {
+            throw new DatasetFormatException(file, "bad dimensions " + count + " x " + rows + " x " + cols);
         }
-        return raw;
+        long expected = 16L + (long) count * rows * cols;
+        if (expected > MAX_BYTES) {
+            throw new DatasetFormatException(file, "header says " + count + " images of " + rows + "x" + cols + " = " + (expected - 16)
+                    + " bytes, more than one file may hold (" + MAX_BYTES + ")");
+        }
+        return expected;
+    }
+
+    /**
+     * The file's bytes, gunzipped when they start with the gzip magic 1f 8b. Decompression stops
+     * one byte past what the {@code headerBytes}-byte header says the file holds, so a gzip bomb
+     * or a header claiming huge dimensions costs no more memory than the header's claim or the
+     * data really there, whichever is smaller.
+     */
+    static byte[] contents(Path file, int headerBytes, Expected expected) throws IOException {
+        if (!Files.isRegularFile(file)) throw new NoSuchFileException(file.toString(), null, "IDX file not found");
+        long size = Files.size(file);
+        if (size > MAX_BYTES) throw new DatasetFormatException(file, "is " + size + " bytes, more than one IDX file may hold (" + MAX_BYTES + ")");
+        byte[] raw = Files.readAllBytes(file);
+        if (raw.length < 2 || (raw[0] & 0xFF) != 0x1f || (raw[1] & 0xFF) != 0x8b) return raw;
+        try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(raw), 1 << 16)) {
+            byte[] head = in.readNBytes(headerBytes);
+            long want = head.length < headerBytes ? head.length : expected.bytes(head);
+            // A header of another kind, with bad dimensions or too large: the header alone, for the caller to name the problem.
+            long limit = want < 0 || want > MAX_BYTES ? head.length : want + 1;
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream((int) Math.min(limit, 1 << 20));
+            out.write(head);
+            byte[] buf = new byte[1 << 16];
+            int n;
+            while (out.size() < limit && (n = in.read(buf, 0, (int) Math.min(buf.length, limit - out.size()))) > 0) out.write(buf, 0, n);
+            if (want >= 0 && want <= MAX_BYTES && out.size() > want) {
+                throw new DatasetFormatException(file, "decompresses to more than the " + want + " bytes its header says");
+            }
+            return out.toByteArray();
+        } catch (DatasetFormatException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new DatasetFormatException(file, "is not a valid gzip stream: " + e.getMessage(), e);
+        }
+    }
+
+    private static int be(byte[] b, int at) {
+        return ((b[at] & 0xFF) << 24) | ((b[at + 1] & 0xFF) << 16) | ((b[at + 2] & 0xFF) << 8) | (b[at + 3] & 0xFF);
     }
 
     private static int header(Path file, byte[] b, int at) throws DatasetFormatException {

@@ -57,7 +57,8 @@ public final class InShop {
             if (!status.equals("train") && !status.equals("query") && !status.equals("gallery")) {
                 throw line.error("evaluation_status \"" + status + "\" is not train, query or gallery");
             }
-            if (status.equals(split.status())) samples.add(new Dataset.Sample(ImageSource.file(root.resolve(f[0])), item));
+            Path image = line.resolve(root, 0, "image_name"); // checked on every line, not only the split's
+            if (status.equals(split.status())) samples.add(new Dataset.Sample(ImageSource.file(image), item));
         }
         if (samples.isEmpty()) throw new DatasetFormatException(file, "lists no " + split.status() + " image");
         return new Dataset("inshop-" + split.status(), samples);

@@ -48,7 +48,7 @@ public final class StanfordOnlineProducts {
             line.parseLong(0, "image_id");
             long classId = line.parseLong(1, "class_id");
             line.parseLong(2, "super_class_id");
-            samples.add(new Dataset.Sample(ImageSource.file(root.resolve(line.fields()[3])), classId));
+            samples.add(new Dataset.Sample(ImageSource.file(line.resolve(root, 3, "path")), classId));
         }
         if (samples.isEmpty()) throw new DatasetFormatException(index, "lists no images");
         return new Dataset("sop-" + split.name().toLowerCase(java.util.Locale.ROOT), samples);

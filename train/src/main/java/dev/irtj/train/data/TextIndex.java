@@ -27,6 +27,15 @@ final class TextIndex {
             }
         }
 
+        /** Field {@code field} as a path below {@code dir}; a name the file system cannot hold (a NUL byte) is this line's error. */
+        Path resolve(Path dir, int field, String what) throws DatasetFormatException {
+            try {
+                return dir.resolve(fields[field]);
+            } catch (java.nio.file.InvalidPathException e) {
+                throw error(what + " \"" + fields[field].replace("\u0000", "\\0") + "\" is not a valid file name (" + e.getReason() + ")");
+            }
+        }
+
         long parseLong(int field, String what) throws DatasetFormatException {
             try {
                 return Long.parseLong(fields[field]);
