@@ -19,7 +19,7 @@ import java.util.function.LongPredicate;
  * otherwise the t10k-* files for both (split by class with --train-classes/--test-classes).
  */
 public final class DataOptions {
-    public enum Format { FOLDER, SOP, CUB, INSHOP, MNIST }
+    public enum Format { FOLDER, SOP, CUB, INSHOP, MNIST, ROXFORD5K, RPARIS6K }
 
     @Option(names = "--data", required = true, description = "Dataset root folder.")
     Path dir;
@@ -44,6 +44,7 @@ public final class DataOptions {
             case CUB -> Cub200.read(dir, Cub200.Split.TRAIN);
             case INSHOP -> InShop.read(dir, InShop.Split.TRAIN);
             case MNIST -> Idx.readMnistLayout(dir, hasMnistTrain(), null);
+            case ROXFORD5K, RPARIS6K -> throw revisitedOnlyForEval();
         };
         return filter(d, trainClasses, "--train-classes");
     }
@@ -56,8 +57,24 @@ public final class DataOptions {
             case CUB -> Cub200.read(dir, Cub200.Split.TEST);
             case INSHOP -> InShop.read(dir, InShop.Split.QUERY);
             case MNIST -> Idx.readMnistLayout(dir, false, null);
+            case ROXFORD5K, RPARIS6K -> throw revisitedOnlyForEval();
         };
         return filter(d, testClasses, "--test-classes");
+    }
+
+    /** Whether the format is revisitop's Oxford/Paris layout (mAP with queries and ground truth, no classes). */
+    boolean revisited() {
+        return format == Format.ROXFORD5K || format == Format.RPARIS6K;
+    }
+
+    /** The dataset name revisitop uses, e.g. roxford5k. */
+    String revisitedName() {
+        return format.name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    private UsageException revisitedOnlyForEval() {
+        return new UsageException("--format " + revisitedName() + " is revisitop's evaluation layout (queries, database and gnd_"
+                + revisitedName() + ".pkl): irt eval reads it, it has no labelled splits to train or embed");
     }
 
     /** In-Shop's gallery; null for the all-vs-all formats. */

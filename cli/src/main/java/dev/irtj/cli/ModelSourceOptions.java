@@ -24,7 +24,7 @@ public final class ModelSourceOptions {
     @Option(names = "--checkpoint", description = "A run folder written by irt train: its model, input size, channels, pooling and PCA.")
     Path run;
 
-    @Option(names = "--weights", description = "timm model.safetensors instead of a run; needs --model or a custom shape.")
+    @Option(names = "--weights", description = "Weights instead of a run: timm model.safetensors or a PyTorch checkpoint (.pth from torch.save, e.g. the DeiT releases), recognised by content; needs --model or a custom shape.")
     Path weights;
 
     @ArgGroup(exclusive = false, heading = "Model (with --weights)%n")

@@ -37,7 +37,8 @@ import java.util.List;
  * {@code junk} and {@code bbx} (the query's crop box x1, y1, x2, y2) may each be missing; unknown
  * fields are ignored. A file whose top level is an array is read as the {@code gnd} list alone.
  * When {@code imlist} is given, every index must be below its length; when {@code qimlist} is
- * given, it must have one entry per query. A .pkl converts with a few lines of Python:
+ * given, it must have one entry per query. {@link #read(Path)} also reads revisitop's .pkl files
+ * as they are ({@link GroundTruthPickle}); a .pkl can also be converted with a few lines of Python:
  *
  * <pre>{@code
  * import json, pickle
@@ -90,7 +91,12 @@ public record GroundTruthFile(String dataset, List<String> imlist, List<String> 
         return new GroundTruthFile(null, null, null, gnd, null);
     }
 
+    /**
+     * Reads the JSON form above, or revisitop's own {@code gnd_*.pkl} (recognised by its content,
+     * read by {@link GroundTruthPickle}).
+     */
     public static GroundTruthFile read(Path path) throws IOException {
+        if (GroundTruthPickle.isPickle(path)) return GroundTruthPickle.read(path);
         try (InputStream in = Files.newInputStream(path)) {
             return read(in, path.toString());
         }

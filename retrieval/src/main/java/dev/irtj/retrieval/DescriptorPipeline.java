@@ -181,6 +181,11 @@ public final class DescriptorPipeline implements ImageDescriber, AutoCloseable {
         return transform;
     }
 
+    /** The eval transform's center-crop fraction. */
+    public double cropPct() {
+        return cropPct;
+    }
+
     public Options options() {
         return options;
     }

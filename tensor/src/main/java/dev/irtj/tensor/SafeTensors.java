@@ -397,7 +397,7 @@ public final class SafeTensors {
     }
 
     /** IEEE 754 binary16 → float, exactly (subnormals, infinities and NaN payloads included). */
-    static float halfToFloat(short h) {
+    public static float halfToFloat(short h) {
         int bits = h & 0xffff;
         int sign = (bits & 0x8000) << 16;
         int exp = (bits >>> 10) & 0x1f;
@@ -411,7 +411,7 @@ public final class SafeTensors {
     }
 
     /** bfloat16 → float: the upper half of a float's bits, so exact. */
-    static float bfloat16ToFloat(short b) {
+    public static float bfloat16ToFloat(short b) {
         return Float.intBitsToFloat((b & 0xffff) << 16);
     }
 
