@@ -58,11 +58,10 @@ public final class TupleBatchSource implements Trainer.BatchSource, AutoCloseabl
             return queries / tuplesPerBatch;
         }
 
-        /** For config.json and the --resume comparison. */
+        /** For config.json and the --resume comparison (the negatives per tuple are the tuple objective's setting). */
         public Map<String, Object> asMap() {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("tuples", tuplesPerBatch);
-            m.put("negatives", negatives);
             m.put("queries", queries);
             m.put("neg_pool", poolSize);
             return m;
