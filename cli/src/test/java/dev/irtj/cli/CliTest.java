@@ -70,7 +70,37 @@ class CliTest {
                 assertTrue(v > 0.2 && v <= 1, row + " recall@" + k + " = " + v);
             }
         }
-        for (String f : List.of("report.md", "loss.png", "pretrain.png", "spectrum.png")) assertTrue(Files.size(dir.resolve(f)) > 100, f);
+        for (String f : List.of("report.md", "report.html", "loss.png", "pretrain.png", "spectrum.png", "nn-distances.png")) {
+            assertTrue(Files.size(dir.resolve(f)) > 100, f);
+        }
+        String html = Files.readString(dir.resolve("report.html"));
+        assertEquals(4, html.split("src=\"data:image/png;base64,", -1).length - 1, "spectrum, distances, losses and pretraining loss, embedded");
+        List<String> findings = new java.util.ArrayList<>();
+        report.get("findings").forEach(n -> findings.add(n.asText()));
+        assertTrue(findings.get(0).startsWith("RQ2 (IRT_L beats IRT_O): ") && findings.get(0).contains("Recall@1"), findings.toString());
+        assertTrue(findings.stream().anyMatch(f -> f.startsWith("RQ3, spectrum: ") && f.contains("effective rank")), findings.toString());
+        assertTrue(findings.stream().anyMatch(f -> f.startsWith("RQ3, Recall: ")), findings.toString());
+        for (String f : findings) assertTrue(r.out().contains(f), "printed: " + f);
+        assertTrue(report.get("spread").get("irt_r").get("mean_nn_distance").asDouble() > 0, report.toString());
+    }
+
+    @Test
+    void quickDemoAblationsWriteTheBetaLambdaAndPoolingTables(@TempDir Path dir) throws IOException {
+        Result r = irt("demo", "--quick", "--ablations", "--out", dir.toString());
+        assertEquals(0, r.code(), r.err());
+        JsonNode report = RunConfig.json().readTree(dir.resolve("report.json").toFile());
+        assertEquals(6, report.get("ablation_beta_lambda").size(), report.toString());
+        List<String> poolings = new java.util.ArrayList<>();
+        report.get("ablation_pooling").fieldNames().forEachRemaining(poolings::add);
+        assertEquals(List.of("CLS", "AVG", "MAX", "GEM"), poolings);
+        assertEquals(report.get("irt_r").get("recall@1").asDouble(), report.get("ablation_pooling").get("CLS").get("recall@1").asDouble(), 0.0,
+                "the CLS row is IRT_R itself");
+        assertTrue(Files.readString(dir.resolve("report.md")).contains("Ablations: β × λ"), "the tables are in the report");
+        Result again = irt("demo", "--quick", "--out", dir.toString());
+        assertEquals(0, again.code(), again.err());
+        try (var files = Files.list(dir)) {
+            assertTrue(files.noneMatch(f -> f.getFileName().toString().startsWith("ablation-")), "a rerun replaces the previous demo's runs");
+        }
     }
 
     @Test
