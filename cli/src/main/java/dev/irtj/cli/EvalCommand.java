@@ -130,7 +130,8 @@ public final class EvalCommand implements Callable<Integer> {
         if (whitenOn != null && !Files.isDirectory(whitenOn)) throw new UsageException("--whiten-on " + whitenOn + ": no such folder");
         ModelSource source = model.source(3);
         Path run = source instanceof ModelSource.Run r ? r.dir() : null;
-        Path target = out != null ? out : run != null ? run.resolve("eval.json") : null;
+        // Beside the run's Recall figures (eval.json), not over them.
+        Path target = out != null ? out : run != null ? run.resolve("eval-" + name + ".json") : null;
         if (whitenOn != null && target == null) {
             throw new UsageException("--whiten-on saves the whitening with the figures: give --checkpoint RUN or --out FILE");
         }

@@ -167,6 +167,24 @@ class RevisitedEvalCommandTest {
     }
 
     @Test
+    void withARunFolderTheFiguresAndTheWhiteningGoBesideItsRecallFigures() throws IOException {
+        Path run = dir.resolve("run");
+        CliTest.Result t = irt("train", "--data", CliTest.imageFolder(dir.resolve("folder"), 3, 4).toString(), "--format", "folder",
+                "--img-size", "32", "--patch", "8", "--dim", "16", "--depth", "1", "--heads", "2", "--iters", "2", "--batch", "6",
+                "--out", run.toString(), "--checkpoint-every", "2", "--log-every", "1");
+        assertEquals(0, t.code(), t.err());
+        boolean hadRecall = Files.exists(run.resolve("eval.json"));
+        byte[] recall = hadRecall ? Files.readAllBytes(run.resolve("eval.json")) : null;
+        CliTest.Result r = irt("eval", "--format", "roxford5k", "--data", data.toString(), "--checkpoint", run.toString(),
+                "--whiten-on", data.resolve("jpg").toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(Files.isRegularFile(run.resolve("eval-roxford5k.json")), r.err());
+        assertTrue(Files.isRegularFile(run.resolve("whiten.safetensors")), r.err());
+        if (hadRecall) assertTrue(java.util.Arrays.equals(recall, Files.readAllBytes(run.resolve("eval.json"))), "Recall figures untouched");
+        else assertTrue(!Files.exists(run.resolve("eval.json")), "no eval.json written over");
+    }
+
+    @Test
     void badLayoutsAndMisplacedFlagsAreRefusedInOneLineBeforeWork() throws IOException {
         Path broken = Files.createDirectories(dir.resolve("broken/jpg"));
         Files.copy(data.resolve("gnd_roxford5k.pkl"), broken.getParent().resolve("gnd_roxford5k.pkl"));
