@@ -5,6 +5,7 @@ import dev.irtj.train.data.Dataset;
 import dev.irtj.train.data.Idx;
 import dev.irtj.train.data.ImageFolder;
 import dev.irtj.train.data.InShop;
+import dev.irtj.train.data.SfM120k;
 import dev.irtj.train.data.StanfordOnlineProducts;
 import picocli.CommandLine.Option;
 
@@ -19,7 +20,7 @@ import java.util.function.LongPredicate;
  * otherwise the t10k-* files for both (split by class with --train-classes/--test-classes).
  */
 public final class DataOptions {
-    public enum Format { FOLDER, SOP, CUB, INSHOP, MNIST, ROXFORD5K, RPARIS6K }
+    public enum Format { FOLDER, SOP, CUB, INSHOP, MNIST, ROXFORD5K, RPARIS6K, SFM120K }
 
     @Option(names = "--data", required = true, description = "Dataset root folder.")
     Path dir;
@@ -45,6 +46,7 @@ public final class DataOptions {
             case INSHOP -> InShop.read(dir, InShop.Split.TRAIN);
             case MNIST -> Idx.readMnistLayout(dir, hasMnistTrain(), null);
             case ROXFORD5K, RPARIS6K -> throw revisitedOnlyForEval();
+            case SFM120K -> throw sfmOnlyForTuples();
         };
         return filter(d, trainClasses, "--train-classes");
     }
@@ -58,6 +60,7 @@ public final class DataOptions {
             case INSHOP -> InShop.read(dir, InShop.Split.QUERY);
             case MNIST -> Idx.readMnistLayout(dir, false, null);
             case ROXFORD5K, RPARIS6K -> throw revisitedOnlyForEval();
+            case SFM120K -> throw sfmOnlyForTuples();
         };
         return filter(d, testClasses, "--test-classes");
     }
@@ -75,6 +78,16 @@ public final class DataOptions {
     private UsageException revisitedOnlyForEval() {
         return new UsageException("--format " + revisitedName() + " is revisitop's evaluation layout (queries, database and gnd_"
                 + revisitedName() + ".pkl): irt eval reads it, it has no labelled splits to train or embed");
+    }
+
+    /** The retrieval-SfM-120k training split (DIR/retrieval-SfM-120k.pkl, DIR/ims/), for tuple training. */
+    SfM120k sfm120k() throws IOException {
+        return SfM120k.read(dir, SfM120k.Split.TRAIN);
+    }
+
+    private UsageException sfmOnlyForTuples() {
+        return new UsageException("--format sfm120k is retrieval-SfM-120k's layout of training tuples: irt train reads it; "
+                + "evaluate the trained model with irt eval --format roxford5k|rparis6k");
     }
 
     /** In-Shop's gallery; null for the all-vs-all formats. */

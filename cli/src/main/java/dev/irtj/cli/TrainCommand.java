@@ -34,6 +34,9 @@ public final class TrainCommand implements Callable<Integer> {
     @Mixin
     DataOptions data;
 
+    @Mixin
+    TupleOptions tuples = new TupleOptions();
+
     @ArgGroup(exclusive = false, heading = "Model%n")
     ModelOptions model = new ModelOptions();
 
@@ -133,6 +136,7 @@ public final class TrainCommand implements Callable<Integer> {
         if (weights != null && !java.nio.file.Files.isRegularFile(weights)) {
             throw new UsageException("--weights " + weights + ": no such file (expected a timm model.safetensors or an irt run's model.safetensors)");
         }
+        if (data.format == DataOptions.Format.SFM120K) return SfmTraining.train(this);
         ViTConfig config = model.config(data.channels());
         Dataset train = data.train(), test = data.test();
         if (!classification && batch / m > train.numClasses()) {
@@ -162,6 +166,7 @@ public final class TrainCommand implements Callable<Integer> {
 
     /** Every value checked before any data is read or file written; one line naming the flag, the value and what is allowed. */
     private void checkFlags() {
+        tuples.check(data.format == DataOptions.Format.SFM120K, spec);
         positive("--m", m);
         if (batch < 2 || batch % m != 0) throw new UsageException("--batch must be a multiple of --m (" + m + ") and at least 2, got " + batch);
         positive("--iters", iters);

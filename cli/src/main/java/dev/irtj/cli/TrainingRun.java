@@ -51,8 +51,56 @@ final class TrainingRun {
     record Outcome(VisionTransformer model, Trainer trainer, long skipped) {
     }
 
+    /**
+     * Where a run's batches come from, opened once the model exists (a tuple source mines with
+     * it); {@code settings} are the data settings recorded in config.json and compared on --resume.
+     */
+    interface Batches {
+        Map<String, Object> settings();
+
+        Source open(VisionTransformer model, Transforms transforms, Loader.Options options);
+    }
+
+    /** An opened batch source, how to close it, and its count of unreadable images. */
+    record Source(Trainer.BatchSource batches, AutoCloseable closer, java.util.function.LongSupplier skipped) implements AutoCloseable {
+        @Override
+        public void close() throws IOException {
+            try {
+                closer.close();
+            } catch (IOException | RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new IOException(e);
+            }
+        }
+    }
+
+    /** m-per-class batches of {@code in.train()} ({@link LoaderBatchSource}). */
+    static Batches perClass(Inputs in) {
+        return new Batches() {
+            @Override
+            public Map<String, Object> settings() {
+                Map<String, Object> data = new LinkedHashMap<>();
+                data.put("batch", in.batch());
+                data.put("m", in.m());
+                return data;
+            }
+
+            @Override
+            public Source open(VisionTransformer model, Transforms transforms, Loader.Options options) {
+                LoaderBatchSource s = new LoaderBatchSource(in.train(), transforms, in.batch(), in.m(), in.config().seed(), options);
+                return new Source(s, s, s::skipped);
+            }
+        };
+    }
+
     /** Runs training with the run folder locked: a second writer of the same folder fails at once, naming the holder. */
     static Outcome run(Inputs in, PrintWriter log) throws IOException {
+        return run(in, perClass(in), log);
+    }
+
+    /** As {@link #run(Inputs, PrintWriter)}, with batches from {@code batches} ({@code in.batch()} and {@code in.m()} then unused). */
+    static Outcome run(Inputs in, Batches batches, PrintWriter log) throws IOException {
         RunLock lock;
         try {
             lock = RunLock.acquire(in.out());
@@ -60,11 +108,11 @@ final class TrainingRun {
             throw new UsageException("--out " + e.getMessage());
         }
         try (lock) {
-            return runLocked(in, log);
+            return runLocked(in, batches, log);
         }
     }
 
-    private static Outcome runLocked(Inputs in, PrintWriter log) throws IOException {
+    private static Outcome runLocked(Inputs in, Batches batches, PrintWriter log) throws IOException {
         if (Checkpoint.exists(in.out()) && !in.resume()) {
             throw new UsageException(in.out() + " already holds a training run; pass --resume to continue it or choose another --out");
         }
@@ -80,8 +128,7 @@ final class TrainingRun {
         }
         model.to(in.device());
         Map<String, Object> data = new LinkedHashMap<>();
-        data.put("batch", in.batch());
-        data.put("m", in.m());
+        data.putAll(batches.settings());
         data.put("train_images", in.train().size());
         data.putAll(in.asked());
         RunConfig runConfig = new RunConfig(in.model(), distilled, in.config().pooling(), RunSettings.of(in.objective(), in.config(), data));
@@ -118,10 +165,10 @@ final class TrainingRun {
                         DescriptorPipeline.Options.defaults().withBatch(Math.max(in.batch(), 64)).withWorkers(in.workers()).withDevice(in.device())),
                         in.recallKs())
                 : null;
-        try (LoaderBatchSource source = new LoaderBatchSource(in.train(), transforms, in.batch(), in.m(), in.config().seed(), options);
+        try (Source source = batches.open(model, transforms, options);
              ProgressBar bar = new ProgressBarBuilder().setTaskName(in.objective().name())
                      .setInitialMax(in.config().iterations()).setStyle(ProgressBarStyle.ASCII).setUnit(" it", 1).build()) {
-            Trainer trainer = new Trainer(model, in.objective(), in.config(), source, evaluator, new Trainer.Listener() {
+            Trainer trainer = new Trainer(model, in.objective(), in.config(), source.batches(), evaluator, new Trainer.Listener() {
                 @Override
                 public void onStep(long step, long total, Map<String, Double> m) {
                     bar.stepTo(step);
@@ -154,7 +201,7 @@ final class TrainingRun {
             runConfig.write(in.out());
             trainer.run();
             TimmCheckpoint.save(model, in.out().resolve(WEIGHTS));
-            return new Outcome(model, trainer, source.skipped());
+            return new Outcome(model, trainer, source.skipped().getAsLong());
         }
     }
 
