@@ -105,7 +105,7 @@ final class TrainingRun {
         try {
             lock = RunLock.acquire(in.out());
         } catch (IOException e) {
-            throw new UsageException("--out " + e.getMessage());
+            throw new UsageException("--out: " + e.getMessage());
         }
         try (lock) {
             return runLocked(in, batches, log);

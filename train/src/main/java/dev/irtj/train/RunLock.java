@@ -24,10 +24,15 @@ public final class RunLock implements AutoCloseable {
 
     private final FileChannel channel;
     private final FileLock lock;
+    private final Path runDir;
+    /** Whether this lock made the folder: a run that then writes nothing leaves no empty folder behind. */
+    private final boolean created;
 
-    private RunLock(FileChannel channel, FileLock lock) {
+    private RunLock(FileChannel channel, FileLock lock, Path runDir, boolean created) {
         this.channel = channel;
         this.lock = lock;
+        this.runDir = runDir;
+        this.created = created;
     }
 
     /** Takes the lock of {@code runDir} (creating the folder), or fails at once naming the holder. */
@@ -35,6 +40,7 @@ public final class RunLock implements AutoCloseable {
         if (Files.exists(runDir) && !Files.isDirectory(runDir)) {
             throw new IOException("cannot use run folder " + runDir + ": it is a file");
         }
+        boolean created = !Files.exists(runDir);
         try {
             Files.createDirectories(runDir);
         } catch (IOException e) {
@@ -65,7 +71,7 @@ public final class RunLock implements AutoCloseable {
         ch.write(ByteBuffer.wrap(self().getBytes(StandardCharsets.UTF_8)), 0);
         ch.force(false);
         removeStaleTemporaries(runDir);
-        return new RunLock(ch, lock);
+        return new RunLock(ch, lock, runDir, created);
     }
 
     private static String holder(FileChannel ch) {
@@ -99,9 +105,28 @@ public final class RunLock implements AutoCloseable {
     @Override
     public void close() throws IOException {
         try {
-            lock.release();
+            if (created && holdsOnlyTheLock()) {
+                // Deleted while still held, so no other writer can take a lock file about to vanish.
+                Files.deleteIfExists(runDir.resolve(FILE));
+                Files.deleteIfExists(runDir);
+            }
+        } catch (IOException ignored) {
+            // A folder that cannot be tidied is left as it is: the lock file in it is harmless.
         } finally {
-            channel.close();
+            try {
+                lock.release();
+            } finally {
+                channel.close();
+            }
         }
+    }
+
+    private boolean holdsOnlyTheLock() throws IOException {
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(runDir)) {
+            for (Path p : entries) {
+                if (!p.getFileName().toString().equals(FILE)) return false;
+            }
+        }
+        return true;
     }
 }
