@@ -33,8 +33,11 @@ public final class ModelSourceOptions {
     @Option(names = "--channels", description = "Input channels with --weights: 3 (RGB) or 1 (gray) (default: 3; 1 for --format mnist).")
     Integer channels;
 
-    @Option(names = "--pool", description = "Pooling: cls, avg, max or gem (default: the run's, or cls).")
+    @Option(names = "--pool", description = "Pooling: cls, avg, max, gem or cls_dist (default: the run's, or cls).")
     Pooling pool;
+
+    @Option(names = "--dist-token", description = DistToken.HELP)
+    DistToken distToken;
 
     @Option(names = "--crop-pct", description = "Center-crop fraction of the eval transform: resize the shorter side to size/crop-pct, crop size (default: 0.875, irtj's; timm's DeiT configs use 0.9).")
     Double cropPct;
@@ -67,6 +70,7 @@ public final class ModelSourceOptions {
         if (run != null && weights != null) throw new UsageException("give one of --checkpoint RUN and --weights FILE, not both");
         if (run == null && weights == null) throw new UsageException("give --checkpoint RUN (a folder written by irt train) or --weights FILE with --model or a custom shape");
         if (cropPct != null && !(cropPct > 0 && cropPct <= 1)) throw new UsageException("--crop-pct must be in (0, 1], got " + cropPct);
+        Pooling pool = DistToken.pooling(this.pool, distToken);
         if (run != null) {
             if (model.given()) throw new UsageException("--checkpoint takes the model from the run; drop the model options (--model, --img-size, ...)");
             if (channels != null) throw new UsageException("--checkpoint takes the channels from the run; drop --channels");

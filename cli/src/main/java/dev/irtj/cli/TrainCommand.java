@@ -97,6 +97,9 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--pool", defaultValue = "cls", description = "Descriptor pooling: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
     Pooling pool;
 
+    @Option(names = "--dist-token", description = DistToken.HELP)
+    DistToken distToken;
+
     @Option(names = "--seed", defaultValue = "0", description = "Seed for initialization, sampling, augmentation (default: ${DEFAULT-VALUE}).")
     long seed;
 
@@ -166,6 +169,7 @@ public final class TrainCommand implements Callable<Integer> {
 
     /** Every value checked before any data is read or file written; one line naming the flag, the value and what is allowed. */
     private void checkFlags() {
+        pool = DistToken.pooling(pool, distToken);
         tuples.check(data.format == DataOptions.Format.SFM120K, spec);
         positive("--m", m);
         if (batch < 2 || batch % m != 0) throw new UsageException("--batch must be a multiple of --m (" + m + ") and at least 2, got " + batch);

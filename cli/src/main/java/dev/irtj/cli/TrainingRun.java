@@ -7,6 +7,7 @@ import dev.irtj.tensor.Device;
 import dev.irtj.tensor.Rng;
 import dev.irtj.train.Checkpoint;
 import dev.irtj.train.RunLock;
+import dev.irtj.vit.Pooling;
 import dev.irtj.train.LoaderBatchSource;
 import dev.irtj.retrieval.DescriptorPipeline;
 import dev.irtj.retrieval.ModelSource;
@@ -126,6 +127,7 @@ final class TrainingRun {
         } else {
             model = new VisionTransformer(in.model(), new Rng(in.config().seed()), DType.F32);
         }
+        if (in.config().pooling() == Pooling.CLS_DIST && !model.distilled()) throw new UsageException(Pooling.NEEDS_DISTILLED);
         model.to(in.device());
         Map<String, Object> data = new LinkedHashMap<>();
         data.putAll(batches.settings());

@@ -89,6 +89,7 @@ public sealed interface ModelSource permits ModelSource.Run, ModelSource.Weights
         if (this instanceof Weights w) {
             if (!Files.isRegularFile(w.file())) throw new IOException("--weights " + w.file() + ": no such file");
             VisionTransformer model = TimmCheckpoint.load(w.file(), w.config(), DType.F32);
+            if (w.pooling() == Pooling.CLS_DIST && !model.distilled()) throw new IOException("--weights " + w.file() + ": " + Pooling.NEEDS_DISTILLED);
             return new Loaded(model, w.pooling() == null ? Pooling.CLS : w.pooling(), null, sha256(w.file()), null,
                     w.file().getFileName().toString());
         }
@@ -124,7 +125,9 @@ public sealed interface ModelSource permits ModelSource.Run, ModelSource.Weights
             }
             pcaHash = sha256(pcaFile);
         }
-        return new Loaded(model, r.pooling() != null ? r.pooling() : rc.pooling(), pca, hash, pcaHash, origin);
+        Pooling pooling = r.pooling() != null ? r.pooling() : rc.pooling();
+        if (pooling == Pooling.CLS_DIST && !model.distilled()) throw new IOException("--checkpoint " + r.dir() + ": " + Pooling.NEEDS_DISTILLED);
+        return new Loaded(model, pooling, pca, hash, pcaHash, origin);
     }
 
     /** The source as JSON (absolute paths). */

@@ -95,7 +95,7 @@ class GoldenViTTest {
         Var input = Var.param(f.get("input").to(dtype).to(device));
         Var tokens = model.tokens(input);
         Golden.assertClose("tokens", f.get("out.tokens"), tokens.data().to(DType.F64), rtol, atol);
-        for (Pooling p : Pooling.values()) {
+        for (Pooling p : Pooling.TABLE_9) {
             Tensor pooled = p.apply(tokens, model.prefixTokens()).data();
             Golden.assertClose("pool " + p, f.get("out.pool_" + p.name().toLowerCase()), pooled.to(DType.F64), rtol, atol);
         }
