@@ -76,6 +76,8 @@ class TrainingStepRunsUnboxedTest {
                 best, steps, MAX_BYTES_PER_STEP));
     }
 
+    // The same reading as KernelsRunUnboxedTest's: test classes of another module are not on this
+    // class path (there is no test jar), and five lines do not make one worth publishing.
     private static Map<Long, Long> allocatedByThread() {
         long[] ids = THREADS.getAllThreadIds();
         long[] bytes = THREADS.getThreadAllocatedBytes(ids);

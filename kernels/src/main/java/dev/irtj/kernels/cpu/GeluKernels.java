@@ -65,21 +65,30 @@ public final class GeluKernels {
 
     /** y = x·Φ(x), the exact (erf) GELU, over {@code count} elements. */
     public static void gelu(float[] x, int xOff, float[] y, int yOff, int count) {
-        checkBlocks(x, xOff, null, 0, y, yOff, count);
-        forElements(count, 40, (from, to) -> geluRange(x, xOff, y, yOff, null, 0, from, to));
+        run(false, x, xOff, null, 0, y, yOff, count);
     }
 
     /** dx = dy·(Φ(x) + x·φ(x)). */
     public static void geluBackward(float[] x, int xOff, float[] dy, int dyOff, float[] dx, int dxOff, int count) {
-        checkBlocks(x, xOff, dy, dyOff, dx, dxOff, count);
-        forElements(count, 45, (from, to) -> geluRange(x, xOff, dx, dxOff, dy, dyOff, from, to));
+        run(false, x, xOff, dy, dyOff, dx, dxOff, count);
     }
 
-    /** The blocks of one call: x, dy (backward only, else null) and the output (y, or dx backward). */
-    private static void checkBlocks(float[] x, int xOff, float[] dy, int dyOff, float[] out, int outOff, int count) {
+    /**
+     * One call of either form: forward when {@code dy} is null (out is y), else backward (out is
+     * dx), with its blocks checked first and its elements split over threads.
+     */
+    private static void run(boolean tanhForm, float[] x, int xOff, float[] dy, int dyOff, float[] out, int outOff, int count) {
         checkBlock("x", x, xOff, count, 1);
         if (dy != null) checkBlock("dy", dy, dyOff, count, 1);
         checkBlock(dy == null ? "y" : "dx", out, outOff, count, 1);
+        int cost = tanhForm ? (dy == null ? 24 : 30) : (dy == null ? 40 : 45);
+        forElements(count, cost, (from, to) -> {
+            if (tanhForm) {
+                geluTanhRange(x, xOff, out, outOff, dy, dyOff, from, to);
+            } else {
+                geluRange(x, xOff, out, outOff, dy, dyOff, from, to);
+            }
+        });
     }
 
     /**
@@ -187,14 +196,12 @@ public final class GeluKernels {
 
     /** y = ½·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), computed as x / (1 + e^(−2u)). */
     public static void geluTanh(float[] x, int xOff, float[] y, int yOff, int count) {
-        checkBlocks(x, xOff, null, 0, y, yOff, count);
-        forElements(count, 24, (from, to) -> geluTanhRange(x, xOff, y, yOff, null, 0, from, to));
+        run(true, x, xOff, null, 0, y, yOff, count);
     }
 
     /** Gradient of {@link #geluTanh}: dx = dy·(σ + 2x·σ(1 − σ)·u'), σ = ½(1 + tanh u), with σ(1 − σ) = e^(−2u)·σ². */
     public static void geluTanhBackward(float[] x, int xOff, float[] dy, int dyOff, float[] dx, int dxOff, int count) {
-        checkBlocks(x, xOff, dy, dyOff, dx, dxOff, count);
-        forElements(count, 30, (from, to) -> geluTanhRange(x, xOff, dx, dxOff, dy, dyOff, from, to));
+        run(true, x, xOff, dy, dyOff, dx, dxOff, count);
     }
 
     /** tanh-GELU over [from, to): forward when {@code dy} is null, else dy times its derivative. */
