@@ -264,6 +264,9 @@ public final class GeluKernels {
     // ---- scalar twins of the vector code above: the same operations in the same order, so a tail
     // element gets exactly the value a vector lane would give it.
 
+    // erfSmall and erfcLarge are two different polynomials evaluated by Horner, one fused
+    // multiply-add per coefficient, written out to mirror the vector chains above step for step
+    // (their likeness is the method, not a copy).
     private static float erfSmall(float a, float hi) {
         float p = Math.fma(hi, ER6, ER5);
         p = Math.fma(p, hi, ER4);
