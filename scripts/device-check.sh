@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The GPU checks of issue #6 in one run, for a lent GPU machine (H100, CUDA 13 driver, Java 17,
 # PyTorch; no internet, no Maven repository):
-#   1. the CUDA tests: every kernel against the reference (CudaBackendTest), the golden op, ViT,
-#      loss and AdamW tests on cuda:0 — run with the JUnit console launcher from the jars that
-#      scripts/prepare-device-check.sh put in dist/device-check; fails if any was skipped;
+#   1. the CUDA tests: every test class tagged "device-check" in kernels, vit and train (every
+#      kernel against the reference in CudaBackendTest, the golden op, ViT, loss and AdamW tests
+#      on cuda:0) — run with the JUnit console launcher from the jars that
+#      scripts/prepare-device-check.sh put in dist/device-check; fails if any was skipped or none
+#      was found. A GPU test joins the run by carrying the tag (JUnit's @Tag, jqwik's for properties);
 #   2. irt bench, DeiT-S/16 224 batch 64 training step, exact FP32 and TF32, and PyTorch on the
 #      same model (bench/cuda_pytorch.py, attention through scaled_dot_product_attention);
 #   3. our GEMM (CudaGemmBench) against torch.matmul on the ViT-S products, FP32 and TF32;
@@ -45,14 +47,8 @@ log "CUDA tests"
 # -Dirtj.cuda.sync=true: a faulting kernel is named by its own launch rather than a later copy.
 timeout 900 java "${java_opts[@]}" -Dirtj.cuda.sync=true -jar "$dist"/lib/junit-platform-console-standalone-*.jar execute \
   -cp "$(ls "$dist"/lib/*.jar | grep -v console-standalone | tr '\n' ':')$dist/tests/kernels:$dist/tests/vit:$dist/tests/train" \
-  --select-class dev.irtj.kernels.cuda.CudaSelectionTest \
-  --select-class dev.irtj.kernels.cuda.GemmAddressingTest \
-  --select-class dev.irtj.kernels.cuda.CudaBackendTest \
-  --select-class dev.irtj.kernels.cuda.CudaGoldenOpsTest \
-  --select-class dev.irtj.vit.GoldenViTTest \
-  --select-class dev.irtj.train.loss.GoldenLossesTest \
-  --select-class dev.irtj.train.optim.GoldenAdamWTest \
-  --select-class dev.irtj.train.optim.ClipGradNormTest \
+  --scan-classpath "$dist/tests/kernels" --scan-classpath "$dist/tests/vit" --scan-classpath "$dist/tests/train" \
+  --include-tag device-check --fail-if-no-tests \
   --details=tree --reports-dir "$out/junit" >"$out/tests.txt" 2>&1
 rc=$?
 skipped=$(grep -Eo '\[ *[0-9]+ (tests|containers) skipped *\]' "$out/tests.txt" | grep -Eo '[0-9]+' | awk '{s+=$1} END {print s+0}')

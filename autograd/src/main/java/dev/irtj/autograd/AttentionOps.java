@@ -1,6 +1,5 @@
 package dev.irtj.autograd;
 
-import dev.irtj.tensor.Backend;
 import dev.irtj.tensor.Shape;
 import dev.irtj.tensor.Tensor;
 
@@ -29,18 +28,16 @@ final class AttentionOps {
         int b = x.shape(0), n = x.shape(1), d = x.shape(2) / 3, hd = d / heads;
         Tensor parts = x.reshape(b, n, 3, heads, hd).permute(2, 0, 3, 1, 4);   // [3, B, H, N, hd], a view
         Tensor q = parts.select(0, 0), k = parts.select(0, 1), v = parts.select(0, 2);
-        Backend be = x.backend();
-        Tensor p = be.softmax(be.gemm(q, false, k, true, 1.0, null, 0.0), scale, false);   // [B, H, N, N]
-        Tensor out = be.gemm(p, false, v, false, 1.0, null, 0.0).transpose(1, 2).contiguous().reshape(b, n, d);
+        Tensor p = q.gemm(false, k, true).softmax(scale, false);   // [B, H, N, N]
+        Tensor out = p.gemm(false, v, false).transpose(1, 2).contiguous().reshape(b, n, d);
         return Var.result(out, "self_attention", g -> {
             Tensor go = g.reshape(b, n, heads, hd).transpose(1, 2);             // [B, H, N, hd], a view
-            Backend gb = g.backend();
-            Tensor gs = gb.softmaxBackward(p, gb.gemm(go, false, v, true, 1.0, null, 0.0), scale, false);
+            Tensor gs = p.softmaxBackward(go.gemm(false, v, true), scale, false);
             Tensor gx = Tensor.empty(g.device(), g.dtype(), b, n, 3, heads, hd);
             Tensor gparts = gx.permute(2, 0, 3, 1, 4);
-            gb.copyInto(gparts.select(0, 0), gb.gemm(gs, false, k, false, 1.0, null, 0.0));
-            gb.copyInto(gparts.select(0, 1), gb.gemm(gs, true, q, false, 1.0, null, 0.0));
-            gb.copyInto(gparts.select(0, 2), gb.gemm(p, true, go, false, 1.0, null, 0.0));
+            gparts.select(0, 0).copyFrom(gs.gemm(false, k, false));
+            gparts.select(0, 1).copyFrom(gs.gemm(true, q, false));
+            gparts.select(0, 2).copyFrom(p.gemm(true, go, false));
             return new Tensor[] {gx.reshape(b, n, 3 * d)};
         }, qkv);
     }

@@ -13,8 +13,8 @@ final class Elementwise {
 
     static Var unary(Var x, UnaryOp op, double p0, double p1) {
         Tensor xd = x.data();
-        Tensor out = xd.backend().unary(op, xd, p0, p1);
-        return Var.result(out, op.name().toLowerCase(), g -> new Tensor[] {xd.backend().unaryBackward(op, xd, g, p0, p1)}, x);
+        Tensor out = xd.apply(op, p0, p1);
+        return Var.result(out, op.name().toLowerCase(), g -> new Tensor[] {xd.applyBackward(op, g, p0, p1)}, x);
     }
 
     static Var affine(Var x, double scale, double shift) {

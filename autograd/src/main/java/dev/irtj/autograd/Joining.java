@@ -40,13 +40,13 @@ final class Joining {
         Tensor xd = x.data();
         int d = Math.floorMod(dim, xd.rank());
         return Var.result(xd.indexSelect(d, index), "index_select",
-                g -> new Tensor[] {g.backend().indexAdd(xd.shape(), d, index, g)}, x);
+                g -> new Tensor[] {Tensor.indexAdd(xd.shape(), d, index, g)}, x);
     }
 
     static Var gather(Var x, int dim, Tensor index) {
         Tensor xd = x.data();
         int d = Math.floorMod(dim, xd.rank());
         return Var.result(xd.gather(d, index), "gather",
-                g -> new Tensor[] {g.backend().scatterAdd(xd.shape(), d, index, g)}, x);
+                g -> new Tensor[] {Tensor.scatterAdd(xd.shape(), d, index, g)}, x);
     }
 }

@@ -20,8 +20,8 @@ final class LinearAlgebra {
         Tensor out = ad.matmul(bd);
         return Var.result(out, "matmul", g -> new Tensor[] {
             // dA = dC·Bᵀ and dB = Aᵀ·dC, each summed over the batch dims its operand was broadcast along.
-            a.requiresGrad() ? Grads.sumToShape(g.backend().gemm(g, false, bd, true, 1.0, null, 0.0), ad.shape()) : null,
-            b.requiresGrad() ? Grads.sumToShape(g.backend().gemm(ad, true, g, false, 1.0, null, 0.0), bd.shape()) : null}, a, b);
+            a.requiresGrad() ? Grads.sumToShape(g.gemm(false, bd, true), ad.shape()) : null,
+            b.requiresGrad() ? Grads.sumToShape(ad.gemm(true, g, false), bd.shape()) : null}, a, b);
     }
 
     static Var linear(Var x, Var weight, Var bias) {
@@ -31,8 +31,8 @@ final class LinearAlgebra {
         Backward backward = g -> {
             int n = wd.shape(0), k = wd.shape(1);
             Tensor g2 = g.reshape(-1, n);
-            Tensor gx = x.requiresGrad() ? g.backend().gemm(g, false, wd, false, 1.0, null, 0.0) : null;
-            Tensor gw = weight.requiresGrad() ? g.backend().gemm(g2, true, xd.reshape(-1, k), false, 1.0, null, 0.0) : null;
+            Tensor gx = x.requiresGrad() ? g.gemm(false, wd, false) : null;
+            Tensor gw = weight.requiresGrad() ? g2.gemm(true, xd.reshape(-1, k), false) : null;
             Tensor gb = bias != null && bias.requiresGrad() ? g2.sum(0, false) : null;
             return new Tensor[] {gx, gw, gb};
         };

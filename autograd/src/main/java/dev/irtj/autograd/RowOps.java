@@ -1,26 +1,25 @@
 package dev.irtj.autograd;
 
-import dev.irtj.tensor.Backend;
 import dev.irtj.tensor.Tensor;
 
-/** Fused ops over the last dim (softmax, layer norm, L2 normalization), each one backend call each way. */
+/** Fused ops over the last dim (softmax, layer norm, L2 normalization), each one Tensor op each way. */
 final class RowOps {
     private RowOps() {
     }
 
     static Var softmax(Var x, double scale, boolean log) {
-        Tensor y = x.data().backend().softmax(x.data(), scale, log);
+        Tensor y = x.data().softmax(scale, log);
         return Var.result(y, log ? "log_softmax" : "softmax",
-                g -> new Tensor[] {g.backend().softmaxBackward(y, g, scale, log)}, x);
+                g -> new Tensor[] {y.softmaxBackward(g, scale, log)}, x);
     }
 
     static Var layerNorm(Var x, Var weight, Var bias, double eps) {
         Tensor xd = x.data();
         Tensor wd = weight == null ? null : weight.data();
-        Backend.LayerNormResult r = xd.backend().layerNorm(xd, wd, bias == null ? null : bias.data(), eps);
+        var r = xd.layerNormWithStatistics(wd, bias == null ? null : bias.data(), eps);
         Tensor mean = r.mean(), rstd = r.rstd();
         Backward backward = g -> {
-            Tensor[] grads = g.backend().layerNormBackward(g, xd, wd, mean, rstd, bias != null);
+            Tensor[] grads = xd.layerNormBackward(g, wd, mean, rstd, bias != null);
             if (weight == null) return bias == null ? new Tensor[] {grads[0]} : new Tensor[] {grads[0], grads[2]};
             return bias == null ? new Tensor[] {grads[0], grads[1]} : grads;
         };
@@ -34,6 +33,6 @@ final class RowOps {
     static Var l2Normalize(Var x, double eps) {
         Tensor xd = x.data();
         return Var.result(xd.l2Normalize(eps), "l2_normalize",
-                g -> new Tensor[] {g.backend().l2NormalizeBackward(xd, g, eps)}, x);
+                g -> new Tensor[] {xd.l2NormalizeBackward(g, eps)}, x);
     }
 }

@@ -1,7 +1,9 @@
 package dev.irtj.bench;
 
 import dev.irtj.kernels.cpu.Parallel;
-import dev.irtj.kernels.cpu.RowKernels;
+import dev.irtj.kernels.cpu.GeluKernels;
+import dev.irtj.kernels.cpu.LayerNormKernels;
+import dev.irtj.kernels.cpu.SoftmaxKernels;
 import dev.irtj.tensor.Backend;
 import dev.irtj.tensor.ReferenceBackend;
 import dev.irtj.tensor.Tensor;
@@ -31,7 +33,7 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@link RowKernels} against {@link ReferenceBackend} on ViT-S (DeiT-S, batch 64) shapes:
+ * The CPU row kernels ({@link SoftmaxKernels}, {@link LayerNormKernels}, {@link GeluKernels}) against {@link ReferenceBackend} on ViT-S (DeiT-S, batch 64) shapes:
  * token rows 64·197 = 12 608 of width 384 (LayerNorm, residual stream) and 1152 (qkv width),
  * and attention rows 64·6·197 = 75 648 of width 197 (softmax over keys, 6 heads).
  *
@@ -94,9 +96,9 @@ public class RowKernelsBench {
         rstd = new float[rows];
         dw = new float[n];
         db = new float[n];
-        RowKernels.softmaxForward(x, 0, y, 0, rows, n, 0.125f, false);
-        RowKernels.softmaxForward(x, 0, logY, 0, rows, n, 0.125f, true);
-        RowKernels.layerNormForward(x, 0, w, b, dx, 0, mean, rstd, rows, n, 1e-6f);
+        SoftmaxKernels.forward(x, 0, y, 0, rows, n, 0.125f, false);
+        SoftmaxKernels.forward(x, 0, logY, 0, rows, n, 0.125f, true);
+        LayerNormKernels.forward(x, 0, w, b, dx, 0, mean, rstd, rows, n, 1e-6f);
 
         int refCount = refRows * n;
         rx = Tensor.of(java.util.Arrays.copyOf(x, refCount), refRows, n);
@@ -118,7 +120,7 @@ public class RowKernelsBench {
 
     @Benchmark
     public float[] softmaxForward() {
-        RowKernels.softmaxForward(x, 0, y, 0, rows, n, 0.125f, false);
+        SoftmaxKernels.forward(x, 0, y, 0, rows, n, 0.125f, false);
         return y;
     }
 
@@ -129,7 +131,7 @@ public class RowKernelsBench {
 
     @Benchmark
     public float[] softmaxBackward() {
-        RowKernels.softmaxBackward(y, 0, dy, 0, dx, 0, rows, n, 0.125f, false);
+        SoftmaxKernels.backward(y, 0, dy, 0, dx, 0, rows, n, 0.125f, false);
         return dx;
     }
 
@@ -142,7 +144,7 @@ public class RowKernelsBench {
 
     @Benchmark
     public float[] layerNormForward() {
-        RowKernels.layerNormForward(x, 0, w, b, dx, 0, mean, rstd, rows, n, 1e-6f);
+        LayerNormKernels.forward(x, 0, w, b, dx, 0, mean, rstd, rows, n, 1e-6f);
         return dx;
     }
 
@@ -153,7 +155,7 @@ public class RowKernelsBench {
 
     @Benchmark
     public float[] layerNormBackward() {
-        RowKernels.layerNormBackward(dy, 0, x, 0, w, mean, rstd, dx, 0, dw, db, rows, n);
+        LayerNormKernels.backward(dy, 0, x, 0, w, mean, rstd, dx, 0, dw, db, rows, n);
         return dx;
     }
 
@@ -166,7 +168,7 @@ public class RowKernelsBench {
 
     @Benchmark
     public float[] geluForward() {
-        RowKernels.gelu(x, 0, y, 0, rows * n);
+        GeluKernels.gelu(x, 0, y, 0, rows * n);
         return y;
     }
 
@@ -177,7 +179,7 @@ public class RowKernelsBench {
 
     @Benchmark
     public float[] geluBackward() {
-        RowKernels.geluBackward(x, 0, dy, 0, dx, 0, rows * n);
+        GeluKernels.geluBackward(x, 0, dy, 0, dx, 0, rows * n);
         return dx;
     }
 

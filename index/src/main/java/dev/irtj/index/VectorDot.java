@@ -13,7 +13,7 @@ import org.apache.lucene.util.VectorUtil;
  * <p>Why our own: Lucene 9.12 vectorizes its similarity code only on JDK 21 and later; on JDK 17
  * (irtj's) it falls back to a scalar loop, which profiling showed at ~85% of an HNSW query (and
  * of the graph construction, which scores the same way). The loop here is written from the
- * Vector API documentation and irtj's own kernels (RowKernels); Lucene's PanamaVectorUtilSupport
+ * Vector API documentation and irtj's own CPU kernels (kernels module); Lucene's PanamaVectorUtilSupport
  * was read only to confirm that four independent FMA accumulators are what hides the FMA latency.
  *
  * <p>{@link #scalar} is the plain reference the vector loop is tested against (its summation

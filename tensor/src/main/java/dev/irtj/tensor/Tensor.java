@@ -465,6 +465,18 @@ public final class Tensor {
         return backend().unary(op, this, 0, 0);
     }
 
+    /** op(x) with the op's scalar parameters (see {@link UnaryOp}). */
+    public Tensor apply(UnaryOp op, double p0, double p1) {
+        return backend().unary(op, this, p0, p1);
+    }
+
+    /** dy·op'(x) for this x: the backward of {@link #apply}; dy may broadcast to x's shape. */
+    public Tensor applyBackward(UnaryOp op, Tensor dy, double p0, double p1) {
+        checkSameDevice(dy);
+        checkSameDtype(dy);
+        return backend().unaryBackward(op, this, dy, p0, p1);
+    }
+
     private Tensor binary(BinaryOp op, Tensor other) {
         checkSameDevice(other);
         checkSameDtype(other);
@@ -590,6 +602,19 @@ public final class Tensor {
         return c;
     }
 
+    /**
+     * op(this)·op(other), where op transposes the last two dims when asked; leading batch dims
+     * broadcast. The product the backward passes of matmul, linear and attention are made of.
+     */
+    public Tensor gemm(boolean transposeThis, Tensor other, boolean transposeOther) {
+        checkSameDevice(other);
+        checkSameDtype(other);
+        if (rank() < 2 || other.rank() < 2) {
+            throw new IllegalArgumentException("gemm needs operands of rank >= 2, got " + Shape.str(shape) + " and " + Shape.str(other.shape));
+        }
+        return backend().gemm(this, transposeThis, other, transposeOther, 1.0, null, 0.0);
+    }
+
     /** x·Wᵀ + b (bias may be null), as in torch.nn.functional.linear. */
     public Tensor linear(Tensor weight, Tensor bias) {
         if (weight.rank() != 2) throw new IllegalArgumentException("linear weight must be 2-D, got " + Shape.str(weight.shape));
@@ -627,12 +652,52 @@ public final class Tensor {
         return backend().softmax(this, 1.0, false);
     }
 
+    /** softmax(scale·x) over the last dim, or its log. */
+    public Tensor softmax(double scale, boolean log) {
+        return backend().softmax(this, scale, log);
+    }
+
+    /** The gradient through this softmax output y (of {@link #softmax(double, boolean)}) for upstream dy. */
+    public Tensor softmaxBackward(Tensor dy, double scale, boolean log) {
+        checkSameDevice(dy);
+        checkSameDtype(dy);
+        return backend().softmaxBackward(this, dy, scale, log);
+    }
+
     public Tensor logSoftmax() {
         return backend().softmax(this, 1.0, true);
     }
 
     public Tensor layerNorm(Tensor weight, Tensor bias, double eps) {
-        return backend().layerNorm(this, weight, bias, eps).y();
+        return layerNormWithStatistics(weight, bias, eps).y();
+    }
+
+    /** Layer norm over the last dim (weight and bias [n] or null) with the row means and 1/std its backward needs. */
+    public Backend.LayerNormResult layerNormWithStatistics(Tensor weight, Tensor bias, double eps) {
+        checkRowParameter(weight, "weight");
+        checkRowParameter(bias, "bias");
+        return backend().layerNorm(this, weight, bias, eps);
+    }
+
+    /**
+     * Gradients of layer norm for this input x and upstream dy: {dx, dweight (null without a
+     * weight), dbias (null unless withBias)}.
+     */
+    public Tensor[] layerNormBackward(Tensor dy, Tensor weight, Tensor mean, Tensor rstd, boolean withBias) {
+        checkSameDevice(dy);
+        checkSameDtype(dy);
+        checkRowParameter(weight, "weight");
+        return backend().layerNormBackward(dy, this, weight, mean, rstd, withBias);
+    }
+
+    private void checkRowParameter(Tensor p, String what) {
+        if (p == null) return;
+        checkSameDevice(p);
+        checkSameDtype(p);
+        int n = rank() == 0 ? 1 : shape(-1);
+        if (p.rank() != 1 || p.shape(0) != n) {
+            throw new IllegalArgumentException("layer_norm " + what + " must have shape [" + n + "], got " + Shape.str(p.shape()));
+        }
     }
 
     /** x / max(‖x‖₂, eps) over the last dim (torch.nn.functional.normalize). */
@@ -642,6 +707,13 @@ public final class Tensor {
 
     public Tensor l2Normalize() {
         return l2Normalize(1e-12);
+    }
+
+    /** The gradient of {@link #l2Normalize(double)} at this x for upstream dy. */
+    public Tensor l2NormalizeBackward(Tensor dy, double eps) {
+        checkSameDevice(dy);
+        checkSameDtype(dy);
+        return backend().l2NormalizeBackward(this, dy, eps);
     }
 
     // ---- joining and indexing -----------------------------------------------------------------
@@ -684,6 +756,34 @@ public final class Tensor {
     public Tensor gather(int dim, Tensor index) {
         checkIndex(index, rank());
         return backend().gather(this, Shape.dim(dim, rank()), index);
+    }
+
+    /** Zeros of {@code shape} with src added at index along dim: the adjoint of {@link #indexSelect}. */
+    public static Tensor indexAdd(int[] shape, int dim, Tensor index, Tensor src) {
+        src.checkIndex(index, 1);
+        return src.backend().indexAdd(shape, Shape.dim(dim, shape.length), index, src);
+    }
+
+    /** Zeros of {@code shape} with src added at index along dim: the adjoint of {@link #gather}. */
+    public static Tensor scatterAdd(int[] shape, int dim, Tensor index, Tensor src) {
+        src.checkIndex(index, src.rank());
+        return src.backend().scatterAdd(shape, Shape.dim(dim, shape.length), index, src);
+    }
+
+    /**
+     * One AdamW update of this parameter in place, with its gradient and moments m and v (all of
+     * its device, dtype and shape); {@code step} is 1-based.
+     */
+    public void adamwUpdate(Tensor grad, Tensor m, Tensor v, long step, double lr, double beta1, double beta2,
+                            double eps, double weightDecay) {
+        for (Tensor t : new Tensor[] {grad, m, v}) {
+            checkSameDevice(t);
+            checkSameDtype(t);
+            if (!Arrays.equals(t.shape, shape)) {
+                throw new IllegalArgumentException("adamw: parameter " + Shape.str(shape) + " with gradient or moment " + Shape.str(t.shape));
+            }
+        }
+        backend().adamw(this, grad, m, v, new Backend.AdamWStep(step, lr, beta1, beta2, eps, weightDecay));
     }
 
     private void checkIndex(Tensor index, int wantRank) {

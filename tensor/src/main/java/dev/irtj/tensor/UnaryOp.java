@@ -2,7 +2,7 @@ package dev.irtj.tensor;
 
 /**
  * Elementwise functions of one tensor. {@code p0}/{@code p1} are the op's scalar parameters
- * where it has them: POW's exponent, CLAMP's bounds, LEAKY... (unused otherwise).
+ * where it has them: POW's exponent, CLAMP's bounds, AFFINE's scale and shift (unused otherwise).
  */
 public enum UnaryOp {
     NEG, EXP, LOG, SQRT, RSQRT, ABS, RELU,

@@ -11,6 +11,7 @@ import dev.irtj.tensor.Golden;
 import dev.irtj.tensor.Rng;
 import dev.irtj.tensor.SafeTensors;
 import dev.irtj.tensor.Tensor;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -33,6 +34,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * arithmetic in a different order than PyTorch's); F32 rtol 1e-4 with atol 1e-5 for forward
  * values and atol 1e-4·max|grad| for gradients, which sum thousands of single-precision products.
  */
+@Tag("device-check") // scripts/device-check.sh runs every class with this tag on a GPU
 class GoldenViTTest {
     private static final String FILE = "vit.safetensors";
 

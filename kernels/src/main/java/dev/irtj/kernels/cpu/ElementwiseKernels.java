@@ -9,10 +9,14 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Vectorized elementwise loops over contiguous F32 arrays, parallel over chunks. The hot ops
- * (arithmetic, relu, GELU, exp) run on {@link FloatVector}s with a scalar tail; the rest use the
- * scalar definitions of {@link ScalarMath}, computed in double and rounded once, so they agree
- * with the reference backend bit for bit.
+ * Vectorized elementwise loops over contiguous F32 arrays, parallel over chunks, and the row
+ * reductions other than sums. Arithmetic, NEG, ABS, SQRT, AFFINE and RELU run on
+ * {@link FloatVector}s with a scalar tail; GELU and GELU_TANH go to {@link GeluKernels}; the rest
+ * (EXP, LOG, TANH, SIGMOID, POW, ...) use the scalar definitions of {@link ScalarMath}, computed in
+ * double and rounded once, so they agree with the reference backend bit for bit (a vector TANH or
+ * EXP would not, and results must not depend on the backend more than a kernel's tolerance).
+ * Reference: {@code dev.irtj.tensor.ReferenceBackend.unary / unaryBackward / binary / reduce};
+ * CUDA twin {@code native/src/cuda/elementwise.cu}.
  */
 final class ElementwiseKernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -23,8 +27,8 @@ final class ElementwiseKernels {
 
     static void unary(UnaryOp op, float[] x, int xOff, float[] y, int yOff, int n, float p0, float p1) {
         switch (op) {
-            case GELU -> RowKernels.gelu(x, xOff, y, yOff, n);
-            case GELU_TANH -> RowKernels.geluTanh(x, xOff, y, yOff, n);
+            case GELU -> GeluKernels.gelu(x, xOff, y, yOff, n);
+            case GELU_TANH -> GeluKernels.geluTanh(x, xOff, y, yOff, n);
             default -> Parallel.forRange(n, 4, (from, to) -> unaryRange(op, x, xOff, y, yOff, from, to, p0, p1));
         }
     }
@@ -60,11 +64,11 @@ final class ElementwiseKernels {
 
     static void unaryBackward(UnaryOp op, float[] x, int xOff, float[] dy, int dyOff, float[] dx, int dxOff, int n, float p0, float p1) {
         if (op == UnaryOp.GELU) {
-            RowKernels.geluBackward(x, xOff, dy, dyOff, dx, dxOff, n);
+            GeluKernels.geluBackward(x, xOff, dy, dyOff, dx, dxOff, n);
             return;
         }
         if (op == UnaryOp.GELU_TANH) {
-            RowKernels.geluTanhBackward(x, xOff, dy, dyOff, dx, dxOff, n);
+            GeluKernels.geluTanhBackward(x, xOff, dy, dyOff, dx, dxOff, n);
             return;
         }
         Parallel.forRange(n, 4, (from, to) -> {
@@ -144,7 +148,7 @@ final class ElementwiseKernels {
     /** out[r] = reduction of row r of a contiguous [rows × len] block. */
     static void reduceRows(ReduceOp op, float[] x, int xOff, float[] out, int rows, int len) {
         if (op == ReduceOp.SUM || op == ReduceOp.MEAN) {
-            RowKernels.rowSums(x, xOff, out, 0, rows, len);
+            ReductionKernels.sumAlongRows(x, xOff, out, 0, rows, len);
             if (op == ReduceOp.MEAN) for (int r = 0; r < rows; r++) out[r] /= len;
             return;
         }

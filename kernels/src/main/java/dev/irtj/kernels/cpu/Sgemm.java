@@ -386,6 +386,9 @@ public final class Sgemm {
         FloatVector acc20 = zero, acc21 = zero, acc30 = zero, acc31 = zero;
         FloatVector acc40 = zero, acc41 = zero, acc50 = zero, acc51 = zero;
         FloatVector acc60 = zero, acc61 = zero, acc70 = zero, acc71 = zero;
+        // The register tile written out row by row (the repeated triples are rows of A, not copies
+        // to factor): accumulators must be locals for C2 to keep them in registers, and an array
+        // or a loop over them would spill or box.
         for (int p = 0; p < kc; p++) {
             int aRow = aOff + p * MR;
             int bRow = bOff + p * NR;

@@ -16,8 +16,10 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * The CPU backend on the Vector API: F32 through packed SGEMM ({@link Sgemm}), fused row kernels
- * ({@link RowKernels}) and vectorized elementwise loops ({@link ElementwiseKernels}), all
+ * The CPU backend on the Vector API: F32 through packed SGEMM ({@link Sgemm}), one class per
+ * kernel family ({@link SoftmaxKernels}, {@link LayerNormKernels}, {@link GeluKernels},
+ * {@link L2NormalizeKernels}, {@link AdamWKernel}, {@link ReductionKernels},
+ * {@link ElementwiseKernels}, sharing {@link ExpKernel}'s exponential), all
  * multi-threaded over {@link Parallel}'s bounded pool. F64 and I64 (gradient checks, indices) and
  * the rarely hot ops go to the {@link ReferenceBackend}, which is also what every kernel here is
  * tested against.
@@ -244,7 +246,7 @@ public final class SimdBackend implements Backend {
         boolean leadingReduced = isPrefix(dims) && x.isContiguous() && op != ReduceOp.MAX && op != ReduceOp.MIN;
         if (leadingReduced) {
             // Column sums over a [len × rows] block: no transposed copy needed.
-            RowKernels.sumRows(data(x), off(x), result, 0, len, rows);
+            ReductionKernels.sumDownColumns(data(x), off(x), result, 0, len, rows);
         } else {
             Tensor moved = dense(x.permute(perm));
             ElementwiseKernels.reduceRows(op, data(moved), off(moved), result, rows, len);
@@ -289,7 +291,7 @@ public final class SimdBackend implements Backend {
         Tensor in = dense(x);
         int n = x.shape(-1), rows = x.numel() / Math.max(n, 1);
         Tensor out = newF32(x.shape());
-        RowKernels.softmaxForward(data(in), off(in), data(out), 0, rows, n, (float) scale, log);
+        SoftmaxKernels.forward(data(in), off(in), data(out), 0, rows, n, (float) scale, log);
         return out;
     }
 
@@ -299,7 +301,7 @@ public final class SimdBackend implements Backend {
         Tensor yy = dense(y), g = dense(dy.expand(y.shape()));
         int n = y.shape(-1), rows = y.numel() / Math.max(n, 1);
         Tensor out = newF32(y.shape());
-        RowKernels.softmaxBackward(data(yy), off(yy), data(g), off(g), data(out), 0, rows, n, (float) scale, log);
+        SoftmaxKernels.backward(data(yy), off(yy), data(g), off(g), data(out), 0, rows, n, (float) scale, log);
         return out;
     }
 
@@ -313,7 +315,7 @@ public final class SimdBackend implements Backend {
         Tensor out = newF32(x.shape());
         int[] rowShape = Arrays.copyOf(x.shape(), x.rank() - 1);
         Tensor mean = newF32(rowShape), rstd = newF32(rowShape);
-        RowKernels.layerNormForward(data(in), off(in), packed(weight), packed(bias), data(out), 0,
+        LayerNormKernels.forward(data(in), off(in), packed(weight), packed(bias), data(out), 0,
                 data(mean), data(rstd), rows, n, (float) eps);
         return new LayerNormResult(out, mean, rstd);
     }
@@ -338,7 +340,7 @@ public final class SimdBackend implements Backend {
         Tensor in = dense(x), g = dense(dy.expand(x.shape()));
         Tensor dx = newF32(x.shape());
         Tensor dw = weight == null ? null : newF32(n), db = withBias ? newF32(n) : null;
-        RowKernels.layerNormBackward(data(g), off(g), data(in), off(in), packed(weight), packed(mean), packed(rstd),
+        LayerNormKernels.backward(data(g), off(g), data(in), off(in), packed(weight), packed(mean), packed(rstd),
                 data(dx), 0, dw == null ? null : data(dw), db == null ? null : data(db), rows, n);
         return new Tensor[] {dx, dw, db};
     }
@@ -349,7 +351,7 @@ public final class SimdBackend implements Backend {
         Tensor in = dense(x);
         int n = x.shape(-1), rows = x.numel() / Math.max(n, 1);
         Tensor out = newF32(x.shape());
-        RowKernels.l2NormalizeForward(data(in), off(in), data(out), 0, rows, n, (float) eps);
+        L2NormalizeKernels.forward(data(in), off(in), data(out), 0, rows, n, (float) eps);
         return out;
     }
 
@@ -359,7 +361,7 @@ public final class SimdBackend implements Backend {
         Tensor in = dense(x), g = dense(dy.expand(x.shape()));
         int n = x.shape(-1), rows = x.numel() / Math.max(n, 1);
         Tensor out = newF32(x.shape());
-        RowKernels.l2NormalizeBackward(data(in), off(in), data(g), off(g), data(out), 0, rows, n, (float) eps);
+        L2NormalizeKernels.backward(data(in), off(in), data(g), off(g), data(out), 0, rows, n, (float) eps);
         return out;
     }
 
@@ -372,7 +374,7 @@ public final class SimdBackend implements Backend {
             ref.adamw(param, grad, m, v, s);
             return;
         }
-        RowKernels.adamw(data(param), data(grad), data(m), data(v), param.offset(), param.numel(), s.step(),
+        AdamWKernel.step(data(param), data(grad), data(m), data(v), param.offset(), param.numel(), s.step(),
                 (float) s.lr(), (float) s.beta1(), (float) s.beta2(), (float) s.eps(), (float) s.weightDecay());
     }
 

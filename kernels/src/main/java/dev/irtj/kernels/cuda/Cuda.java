@@ -115,7 +115,7 @@ final class Cuda {
         check(JCudaDriver.cuMemsetD8(indexErrors, (byte) 0, 16L * INDEX_SLOTS), "cuMemsetD8(index error slots)");
         allocator = new CudaAllocator(this);
         // Loading one module proves the fatbins match this GPU and driver before anything runs.
-        function("elementwise", "irtj_fill_f32");
+        function(CudaKernel.FILL.of(dev.irtj.tensor.DType.F32));
     }
 
     private int attribute(int which) {
@@ -139,8 +139,9 @@ final class Cuda {
         }
     }
 
-    /** Kernel {@code name} of the family {@code module} (native/src/cuda/MODULE.cu). */
-    synchronized CUfunction function(String module, String name) {
+    /** A kernel of the family {@code kernel.module()} (native/src/cuda/MODULE.cu). */
+    synchronized CUfunction function(CudaKernel.Symbol kernel) {
+        String module = kernel.module(), name = kernel.name();
         String key = module + "/" + name;
         CUfunction f = functions.get(key);
         if (f == null) {
@@ -167,8 +168,9 @@ final class Cuda {
     }
 
     /** Queues a kernel on the stream; {@code params} from {@link KernelArgs}. */
-    void launch(String module, String name, int gridX, int gridY, int gridZ, int block, KernelArgs params) {
-        CUfunction f = function(module, name);
+    void launch(CudaKernel.Symbol kernel, int gridX, int gridY, int gridZ, int block, KernelArgs params) {
+        CUfunction f = function(kernel);
+        String name = kernel.name();
         check(JCudaDriver.cuLaunchKernel(f, gridX, gridY, gridZ, block, 1, 1, 0, stream, params.pointer(), null),
                 "cuLaunchKernel(" + name + ", grid " + gridX + "x" + gridY + "x" + gridZ + ", block " + block + ")");
         if (syncEachLaunch) {
@@ -209,10 +211,10 @@ final class Cuda {
     }
 
     /** A grid-stride launch over {@code n} elements. */
-    void launchElementwise(String module, String name, int n, KernelArgs params) {
+    void launchElementwise(CudaKernel.Symbol kernel, int n, KernelArgs params) {
         if (n == 0) return;
         int blocks = (int) Math.min((n + 255L) / 256, 65536);
-        launch(module, name, blocks, 1, 1, 256, params);
+        launch(kernel, blocks, 1, 1, 256, params);
     }
 
     /** Copies {@code bytes} bytes from {@code src} (already in native order) to the device. */

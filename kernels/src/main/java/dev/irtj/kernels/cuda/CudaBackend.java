@@ -123,14 +123,6 @@ public final class CudaBackend implements Backend {
 
     // ---- helpers ------------------------------------------------------------------------------
 
-    private static String suffix(DType t) {
-        return switch (t) {
-            case F32 -> "f32";
-            case F64 -> "f64";
-            case I64 -> "i64";
-        };
-    }
-
     private static void requireFloating(Tensor t, String op) {
         if (!t.dtype().isFloating()) throw new IllegalArgumentException(op + " is not defined for " + t.dtype() + " tensors");
     }
@@ -221,8 +213,7 @@ public final class CudaBackend implements Backend {
 
     /** dst[i] = src[i] (src already has dst's shape), converting dtype. */
     private static void stridedCopy(Tensor dst, Tensor src) {
-        String name = "irtj_copy_" + suffix(src.dtype()) + "_to_" + suffix(dst.dtype());
-        cuda().launchElementwise("copy", name, dst.numel(), new KernelArgs()
+        cuda().launchElementwise(CudaKernel.COPY.of(src.dtype(), dst.dtype()), dst.numel(), new KernelArgs()
                 .base(dst).strided(dst, "copy").base(src).strided(src, "copy").i(dst.numel()));
     }
 
@@ -239,7 +230,7 @@ public final class CudaBackend implements Backend {
     @Override
     public void fill(Tensor dst, double value) {
         requireCuda(dst, "fill");
-        cuda().launchElementwise("elementwise", "irtj_fill_" + suffix(dst.dtype()), dst.numel(),
+        cuda().launchElementwise(CudaKernel.FILL.of(dst.dtype()), dst.numel(),
                 new KernelArgs().base(dst).strided(dst, "fill").i(dst.numel()).d(value));
     }
 
@@ -297,7 +288,7 @@ public final class CudaBackend implements Backend {
         shape[dim] = index.numel();
         Tensor out = newLike(x, x.dtype(), shape);
         int[] xs = KernelArgs.stridedInts(shape, x.strides(), x.offset(), "index_select");
-        cuda().launchElementwise("index", "irtj_index_select_" + suffix(x.dtype()), out.numel(), new KernelArgs()
+        cuda().launchElementwise(CudaKernel.INDEX_SELECT.of(x.dtype()), out.numel(), new KernelArgs()
                 .base(x).ints(xs).i(dim).i(x.shape(dim)).base(index).strided(index, "index_select").base(out).i(out.numel()).ptr(err));
         if (out.numel() == 0 && index.numel() > 0) checkIndicesOnHost(index, x.shape(dim), "index_select");
         return out;
@@ -315,7 +306,7 @@ public final class CudaBackend implements Backend {
         jcuda.driver.CUdeviceptr err = indexSlot(index, x.shape(dim), "gather");
         Tensor out = newLike(x, x.dtype(), shape);
         int[] xs = KernelArgs.stridedInts(shape, x.strides(), x.offset(), "gather");
-        cuda().launchElementwise("index", "irtj_gather_" + suffix(x.dtype()), out.numel(), new KernelArgs()
+        cuda().launchElementwise(CudaKernel.GATHER.of(x.dtype()), out.numel(), new KernelArgs()
                 .base(x).ints(xs).i(dim).i(x.shape(dim)).base(index).strided(index, "gather").base(out).i(out.numel()).ptr(err));
         return out;
     }
@@ -326,7 +317,7 @@ public final class CudaBackend implements Backend {
         jcuda.driver.CUdeviceptr err = indexSlot(index, shape[dim], "index_add");
         Tensor out = newLike(src, src.dtype(), shape);
         int[] os = KernelArgs.stridedInts(shape, Shape.contiguousStrides(shape), 0, "index_add");
-        cuda().launchElementwise("index", "irtj_index_add_" + suffix(src.dtype()), out.numel(), new KernelArgs()
+        cuda().launchElementwise(CudaKernel.INDEX_ADD.of(src.dtype()), out.numel(), new KernelArgs()
                 .ints(os).i(dim).base(index).strided(index, "index_add").i(index.numel())
                 .base(src).strided(src, "index_add").base(out).i(out.numel()).ptr(err));
         if (out.numel() == 0 && index.numel() > 0) checkIndicesOnHost(index, shape[dim], "index_add");
@@ -349,7 +340,7 @@ public final class CudaBackend implements Backend {
         Tensor out = newLike(src, src.dtype(), shape);
         Tensor s = src.narrowTo(idxShape);
         int[] os = KernelArgs.stridedInts(shape, Shape.contiguousStrides(shape), 0, "scatter_add");
-        cuda().launchElementwise("index", "irtj_scatter_add_" + suffix(src.dtype()), out.numel(), new KernelArgs()
+        cuda().launchElementwise(CudaKernel.SCATTER_ADD.of(src.dtype()), out.numel(), new KernelArgs()
                 .ints(os).i(dim).base(index).strided(index, "scatter_add").base(s).strided(s, "scatter_add").base(out).i(out.numel()).ptr(err));
         if (out.numel() == 0 && index.numel() > 0) checkIndicesOnHost(index, shape[dim], "scatter_add");
         return out;
@@ -364,11 +355,11 @@ public final class CudaBackend implements Backend {
         Tensor out = newLike(x, x.dtype(), x.shape());
         int n = x.numel();
         if (op == UnaryOp.GELU || op == UnaryOp.GELU_TANH) {
-            cuda().launchElementwise("gelu", "irtj_bias_gelu_forward_" + suffix(x.dtype()), n, new KernelArgs()
+            cuda().launchElementwise(CudaKernel.BIAS_GELU_FORWARD.of(x.dtype()), n, new KernelArgs()
                     .i(op == UnaryOp.GELU_TANH ? 1 : 0).base(x).strided(x, "gelu").ptr(null).i(1).base(out).i(n));
         } else {
-            cuda().launchElementwise("elementwise", "irtj_unary_" + suffix(x.dtype()), n, new KernelArgs()
-                    .i(op.ordinal()).base(x).strided(x, op.name()).base(out).i(n).d(p0).d(p1));
+            cuda().launchElementwise(CudaKernel.UNARY.of(x.dtype()), n, new KernelArgs()
+                    .i(CudaKernel.code(op)).base(x).strided(x, op.name()).base(out).i(n).d(p0).d(p1));
         }
         return out;
     }
@@ -382,12 +373,12 @@ public final class CudaBackend implements Backend {
         Tensor out = newLike(x, x.dtype(), x.shape());
         int n = x.numel();
         if (op == UnaryOp.GELU || op == UnaryOp.GELU_TANH) {
-            cuda().launchElementwise("gelu", "irtj_bias_gelu_backward_" + suffix(x.dtype()), n, new KernelArgs()
+            cuda().launchElementwise(CudaKernel.BIAS_GELU_BACKWARD.of(x.dtype()), n, new KernelArgs()
                     .i(op == UnaryOp.GELU_TANH ? 1 : 0).base(x).strided(x, "gelu").ptr(null).i(1)
                     .base(g).strided(g, "gelu").base(out).i(n));
         } else {
-            cuda().launchElementwise("elementwise", "irtj_unary_backward_" + suffix(x.dtype()), n, new KernelArgs()
-                    .i(op.ordinal()).base(x).strided(x, op.name()).base(g).strided(g, op.name()).base(out).i(n).d(p0).d(p1));
+            cuda().launchElementwise(CudaKernel.UNARY_BACKWARD.of(x.dtype()), n, new KernelArgs()
+                    .i(CudaKernel.code(op)).base(x).strided(x, op.name()).base(g).strided(g, op.name()).base(out).i(n).d(p0).d(p1));
         }
         return out;
     }
@@ -399,7 +390,7 @@ public final class CudaBackend implements Backend {
     public Tensor biasGelu(Tensor x, Tensor bias, boolean tanhForm) {
         Tensor b = checkBias(x, bias, "bias_gelu");
         Tensor out = newLike(x, x.dtype(), x.shape());
-        cuda().launchElementwise("gelu", "irtj_bias_gelu_forward_" + suffix(x.dtype()), x.numel(), new KernelArgs()
+        cuda().launchElementwise(CudaKernel.BIAS_GELU_FORWARD.of(x.dtype()), x.numel(), new KernelArgs()
                 .i(tanhForm ? 1 : 0).base(x).strided(x, "bias_gelu").data(b).i(b.numel()).base(out).i(x.numel()));
         return out;
     }
@@ -410,7 +401,7 @@ public final class CudaBackend implements Backend {
         requireCuda(dy, "bias_gelu backward");
         Tensor g = dy.expand(x.shape());
         Tensor out = newLike(x, x.dtype(), x.shape());
-        cuda().launchElementwise("gelu", "irtj_bias_gelu_backward_" + suffix(x.dtype()), x.numel(), new KernelArgs()
+        cuda().launchElementwise(CudaKernel.BIAS_GELU_BACKWARD.of(x.dtype()), x.numel(), new KernelArgs()
                 .i(tanhForm ? 1 : 0).base(x).strided(x, "bias_gelu").data(b).i(b.numel()).base(g).strided(g, "bias_gelu")
                 .base(out).i(x.numel()));
         return out;
@@ -436,8 +427,8 @@ public final class CudaBackend implements Backend {
         int[] shape = Shape.broadcast(a.shape(), b.shape());
         Tensor ea = a.expand(shape), eb = b.expand(shape);
         Tensor out = newLike(a, a.dtype(), shape);
-        cuda().launchElementwise("elementwise", "irtj_binary_" + suffix(a.dtype()), out.numel(), new KernelArgs()
-                .i(op.ordinal()).base(ea).strided(ea, op.name()).base(eb).strided(eb, op.name()).base(out).i(out.numel()));
+        cuda().launchElementwise(CudaKernel.BINARY.of(a.dtype()), out.numel(), new KernelArgs()
+                .i(CudaKernel.code(op)).base(ea).strided(ea, op.name()).base(eb).strided(eb, op.name()).base(out).i(out.numel()));
         return out;
     }
 
@@ -449,7 +440,7 @@ public final class CudaBackend implements Backend {
         int[] shape = Shape.broadcast(cond.shape(), Shape.broadcast(a.shape(), b.shape()));
         Tensor ec = cond.expand(shape), ea = a.expand(shape), eb = b.expand(shape);
         Tensor out = newLike(a, a.dtype(), shape);
-        cuda().launchElementwise("elementwise", "irtj_where_" + suffix(a.dtype()) + "_" + suffix(cond.dtype()), out.numel(), new KernelArgs()
+        cuda().launchElementwise(CudaKernel.WHERE.of(a.dtype(), cond.dtype()), out.numel(), new KernelArgs()
                 .base(ec).strided(ec, "where").base(ea).strided(ea, "where").base(eb).strided(eb, "where").base(out).i(out.numel()));
         return out;
     }
@@ -487,7 +478,6 @@ public final class CudaBackend implements Backend {
             fill(out, op == ReduceOp.SUM ? 0.0 : Double.NaN);
             return out;
         }
-        String t = suffix(x.dtype());
         boolean leading = x.isContiguous() && (op == ReduceOp.SUM || op == ReduceOp.MEAN);
         for (int i = 0; i < dims.length; i++) leading &= dims[i] == i;
         if (leading && dims.length > 0) {
@@ -495,8 +485,8 @@ public final class CudaBackend implements Backend {
             return out;
         }
         Tensor moved = dense(x.permute(perm));
-        cuda().launch("reduce", "irtj_reduce_rows_" + t, rows, 1, 1, rowThreads(len),
-                new KernelArgs().i(op.ordinal()).data(moved).data(out).i(len));
+        cuda().launch(CudaKernel.REDUCE_ROWS.of(x.dtype()), rows, 1, 1, rowThreads(len),
+                new KernelArgs().i(CudaKernel.code(op)).data(moved).data(out).i(len));
         return out;
     }
 
@@ -504,11 +494,10 @@ public final class CudaBackend implements Backend {
     private void columnSums(Tensor x, int rows, int cols, int divisor, Tensor out) {
         int chunks = Math.min(rows, 256), chunkRows = (rows + chunks - 1) / chunks;
         chunks = (rows + chunkRows - 1) / chunkRows;
-        String t = suffix(x.dtype());
         Tensor partial = newLike(x, x.dtype(), new int[] {chunks, cols});
-        cuda().launch("reduce", "irtj_sum_columns_partial_" + t, (cols + ROW_THREADS - 1) / ROW_THREADS, chunks, 1, ROW_THREADS,
+        cuda().launch(CudaKernel.SUM_COLUMNS_PARTIAL.of(x.dtype()), (cols + ROW_THREADS - 1) / ROW_THREADS, chunks, 1, ROW_THREADS,
                 new KernelArgs().data(x).i(rows).i(cols).i(chunkRows).data(partial));
-        cuda().launchElementwise("reduce", "irtj_sum_columns_finish_" + t, cols,
+        cuda().launchElementwise(CudaKernel.SUM_COLUMNS_FINISH.of(x.dtype()), cols,
                 new KernelArgs().data(partial).i(chunks).i(cols).d(divisor).data(out));
         partial.storage().release();
     }
@@ -537,8 +526,8 @@ public final class CudaBackend implements Backend {
         }
         Tensor out = newLike(x, DType.I64, outShape);
         if (rows > 0) {
-            cuda().launch("reduce", "irtj_arg_reduce_rows_" + suffix(x.dtype()), rows, 1, 1, rowThreads(len),
-                    new KernelArgs().i(op.ordinal()).data(moved).data(out).i(len));
+            cuda().launch(CudaKernel.ARG_REDUCE_ROWS.of(x.dtype()), rows, 1, 1, rowThreads(len),
+                    new KernelArgs().i(CudaKernel.code(op)).data(moved).data(out).i(len));
         }
         return out;
     }
@@ -558,7 +547,7 @@ public final class CudaBackend implements Backend {
         int rows = x.numel() / Math.max(n, 1);
         if (rows > 0 && k > 0) {
             Tensor in = dense(x);
-            cuda().launch("topk", "irtj_topk_rows_" + suffix(x.dtype()), rows, 1, 1, rowThreads(n),
+            cuda().launch(CudaKernel.TOPK_ROWS.of(x.dtype()), rows, 1, 1, rowThreads(n),
                     new KernelArgs().data(in).i(n).i(k).data(values).data(indices));
         }
         return new Tensor[] {values, indices};
@@ -622,21 +611,14 @@ public final class CudaBackend implements Backend {
                     ((CudaStorage) out.storage()).ptr(), (float) alpha, ec == null ? 0f : (float) beta);
             return out;
         }
-        String kernel = a.dtype() == DType.F64 ? "irtj_gemm_f64" : mode == GemmMode.IRTJ_TF32 ? "irtj_gemm_tf32" : "irtj_gemm_f32";
-        String module = kernel.equals("irtj_gemm_tf32") ? "gemm_tf32" : "gemm_fp32";
+        CudaKernel.Symbol kernel = a.dtype() == DType.F32 && mode == GemmMode.IRTJ_TF32 ? CudaKernel.GEMM_TF32.of() : CudaKernel.GEMM.of(a.dtype());
         int gridX = (n + 127) / 128, gridY = (m + 127) / 128;
         // gridDim.z is limited to 65535: larger batches go in slices with shifted offsets.
-        int[] args = p.args();
         for (int b0 = 0; b0 < batch; b0 += 65535) {
             int slice = Math.min(65535, batch - b0);
-            int[] s = args.clone();
-            s[3] = slice;
-            s[4] += b0 * p.aBs;
-            s[8] += b0 * p.bBs;
-            s[12] += b0 * p.cBs;
             Tensor outSlice = out.reshape(batch, m, n).narrow(0, b0, slice);
-            cuda.launch(module, kernel, gridX, gridY, slice, 256, new KernelArgs()
-                    .ints(s).base(ea).base(eb).base(ec).data(outSlice).d(alpha).d(beta));
+            cuda.launch(kernel, gridX, gridY, slice, 256, new KernelArgs()
+                    .gemm(p.batchSlice(b0, slice)).base(ea).base(eb).base(ec).data(outSlice).d(alpha).d(beta));
         }
         return out;
     }
@@ -701,7 +683,7 @@ public final class CudaBackend implements Backend {
         int n = x.rank() == 0 ? 1 : x.shape(-1), rows = n == 0 ? 0 : x.numel() / n;
         Tensor out = newLike(x, x.dtype(), x.shape());
         if (rows > 0) {
-            cuda().launch("softmax", "irtj_softmax_forward_" + suffix(x.dtype()), rows, 1, 1, rowThreads(n),
+            cuda().launch(CudaKernel.SOFTMAX_FORWARD.of(x.dtype()), rows, 1, 1, rowThreads(n),
                     new KernelArgs().data(in).data(out).i(n).d(scale).i(log ? 1 : 0));
         }
         return out;
@@ -715,7 +697,7 @@ public final class CudaBackend implements Backend {
         int n = y.rank() == 0 ? 1 : y.shape(-1), rows = n == 0 ? 0 : y.numel() / n;
         Tensor out = newLike(y, y.dtype(), y.shape());
         if (rows > 0) {
-            cuda().launch("softmax", "irtj_softmax_backward_" + suffix(y.dtype()), rows, 1, 1, rowThreads(n),
+            cuda().launch(CudaKernel.SOFTMAX_BACKWARD.of(y.dtype()), rows, 1, 1, rowThreads(n),
                     new KernelArgs().data(yy).data(g).data(out).i(n).d(scale).i(log ? 1 : 0));
         }
         return out;
@@ -743,7 +725,7 @@ public final class CudaBackend implements Backend {
             fill(mean, Double.NaN);
             fill(rstd, Double.NaN);
         } else if (rows > 0) {
-            cuda().launch("layernorm", "irtj_layernorm_forward_" + suffix(x.dtype()), rows, 1, 1, rowThreads(n),
+            cuda().launch(CudaKernel.LAYERNORM_FORWARD.of(x.dtype()), rows, 1, 1, rowThreads(n),
                     new KernelArgs().data(in).data(w).data(b).data(out).data(mean).data(rstd).i(n).d(eps));
         }
         return new LayerNormResult(out, mean, rstd);
@@ -757,7 +739,6 @@ public final class CudaBackend implements Backend {
         checkRowParam(weight, n, "weight");
         Tensor in = dense(x), g = dense(dy.expand(x.shape())), w = weight == null ? null : dense(weight);
         Tensor mu = dense(mean), rs = dense(rstd);
-        String t = suffix(x.dtype());
         Tensor dx = newLike(x, x.dtype(), x.shape());
         Tensor dw = weight == null ? null : newLike(x, x.dtype(), new int[] {n});
         Tensor db = withBias ? newLike(x, x.dtype(), new int[] {n}) : null;
@@ -766,15 +747,15 @@ public final class CudaBackend implements Backend {
             if (db != null) fill(db, 0);
             return new Tensor[] {dx, dw, db};
         }
-        cuda().launch("layernorm", "irtj_layernorm_backward_input_" + t, rows, 1, 1, rowThreads(n),
+        cuda().launch(CudaKernel.LAYERNORM_BACKWARD_INPUT.of(x.dtype()), rows, 1, 1, rowThreads(n),
                 new KernelArgs().data(g).data(in).data(w).data(mu).data(rs).data(dx).i(n));
         if (dw != null || db != null) {
             int chunks = Math.min(rows, 256), chunkRows = (rows + chunks - 1) / chunks;
             chunks = (rows + chunkRows - 1) / chunkRows;
             Tensor pw = newLike(x, x.dtype(), new int[] {chunks, n}), pb = newLike(x, x.dtype(), new int[] {chunks, n});
-            cuda().launch("layernorm", "irtj_layernorm_backward_params_partial_" + t, (n + ROW_THREADS - 1) / ROW_THREADS, chunks, 1,
+            cuda().launch(CudaKernel.LAYERNORM_BACKWARD_PARAMS_PARTIAL.of(x.dtype()), (n + ROW_THREADS - 1) / ROW_THREADS, chunks, 1,
                     ROW_THREADS, new KernelArgs().data(g).data(in).data(mu).data(rs).i(rows).i(n).i(chunkRows).data(pw).data(pb));
-            cuda().launchElementwise("layernorm", "irtj_layernorm_backward_params_finish_" + t, n,
+            cuda().launchElementwise(CudaKernel.LAYERNORM_BACKWARD_PARAMS_FINISH.of(x.dtype()), n,
                     new KernelArgs().data(pw).data(pb).i(chunks).i(n).data(dw).data(db));
             pw.storage().release();
             pb.storage().release();
@@ -790,7 +771,7 @@ public final class CudaBackend implements Backend {
         int n = x.shape(-1), rows = n == 0 ? 0 : x.numel() / n;
         Tensor out = newLike(x, x.dtype(), x.shape());
         if (rows > 0) {
-            cuda().launch("l2norm", "irtj_l2_forward_" + suffix(x.dtype()), rows, 1, 1, rowThreads(n),
+            cuda().launch(CudaKernel.L2_FORWARD.of(x.dtype()), rows, 1, 1, rowThreads(n),
                     new KernelArgs().data(in).data(out).i(n).d(eps));
         }
         return out;
@@ -804,7 +785,7 @@ public final class CudaBackend implements Backend {
         int n = x.shape(-1), rows = n == 0 ? 0 : x.numel() / n;
         Tensor out = newLike(x, x.dtype(), x.shape());
         if (rows > 0) {
-            cuda().launch("l2norm", "irtj_l2_backward_" + suffix(x.dtype()), rows, 1, 1, rowThreads(n),
+            cuda().launch(CudaKernel.L2_BACKWARD.of(x.dtype()), rows, 1, 1, rowThreads(n),
                     new KernelArgs().data(in).data(g).data(out).i(n).d(eps));
         }
         return out;
@@ -821,7 +802,7 @@ public final class CudaBackend implements Backend {
             }
         }
         double bc1 = 1 - Math.pow(s.beta1(), s.step()), bc2 = 1 - Math.pow(s.beta2(), s.step());
-        cuda().launchElementwise("adamw", "irtj_adamw_" + suffix(param.dtype()), param.numel(), new KernelArgs()
+        cuda().launchElementwise(CudaKernel.ADAMW.of(param.dtype()), param.numel(), new KernelArgs()
                 .data(param).data(grad).data(m).data(v).i(param.numel()).d(s.lr()).d(s.beta1()).d(s.beta2()).d(s.eps())
                 .d(s.weightDecay()).d(s.lr() / bc1).d(Math.sqrt(bc2)));
     }

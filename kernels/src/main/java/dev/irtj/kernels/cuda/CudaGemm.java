@@ -134,8 +134,19 @@ final class CudaGemm {
         int bOff, bRs, bCs, bBs;
         int cOff, cRs, cCs, cBs;
 
+        /** The fields in the order of gemm.cuh's struct GemmArgs. */
         int[] args() {
             return new int[] {m, n, k, batch, aOff, aRs, aCs, aBs, bOff, bRs, bCs, bBs, cOff, cRs, cCs, cBs};
+        }
+
+        /** The plan of batch entries [first, first + count): the same addressing, offsets moved on. */
+        GemmPlan batchSlice(int first, int count) {
+            GemmPlan s = new GemmPlan();
+            s.m = m; s.n = n; s.k = k; s.batch = count;
+            s.aOff = aOff + first * aBs; s.aRs = aRs; s.aCs = aCs; s.aBs = aBs;
+            s.bOff = bOff + first * bBs; s.bRs = bRs; s.bCs = bCs; s.bBs = bBs;
+            s.cOff = cOff + first * cBs; s.cRs = cRs; s.cCs = cCs; s.cBs = cBs;
+            return s;
         }
     }
 }

@@ -63,6 +63,11 @@ final class KernelArgs {
         return s;
     }
 
+    /** gemm.cuh's struct GemmArgs, by value. */
+    KernelArgs gemm(CudaGemm.GemmPlan plan) {
+        return ints(plan.args());
+    }
+
     /** A by-value struct of ints. */
     KernelArgs ints(int[] values) {
         args.add(Pointer.to(values.clone()));

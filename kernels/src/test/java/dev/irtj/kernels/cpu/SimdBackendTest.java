@@ -29,7 +29,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 /**
  * The Vector API backend's wiring (strides, broadcasting, batching, transposes) against the
  * reference backend, on F32 tensors of odd and prime sizes and on non-contiguous views. The
- * kernels themselves are checked element by element in {@link RowKernelsTest}.
+ * kernels themselves are checked element by element in {@link CpuKernelsTest}.
  */
 class SimdBackendTest {
     private static final Backend SIMD = new SimdBackend();

@@ -40,6 +40,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * backend on cuda:0, and compared elementwise with |a − b| ≤ atol + rtol·|b| (b the reference),
  * the tolerance written at each property. Skipped where no CUDA device is present.
  */
+@net.jqwik.api.Tag("device-check") // scripts/device-check.sh runs every class with this tag on a GPU
 @AddLifecycleHook(CudaDevice.class)
 class CudaBackendTest {
     private static final Backend REF = new ReferenceBackend();

@@ -3,6 +3,7 @@ package dev.irtj.kernels.cuda;
 import dev.irtj.autograd.GoldenOpsTest;
 import dev.irtj.tensor.Backends;
 import dev.irtj.tensor.CudaDevice;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -16,6 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * GoldenOpsTest's tolerances) with every tensor on cuda:0, computed by the CUDA backend.
  * Skipped where no CUDA device is present.
  */
+@Tag("device-check") // scripts/device-check.sh runs every class with this tag on a GPU
 @ExtendWith(CudaDevice.class)
 class CudaGoldenOpsTest {
 

@@ -5,6 +5,7 @@ import dev.irtj.tensor.Backends;
 import dev.irtj.tensor.CudaDevice;
 import dev.irtj.tensor.Device;
 import dev.irtj.tensor.Devices;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -17,6 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * and either starts (then --device auto means cuda:0) or names what is missing (then auto means
  * the CPU, the CPU backend is unaffected and asking for cuda is an error that says why).
  */
+@Tag("device-check") // scripts/device-check.sh runs every class with this tag on a GPU
 class CudaSelectionTest {
 
     @Test

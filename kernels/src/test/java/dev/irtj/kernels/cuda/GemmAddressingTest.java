@@ -14,6 +14,7 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.IntRange;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
@@ -30,6 +31,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  * error shows as a difference far above rounding: rtol 1e-12, atol 1e-12·K); the Strided
  * descriptor's layout; and the allocator's size classes.
  */
+@Tag("device-check") // scripts/device-check.sh runs every class with this tag on a GPU
+@net.jqwik.api.Tag("device-check")
 class GemmAddressingTest {
     private static final ReferenceBackend REF = new ReferenceBackend();
 

@@ -1,7 +1,6 @@
 package dev.irtj.train.optim;
 
 import dev.irtj.autograd.nn.Parameter;
-import dev.irtj.tensor.Backend;
 import dev.irtj.tensor.DType;
 import dev.irtj.tensor.Device;
 import dev.irtj.tensor.MemoryScope;
@@ -78,8 +77,7 @@ public final class AdamW {
                     s.m = Tensor.zeros(p.device(), p.dtype(), p.shape());
                     s.v = Tensor.zeros(p.device(), p.dtype(), p.shape());
                 }
-                Backend.AdamWStep args = new Backend.AdamWStep(step, lr, beta1, beta2, eps, s.decay ? weightDecay : 0.0);
-                p.backend().adamw(p, g.contiguous(), s.m, s.v, args);
+                p.adamwUpdate(g.contiguous(), s.m, s.v, step, lr, beta1, beta2, eps, s.decay ? weightDecay : 0.0);
             }
         }
     }

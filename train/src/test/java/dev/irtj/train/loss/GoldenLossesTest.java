@@ -7,6 +7,7 @@ import dev.irtj.tensor.Device;
 import dev.irtj.tensor.Golden;
 import dev.irtj.tensor.SafeTensors;
 import dev.irtj.tensor.Tensor;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -24,6 +25,7 @@ import java.util.function.Function;
  * <p>Tolerances |a − b| ≤ atol + rtol·|b|: F64 rtol 1e-10, atol 1e-12; F32 rtol 1e-5 with atol
  * 1e-6 for the loss values and atol 1e-5·max|grad| for gradients (sums over 20 references).
  */
+@Tag("device-check") // scripts/device-check.sh runs every class with this tag on a GPU
 class GoldenLossesTest {
 
     @TestFactory

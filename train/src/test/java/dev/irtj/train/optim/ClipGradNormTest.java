@@ -6,6 +6,7 @@ import dev.irtj.tensor.DType;
 import dev.irtj.tensor.Device;
 import dev.irtj.tensor.Rng;
 import dev.irtj.tensor.Tensor;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -22,6 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * left bit for bit as it was. On the GPU (skipped without one) the same, with the norm computed
  * on the device.
  */
+@Tag("device-check") // scripts/device-check.sh runs every class with this tag on a GPU
 class ClipGradNormTest {
 
     @ParameterizedTest

@@ -7,6 +7,7 @@ import dev.irtj.tensor.Device;
 import dev.irtj.tensor.Golden;
 import dev.irtj.tensor.SafeTensors;
 import dev.irtj.tensor.Tensor;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -18,6 +19,7 @@ import java.util.Map;
  * grad.K), settings from its metadata. Tolerances |a − b| ≤ atol + rtol·|b|: F64 rtol 1e-10,
  * atol 1e-12; F32 rtol 1e-5, atol 1e-6 (one rounding per update of order lr).
  */
+@Tag("device-check") // scripts/device-check.sh runs every class with this tag on a GPU
 class GoldenAdamWTest {
 
     @ParameterizedTest

@@ -26,14 +26,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * {@link RowKernels} against the double-precision {@link ReferenceBackend}: inputs are random
+ * The CPU kernel families ({@link SoftmaxKernels}, {@link LayerNormKernels}, {@link GeluKernels},
+ * {@link L2NormalizeKernels}, {@link AdamWKernel}, {@link ReductionKernels}) against the
+ * double-precision {@link ReferenceBackend}: inputs are random
  * floats placed at a random offset inside arrays whose other elements are NaN (a read outside the
  * block would poison the result), outputs are written into arrays pre-filled with a sentinel that
  * must survive outside the block, and the reference runs in F64 on the same float values. Each
  * tolerance is {@code |got − want| ≤ atol + rtol·|want|} with its reason next to it; F32 machine
  * epsilon is 1.19e-7, so "k ulp" is about k·6e-8 relative.
  */
-class RowKernelsTest {
+class CpuKernelsTest {
 
     private static final ReferenceBackend REF = new ReferenceBackend();
     private static final float SENTINEL = -7.25e30f;
@@ -128,7 +130,7 @@ class RowKernelsTest {
         int xOff = r.nextInt(40), yOff = r.nextInt(40), count = rows * n;
         float[] x = block(r, xOff, count, r.nextGaussian(), 0.1 + 8 * r.nextDouble());
         float[] y = output(yOff, count);
-        RowKernels.softmaxForward(x, xOff, y, yOff, rows, n, scale, log);
+        SoftmaxKernels.forward(x, xOff, y, yOff, rows, n, scale, log);
         double[] want = values(REF.softmax(f64(x, xOff, rows, n), scale, log));
         String what = (log ? "log-softmax" : "softmax") + " " + rows + "x" + n + " scale " + scale;
         if (log) {
@@ -152,10 +154,10 @@ class RowKernelsTest {
         int yOff = r.nextInt(40), gOff = r.nextInt(40), dxOff = r.nextInt(40), count = rows * n;
         float[] x = block(r, 0, count, 0, 0.1 + 4 * r.nextDouble());
         float[] y = output(yOff, count);
-        RowKernels.softmaxForward(x, 0, y, yOff, rows, n, scale, log);
+        SoftmaxKernels.forward(x, 0, y, yOff, rows, n, scale, log);
         float[] dy = block(r, gOff, count, 0, 1);
         float[] dx = output(dxOff, count);
-        RowKernels.softmaxBackward(y, yOff, dy, gOff, dx, dxOff, rows, n, scale, log);
+        SoftmaxKernels.backward(y, yOff, dy, gOff, dx, dxOff, rows, n, scale, log);
         double[] want = values(REF.softmaxBackward(f64(y, yOff, rows, n), f64(dy, gOff, rows, n), scale, log));
         double[] g = values(f64(dy, gOff, rows, n));
         double maxRowAbsSum = 0;
@@ -183,11 +185,11 @@ class RowKernelsTest {
         float[] x = new float[2 * n];
         for (int j = 0; j < 2 * n; j++) x[j] = j % 3 == 0 ? Float.NEGATIVE_INFINITY : (float) Math.sin(j);
         float[] y = new float[2 * n];
-        RowKernels.softmaxForward(x, 0, y, 0, 2, n, 0.7f, false);
+        SoftmaxKernels.forward(x, 0, y, 0, 2, n, 0.7f, false);
         double[] want = values(REF.softmax(f64(x, 0, 2, n), 0.7f, false));
         assertClose("masked softmax", y, 0, want, 1e-30, 1e-5);
         for (int j = 0; j < 2 * n; j += 3) assertEquals(0f, y[j]);
-        RowKernels.softmaxForward(x, 0, y, 0, 2, n, 0.7f, true);
+        SoftmaxKernels.forward(x, 0, y, 0, 2, n, 0.7f, true);
         want = values(REF.softmax(f64(x, 0, 2, n), 0.7f, true));
         assertClose("masked log-softmax", y, 0, want, 2e-6, 1e-6);
     }
@@ -204,7 +206,7 @@ class RowKernelsTest {
         float[] b = r.nextBoolean() ? block(r, 0, n, 0, 0.5) : null;
         float eps = r.nextBoolean() ? 1e-6f : 1e-5f;
         float[] y = output(yOff, count), mu = new float[rows], rs = new float[rows];
-        RowKernels.layerNormForward(x, xOff, w, b, y, yOff, mu, rs, rows, n, eps);
+        LayerNormKernels.forward(x, xOff, w, b, y, yOff, mu, rs, rows, n, eps);
         Backend.LayerNormResult want = REF.layerNorm(f64(x, xOff, rows, n), w == null ? null : f64(w, 0, n),
                 b == null ? null : f64(b, 0, n), eps);
         String what = "layer norm " + rows + "x" + n + (w == null ? "" : " w") + (b == null ? "" : " b") + " mean " + mean + " sd " + sd;
@@ -226,14 +228,14 @@ class RowKernelsTest {
         float[] x = block(r, xOff, count, 3 * r.nextGaussian(), Math.pow(10, -1 + 2 * r.nextDouble()));
         float[] w = r.nextInt(4) > 0 ? block(r, 0, n, 1, 0.5) : null;
         float[] mu = new float[rows], rs = new float[rows], y = new float[count];
-        RowKernels.layerNormForward(x, xOff, w, null, y, 0, mu, rs, rows, n, 1e-6f);
+        LayerNormKernels.forward(x, xOff, w, null, y, 0, mu, rs, rows, n, 1e-6f);
         float[] dy = block(r, gOff, count, 0, 1);
         float[] dx = output(dxOff, count);
         boolean wantDw = w != null && r.nextInt(4) > 0, wantDb = r.nextInt(4) > 0;
         float[] dw = wantDw ? new float[n] : null, db = wantDb ? new float[n] : null;
         if (dw != null) Arrays.fill(dw, Float.NaN); // overwritten, not accumulated into
         if (db != null) Arrays.fill(db, Float.NaN);
-        RowKernels.layerNormBackward(dy, gOff, x, xOff, w, mu, rs, dx, dxOff, dw, db, rows, n);
+        LayerNormKernels.backward(dy, gOff, x, xOff, w, mu, rs, dx, dxOff, dw, db, rows, n);
         Tensor wt = w == null ? null : f64(w, 0, n);
         Tensor[] want = REF.layerNormBackward(f64(dy, gOff, rows, n), f64(x, xOff, rows, n), wt,
                 f64(mu, 0, rows), f64(rs, 0, rows), true);
@@ -273,11 +275,11 @@ class RowKernelsTest {
         float[] y = output(yOff, count), dx = output(yOff, count);
         UnaryOp op = tanhForm ? UnaryOp.GELU_TANH : UnaryOp.GELU;
         if (tanhForm) {
-            RowKernels.geluTanh(x, xOff, y, yOff, count);
-            RowKernels.geluTanhBackward(x, xOff, dy, gOff, dx, yOff, count);
+            GeluKernels.geluTanh(x, xOff, y, yOff, count);
+            GeluKernels.geluTanhBackward(x, xOff, dy, gOff, dx, yOff, count);
         } else {
-            RowKernels.gelu(x, xOff, y, yOff, count);
-            RowKernels.geluBackward(x, xOff, dy, gOff, dx, yOff, count);
+            GeluKernels.gelu(x, xOff, y, yOff, count);
+            GeluKernels.geluBackward(x, xOff, dy, gOff, dx, yOff, count);
         }
         Tensor xt = f64(x, xOff, count);
         String what = op + " " + count;
@@ -303,11 +305,11 @@ class RowKernelsTest {
         for (UnaryOp op : new UnaryOp[] {UnaryOp.GELU, UnaryOp.GELU_TANH}) {
             float[] y = new float[n], dx = new float[n];
             if (op == UnaryOp.GELU) {
-                RowKernels.gelu(x, 0, y, 0, n);
-                RowKernels.geluBackward(x, 0, dy, 0, dx, 0, n);
+                GeluKernels.gelu(x, 0, y, 0, n);
+                GeluKernels.geluBackward(x, 0, dy, 0, dx, 0, n);
             } else {
-                RowKernels.geluTanh(x, 0, y, 0, n);
-                RowKernels.geluTanhBackward(x, 0, dy, 0, dx, 0, n);
+                GeluKernels.geluTanh(x, 0, y, 0, n);
+                GeluKernels.geluTanhBackward(x, 0, dy, 0, dx, 0, n);
             }
             for (int i = 0; i < n; i++) {
                 double want = op == UnaryOp.GELU ? SpecialFunctions.gelu(x[i]) : SpecialFunctions.geluTanh(x[i]);
@@ -325,7 +327,7 @@ class RowKernelsTest {
         }
         float[] big = {Float.NEGATIVE_INFINITY};
         float[] out = new float[1];
-        RowKernels.geluTanh(big, 0, out, 0, 1);
+        GeluKernels.geluTanh(big, 0, out, 0, 1);
         assertTrue(Float.isNaN(out[0]), "−∞·0 is NaN, as in the reference");
     }
 
@@ -358,36 +360,31 @@ class RowKernelsTest {
     }
 
     @Test
-    void erfIsWithinTwoUlpOnADenseGrid() {
-        float[] x = denseGrid(), y = new float[x.length];
-        RowKernels.erf(x, 0, y, 0, x.length);
-        double[] e = maxUlpError(x, y, SpecialFunctions::erf);
-        System.out.printf("RowKernels.erf: max error %.3f ulp (at x = %s) over %d points in [-10, 10]%n", e[0], (float) e[1], x.length);
-        // Measured 0.89 ulp; the fit alone contributes < 0.1 ulp, the rest is float rounding.
-        assertTrue(e[0] <= 2.0, "erf max error " + e[0] + " ulp at " + e[1]);
-        float[] special = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 0f, -0f};
-        float[] out = new float[special.length];
-        RowKernels.erf(special, 0, out, 0, special.length);
-        assertTrue(Float.isNaN(out[0]));
-        assertEquals(1f, out[1]);
-        assertEquals(-1f, out[2]);
-        assertEquals(0f, out[3]);
-        assertEquals(0f, out[4]);
+    void normalCdfOfTheGeluKernelsIsAccurateOnADenseGrid() {
+        // Φ through its erf/erfc polynomials and the shared exponential, as the GELU kernels form
+        // it (gelu(x) = x·Φ(x) bit for bit, checked below). From −3 up (Φ ≥ 1.3e-3, where GELU's
+        // values and gradients live) the error is that of ½(1 + erf) or of erfc/2 near its fitted
+        // centre; the deep negative tail is held to relative precision by the next test.
+        float[] grid = denseGrid();
+        int m = 0;
+        for (float v : grid) if (v >= -3f) m++;
+        float[] x = new float[m], y = new float[m];
+        m = 0;
+        for (float v : grid) if (v >= -3f) x[m++] = v;
+        for (int i = 0; i < x.length; i++) y[i] = GeluKernels.normalCdf(x[i]);
+        double[] e = maxUlpError(x, y, SpecialFunctions::normalCdf);
+        System.out.printf("GeluKernels.normalCdf: max error %.3f ulp (at x = %s) over %d points in [-3, 10]%n", e[0], (float) e[1], x.length);
+        assertTrue(e[0] <= MAX_CDF_ULP, "Φ max error " + e[0] + " ulp at " + e[1]);
+        float[] gelu = new float[x.length];
+        GeluKernels.gelu(x, 0, gelu, 0, x.length);
+        for (int i = 0; i < x.length; i += 13) assertEquals(x[i] * y[i], gelu[i], "gelu(" + x[i] + ") = x·Φ(x)");
+        assertTrue(Float.isNaN(GeluKernels.normalCdf(Float.NaN)));
+        assertEquals(1f, GeluKernels.normalCdf(Float.POSITIVE_INFINITY));
+        assertEquals(0f, GeluKernels.normalCdf(Float.NEGATIVE_INFINITY));
+        assertEquals(0.5f, GeluKernels.normalCdf(0f));
     }
 
-    @Test
-    void tanhIsWithinTwoUlpOnADenseGrid() {
-        float[] x = denseGrid(), y = new float[x.length];
-        RowKernels.tanh(x, 0, y, 0, x.length);
-        double[] e = maxUlpError(x, y, Math::tanh);
-        System.out.printf("RowKernels.tanh: max error %.3f ulp (at x = %s)%n", e[0], (float) e[1]);
-        assertTrue(e[0] <= 2.0, "tanh max error " + e[0] + " ulp at " + e[1]); // measured 1.31
-        float[] special = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 100f, -1e30f};
-        float[] out = new float[special.length];
-        RowKernels.tanh(special, 0, out, 0, special.length);
-        assertTrue(Float.isNaN(out[0]));
-        assertArrayEquals(new float[] {1f, -1f, 1f, -1f}, Arrays.copyOfRange(out, 1, 5));
-    }
+    private static final double MAX_CDF_ULP = 16; // measured 13.6 ulp (at x = −2.89)
 
     @Test
     void negativeTailOfTheNormalCdfKeepsRelativePrecision() {
@@ -396,7 +393,7 @@ class RowKernelsTest {
         float[] x = new float[2401];
         for (int i = 0; i < x.length; i++) x[i] = -12f + i * 0.005f;
         float[] y = new float[x.length];
-        RowKernels.gelu(x, 0, y, 0, x.length);
+        GeluKernels.gelu(x, 0, y, 0, x.length);
         for (int i = 0; i < x.length; i++) {
             if (x[i] == 0) continue;
             double want = SpecialFunctions.normalCdf(x[i]);
@@ -420,8 +417,8 @@ class RowKernelsTest {
         }
         float[] dy = block(r, gOff, count, 0, 1);
         float[] y = output(yOff, count), dx = output(yOff, count);
-        RowKernels.l2NormalizeForward(x, xOff, y, yOff, rows, n, eps);
-        RowKernels.l2NormalizeBackward(x, xOff, dy, gOff, dx, yOff, rows, n, eps);
+        L2NormalizeKernels.forward(x, xOff, y, yOff, rows, n, eps);
+        L2NormalizeKernels.backward(x, xOff, dy, gOff, dx, yOff, rows, n, eps);
         Tensor xt = f64(x, xOff, rows, n);
         String what = "l2 normalize " + rows + "x" + n + " eps " + eps;
         // y = x·(1/‖x‖): ‖x‖² from float partial sums (a few ulp), the reciprocal and product one
@@ -467,7 +464,7 @@ class RowKernelsTest {
         Tensor pt = f64(p, off, count), gt = f64(g, off, count), mt = f64(m, off, count), vt = f64(v, off, count);
         REF.adamw(pt, gt, mt, vt, new Backend.AdamWStep(step, lr, b1, b2, eps, wd));
         float[] p0 = p.clone(), m0 = m.clone();
-        RowKernels.adamw(p, g, m, v, off, count, step, lr, b1, b2, eps, wd);
+        AdamWKernel.step(p, g, m, v, off, count, step, lr, b1, b2, eps, wd);
         String what = "adamw step " + step + " lr " + lr;
         // m and v: one fused multiply-add of float products, ≤ 2 ulp of the larger term (β1·m and
         // (1 − β1)·g may cancel).
@@ -484,25 +481,18 @@ class RowKernelsTest {
         for (int i = 0; i < off; i++) assertTrue(Float.isNaN(p[i]) && Float.isNaN(p0[i]));
     }
 
-    // ---- bias add and sums --------------------------------------------------------------------
+    // ---- sums --------------------------------------------------------------------------------
 
     @Property(tries = 40)
-    void biasAddAndSumsMatchReference(@ForAll long seed, @ForAll("widths") int n, @ForAll("rowCounts") int rows) {
+    void sumsMatchReference(@ForAll long seed, @ForAll("widths") int n, @ForAll("rowCounts") int rows) {
         SplittableRandom r = new SplittableRandom(seed);
-        int xOff = r.nextInt(40), bOff = r.nextInt(40), yOff = r.nextInt(40), count = rows * n;
-        float[] x = block(r, xOff, count, r.nextGaussian(), 2);
-        float[] b = block(r, bOff, n, 0, 1);
-        float[] y = output(yOff, count);
-        RowKernels.addRowVector(x, xOff, b, bOff, y, yOff, rows, n);
+        int xOff = r.nextInt(40), yOff = r.nextInt(40);
+        float[] x = block(r, xOff, rows * n, r.nextGaussian(), 2);
         Tensor xt = f64(x, xOff, rows, n);
         String what = rows + "x" + n;
-        // One float addition, correctly rounded: at most ½ ulp from the exact double sum.
-        assertClose("bias add " + what, y, yOff, values(REF.binary(BinaryOp.ADD, xt, f64(b, bOff, n))), 0, 0.5 * EPS32 * 1.0000001);
-        assertUntouchedOutside("bias add " + what, y, yOff, count);
-
         double[] xs = values(xt);
         float[] cols = output(yOff, n);
-        RowKernels.sumRows(x, xOff, cols, yOff, rows, n);
+        ReductionKernels.sumDownColumns(x, xOff, cols, yOff, rows, n);
         double absCol = 0;
         for (int j = 0; j < n; j++) {
             double s = 0;
@@ -511,12 +501,12 @@ class RowKernelsTest {
         }
         // Float sums in row order within 64-row blocks, then a pairwise tree over blocks:
         // error ≤ ~(64 + log2 blocks)·eps·Σ|x|.
-        assertClose("sumRows " + what, cols, yOff, values(REF.reduce(ReduceOp.SUM, xt, new int[] {0}, false)),
+        assertClose("sumDownColumns " + what, cols, yOff, values(REF.reduce(ReduceOp.SUM, xt, new int[] {0}, false)),
                 70 * EPS32 * absCol, 0);
-        assertUntouchedOutside("sumRows " + what, cols, yOff, n);
+        assertUntouchedOutside("sumDownColumns " + what, cols, yOff, n);
 
         float[] sums = output(yOff, rows);
-        RowKernels.rowSums(x, xOff, sums, yOff, rows, n);
+        ReductionKernels.sumAlongRows(x, xOff, sums, yOff, rows, n);
         double absRow = 0;
         for (int i = 0; i < rows; i++) {
             double s = 0;
@@ -524,19 +514,19 @@ class RowKernelsTest {
             absRow = Math.max(absRow, s);
         }
         // 4 vector accumulators (≤ n/64 terms each on 512-bit lanes), then ≤ 64 lanes in order.
-        assertClose("rowSums " + what, sums, yOff, values(REF.reduce(ReduceOp.SUM, xt, new int[] {1}, false)),
+        assertClose("sumAlongRows " + what, sums, yOff, values(REF.reduce(ReduceOp.SUM, xt, new int[] {1}, false)),
                 (n / 16.0 + 70) * EPS32 * absRow, 0);
-        assertUntouchedOutside("rowSums " + what, sums, yOff, rows);
+        assertUntouchedOutside("sumAlongRows " + what, sums, yOff, rows);
     }
 
     @Test
-    void sumRowsOverManyRowsIsAccurate() {
+    void sumDownColumnsOverManyRowsIsAccurate() {
         // 100 000 rows of 0.1: a plain running float sum would be off by ~1e-3 relative.
         int rows = 100_000, n = 5;
         float[] x = new float[rows * n];
         Arrays.fill(x, 0.1f);
         float[] out = new float[n];
-        RowKernels.sumRows(x, 0, out, 0, rows, n);
+        ReductionKernels.sumDownColumns(x, 0, out, 0, rows, n);
         for (float v : out) assertEquals(rows * (double) 0.1f, v, 1e-5 * rows * 0.1);
     }
 
@@ -546,35 +536,34 @@ class RowKernelsTest {
     private static float[][] runAll(float[] x, float[] dy, float[] w, float[] b, int rows, int n) {
         int count = rows * n;
         float[] sm = new float[count], lsm = new float[count], dsm = new float[count], dlsm = new float[count];
-        RowKernels.softmaxForward(x, 0, sm, 0, rows, n, 0.37f, false);
-        RowKernels.softmaxForward(x, 0, lsm, 0, rows, n, 0.37f, true);
-        RowKernels.softmaxBackward(sm, 0, dy, 0, dsm, 0, rows, n, 0.37f, false);
-        RowKernels.softmaxBackward(lsm, 0, dy, 0, dlsm, 0, rows, n, 0.37f, true);
+        SoftmaxKernels.forward(x, 0, sm, 0, rows, n, 0.37f, false);
+        SoftmaxKernels.forward(x, 0, lsm, 0, rows, n, 0.37f, true);
+        SoftmaxKernels.backward(sm, 0, dy, 0, dsm, 0, rows, n, 0.37f, false);
+        SoftmaxKernels.backward(lsm, 0, dy, 0, dlsm, 0, rows, n, 0.37f, true);
         float[] ln = new float[count], mu = new float[rows], rs = new float[rows], dln = new float[count];
         float[] dw = new float[n], db = new float[n];
-        RowKernels.layerNormForward(x, 0, w, b, ln, 0, mu, rs, rows, n, 1e-6f);
-        RowKernels.layerNormBackward(dy, 0, x, 0, w, mu, rs, dln, 0, dw, db, rows, n);
+        LayerNormKernels.forward(x, 0, w, b, ln, 0, mu, rs, rows, n, 1e-6f);
+        LayerNormKernels.backward(dy, 0, x, 0, w, mu, rs, dln, 0, dw, db, rows, n);
         float[] ge = new float[count], dge = new float[count], gt = new float[count], dgt = new float[count];
-        RowKernels.gelu(x, 0, ge, 0, count);
-        RowKernels.geluBackward(x, 0, dy, 0, dge, 0, count);
-        RowKernels.geluTanh(x, 0, gt, 0, count);
-        RowKernels.geluTanhBackward(x, 0, dy, 0, dgt, 0, count);
+        GeluKernels.gelu(x, 0, ge, 0, count);
+        GeluKernels.geluBackward(x, 0, dy, 0, dge, 0, count);
+        GeluKernels.geluTanh(x, 0, gt, 0, count);
+        GeluKernels.geluTanhBackward(x, 0, dy, 0, dgt, 0, count);
         float[] l2 = new float[count], dl2 = new float[count];
-        RowKernels.l2NormalizeForward(x, 0, l2, 0, rows, n, 1e-12f);
-        RowKernels.l2NormalizeBackward(x, 0, dy, 0, dl2, 0, rows, n, 1e-12f);
-        float[] cols = new float[n], sums = new float[rows], biased = new float[count];
-        RowKernels.sumRows(x, 0, cols, 0, rows, n);
-        RowKernels.rowSums(x, 0, sums, 0, rows, n);
-        RowKernels.addRowVector(x, 0, b, 0, biased, 0, rows, n);
+        L2NormalizeKernels.forward(x, 0, l2, 0, rows, n, 1e-12f);
+        L2NormalizeKernels.backward(x, 0, dy, 0, dl2, 0, rows, n, 1e-12f);
+        float[] cols = new float[n], sums = new float[rows];
+        ReductionKernels.sumDownColumns(x, 0, cols, 0, rows, n);
+        ReductionKernels.sumAlongRows(x, 0, sums, 0, rows, n);
         float[] p = x.clone(), m = dy.clone(), v = new float[count];
         for (int i = 0; i < count; i++) v[i] = dy[i] * dy[i];
-        RowKernels.adamw(p, dy, m, v, 0, count, 7, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.05f);
-        return new float[][] {sm, lsm, dsm, dlsm, ln, mu, rs, dln, dw, db, ge, dge, gt, dgt, l2, dl2, cols, sums, biased, p, m, v};
+        AdamWKernel.step(p, dy, m, v, 0, count, 7, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.05f);
+        return new float[][] {sm, lsm, dsm, dlsm, ln, mu, rs, dln, dw, db, ge, dge, gt, dgt, l2, dl2, cols, sums, p, m, v};
     }
 
     private static final String[] NAMES = {"softmax", "log-softmax", "softmax bwd", "log-softmax bwd", "layer norm", "mean",
-        "rstd", "layer norm dx", "dw", "db", "gelu", "gelu bwd", "gelu tanh", "gelu tanh bwd", "l2", "l2 bwd", "sumRows",
-        "rowSums", "bias add", "adamw p", "adamw m", "adamw v"};
+        "rstd", "layer norm dx", "dw", "db", "gelu", "gelu bwd", "gelu tanh", "gelu tanh bwd", "l2", "l2 bwd", "sumDownColumns",
+        "sumAlongRows", "adamw p", "adamw m", "adamw v"};
 
     @Test
     void resultsAreBitIdenticalAcrossCallsThreadSplitsAndRowByRow() throws Exception {
@@ -605,51 +594,39 @@ class RowKernelsTest {
         for (int i = 0; i < rows; i += 17) {
             int o = i * n;
             float[] row = new float[n];
-            RowKernels.softmaxForward(x, o, row, 0, 1, n, 0.37f, false);
+            SoftmaxKernels.forward(x, o, row, 0, 1, n, 0.37f, false);
             assertArrayEquals(Arrays.copyOfRange(first[0], o, o + n), row, "softmax row " + i);
-            RowKernels.softmaxForward(x, o, row, 0, 1, n, 0.37f, true);
+            SoftmaxKernels.forward(x, o, row, 0, 1, n, 0.37f, true);
             assertArrayEquals(Arrays.copyOfRange(first[1], o, o + n), row, "log-softmax row " + i);
-            RowKernels.softmaxBackward(first[0], o, dy, o, row, 0, 1, n, 0.37f, false);
+            SoftmaxKernels.backward(first[0], o, dy, o, row, 0, 1, n, 0.37f, false);
             assertArrayEquals(Arrays.copyOfRange(first[2], o, o + n), row, "softmax backward row " + i);
-            RowKernels.softmaxBackward(first[1], o, dy, o, row, 0, 1, n, 0.37f, true);
+            SoftmaxKernels.backward(first[1], o, dy, o, row, 0, 1, n, 0.37f, true);
             assertArrayEquals(Arrays.copyOfRange(first[3], o, o + n), row, "log-softmax backward row " + i);
             float[] mu = new float[1], rs = new float[1];
-            RowKernels.layerNormForward(x, o, w, b, row, 0, mu, rs, 1, n, 1e-6f);
+            LayerNormKernels.forward(x, o, w, b, row, 0, mu, rs, 1, n, 1e-6f);
             assertArrayEquals(Arrays.copyOfRange(first[4], o, o + n), row, "layer norm row " + i);
             assertEquals(first[5][i], mu[0]);
             assertEquals(first[6][i], rs[0]);
-            RowKernels.layerNormBackward(dy, o, x, o, w, mu, rs, row, 0, null, null, 1, n);
+            LayerNormKernels.backward(dy, o, x, o, w, mu, rs, row, 0, null, null, 1, n);
             assertArrayEquals(Arrays.copyOfRange(first[7], o, o + n), row, "layer norm backward row " + i);
-            RowKernels.l2NormalizeForward(x, o, row, 0, 1, n, 1e-12f);
+            L2NormalizeKernels.forward(x, o, row, 0, 1, n, 1e-12f);
             assertArrayEquals(Arrays.copyOfRange(first[14], o, o + n), row, "l2 row " + i);
-            RowKernels.l2NormalizeBackward(x, o, dy, o, row, 0, 1, n, 1e-12f);
+            L2NormalizeKernels.backward(x, o, dy, o, row, 0, 1, n, 1e-12f);
             assertArrayEquals(Arrays.copyOfRange(first[15], o, o + n), row, "l2 backward row " + i);
             float[] one = new float[1];
-            RowKernels.rowSums(x, o, one, 0, 1, n);
-            assertEquals(first[17][i], one[0], "rowSums row " + i);
+            ReductionKernels.sumAlongRows(x, o, one, 0, 1, n);
+            assertEquals(first[17][i], one[0], "sumAlongRows row " + i);
         }
         float[] one = new float[1];
         for (int i = 0; i < rows * n; i += 7) {
-            RowKernels.gelu(x, i, one, 0, 1);
+            GeluKernels.gelu(x, i, one, 0, 1);
             assertEquals(first[10][i], one[0], "gelu element " + i);
-            RowKernels.geluBackward(x, i, dy, i, one, 0, 1);
+            GeluKernels.geluBackward(x, i, dy, i, one, 0, 1);
             assertEquals(first[11][i], one[0], "gelu backward element " + i);
-            RowKernels.geluTanh(x, i, one, 0, 1);
+            GeluKernels.geluTanh(x, i, one, 0, 1);
             assertEquals(first[12][i], one[0], "gelu tanh element " + i);
-            RowKernels.geluTanhBackward(x, i, dy, i, one, 0, 1);
+            GeluKernels.geluTanhBackward(x, i, dy, i, one, 0, 1);
             assertEquals(first[13][i], one[0], "gelu tanh backward element " + i);
-        }
-        // erf and tanh: the vector lanes and the scalar tail agree bit for bit.
-        float[] all = new float[rows * n];
-        RowKernels.erf(x, 0, all, 0, all.length);
-        for (int i = 0; i < all.length; i += 7) {
-            RowKernels.erf(x, i, one, 0, 1);
-            assertEquals(all[i], one[0], "erf element " + i);
-        }
-        RowKernels.tanh(x, 0, all, 0, all.length);
-        for (int i = 0; i < all.length; i += 7) {
-            RowKernels.tanh(x, i, one, 0, 1);
-            assertEquals(all[i], one[0], "tanh element " + i);
         }
     }
 
@@ -658,31 +635,30 @@ class RowKernelsTest {
     @Test
     void emptyBlocksAreNoOps() {
         float[] a = {1f, 2f}, out = {SENTINEL, SENTINEL};
-        RowKernels.softmaxForward(a, 0, out, 0, 0, 2, 1f, false);
-        RowKernels.layerNormForward(a, 0, null, null, out, 0, new float[0], new float[0], 0, 2, 1e-5f);
-        RowKernels.gelu(a, 0, out, 0, 0);
-        RowKernels.l2NormalizeForward(a, 0, out, 0, 0, 2, 1e-12f);
-        RowKernels.addRowVector(a, 0, a, 0, out, 0, 0, 2);
-        RowKernels.rowSums(a, 0, out, 0, 0, 2);
+        SoftmaxKernels.forward(a, 0, out, 0, 0, 2, 1f, false);
+        LayerNormKernels.forward(a, 0, null, null, out, 0, new float[0], new float[0], 0, 2, 1e-5f);
+        GeluKernels.gelu(a, 0, out, 0, 0);
+        L2NormalizeKernels.forward(a, 0, out, 0, 0, 2, 1e-12f);
+        ReductionKernels.sumAlongRows(a, 0, out, 0, 0, 2);
         assertArrayEquals(new float[] {SENTINEL, SENTINEL}, out);
         float[] dw = {5f, 5f}, db = {5f, 5f};
-        RowKernels.layerNormBackward(a, 0, a, 0, null, new float[0], new float[0], out, 0, dw, db, 0, 2);
+        LayerNormKernels.backward(a, 0, a, 0, null, new float[0], new float[0], out, 0, dw, db, 0, 2);
         assertArrayEquals(new float[] {0f, 0f}, dw, "the gradient of no rows is zero");
-        RowKernels.sumRows(a, 0, dw, 0, 0, 2);
+        ReductionKernels.sumDownColumns(a, 0, dw, 0, 0, 2);
         assertArrayEquals(new float[] {0f, 0f}, dw);
     }
 
     @Test
     void blocksOutsideTheirArraysAreRejected() {
         float[] a = new float[10], out = new float[10];
-        assertThrows(IndexOutOfBoundsException.class, () -> RowKernels.softmaxForward(a, 2, out, 0, 3, 3, 1f, false));
-        assertThrows(IndexOutOfBoundsException.class, () -> RowKernels.softmaxForward(a, 0, out, 2, 3, 3, 1f, false));
-        assertThrows(IndexOutOfBoundsException.class, () -> RowKernels.gelu(a, -1, out, 0, 3));
-        assertThrows(IndexOutOfBoundsException.class, () -> RowKernels.layerNormForward(a, 0, new float[2], null, out, 0,
+        assertThrows(IndexOutOfBoundsException.class, () -> SoftmaxKernels.forward(a, 2, out, 0, 3, 3, 1f, false));
+        assertThrows(IndexOutOfBoundsException.class, () -> SoftmaxKernels.forward(a, 0, out, 2, 3, 3, 1f, false));
+        assertThrows(IndexOutOfBoundsException.class, () -> GeluKernels.gelu(a, -1, out, 0, 3));
+        assertThrows(IndexOutOfBoundsException.class, () -> LayerNormKernels.forward(a, 0, new float[2], null, out, 0,
                 new float[3], new float[3], 3, 3, 1e-5f));
-        assertThrows(IndexOutOfBoundsException.class, () -> RowKernels.adamw(a, a, a, new float[5], 0, 10, 1, 1e-3f,
+        assertThrows(IndexOutOfBoundsException.class, () -> AdamWKernel.step(a, a, a, new float[5], 0, 10, 1, 1e-3f,
                 0.9f, 0.999f, 1e-8f, 0f));
-        assertThrows(IllegalArgumentException.class, () -> RowKernels.adamw(a, a, a, a, 0, 10, 0, 1e-3f,
+        assertThrows(IllegalArgumentException.class, () -> AdamWKernel.step(a, a, a, a, 0, 10, 0, 1e-3f,
                 0.9f, 0.999f, 1e-8f, 0f));
     }
 }
