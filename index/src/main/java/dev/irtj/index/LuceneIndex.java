@@ -82,7 +82,12 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Scores are exact dot products of the stored float vectors with the query: HNSW (and int8
  * quantization) only choose the candidates, which are then re-scored with the raw vectors and
- * ordered by score, ties by id. In {@linkplain Options#exact() exact} mode the search is
+ * ordered by score, ties by id. Float-HNSW segments are searched by irtj's own
+ * {@link HnswWalk} over a heap copy of each segment's graph and vectors ({@link SegmentGraph},
+ * made when a search first meets the segment): Lucene's algorithm and, on one segment, its very
+ * candidates, at a fraction of its cost; int8 segments, those of other formats, and every search
+ * under {@code -Dirtj.index.walk=false} use Lucene's graph search. In
+ * {@linkplain Options#exact() exact} mode the search is
  * brute force over all vectors, loaded once per reader generation into one matrix ordered by
  * id ({@link ExactScan}: the results of {@link Knn#search}, bit for bit).
  */
