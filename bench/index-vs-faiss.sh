@@ -25,7 +25,7 @@
 # Usage: bench/index-vs-faiss.sh [N=20000]
 # Knobs (environment): DIMS=384 QUERIES=1000 RANDOM_QUERIES=$QUERIES M=16 BEAM=100 THREADS=1,2 RUNS=1
 #   MIN_SECONDS=2 EF_RANDOM=10,160,640,1280,1920,2560 EF_DEMO=10,20,40,80,160 EXACT_QUERIES=200
-#   DEMO=1 DEMO_RUN= PLAIN9=1 PLAIN10=1 LUCENE10=10.3.2 JDK25=/usr/lib/jvm/temurin-25-jdk-amd64
+#   DEMO=1 DEMO_RUN= LUCENE_SEARCH=1 RANDOM_SET=1 WARM_BUILDS=2 PLAIN9=1 PLAIN10=1 LUCENE10=10.3.2 JDK25=/usr/lib/jvm/temurin-25-jdk-amd64
 #   WORK=(temporary) HEAP=8g
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -42,6 +42,9 @@ EF_RANDOM="${EF_RANDOM:-10,160,640,1280,1920,2560}"
 EF_DEMO="${EF_DEMO:-10,20,40,80,160}"
 EXACT_QUERIES="${EXACT_QUERIES:-200}"
 DEMO="${DEMO:-1}"
+LUCENE_SEARCH="${LUCENE_SEARCH:-1}"  # 1: also irtj with Lucene's graph search instead of irtj's walk (-Dirtj.index.walk=false), row irtj-lucenesearch
+RANDOM_SET="${RANDOM_SET:-1}"   # 0 skips the random set (the demo set alone: minutes instead of half an hour)
+WARM_BUILDS="${WARM_BUILDS:-2}" # the JVM rows build the index again this many times in the same process; the last is reported as the warm-JVM build
 DEMO_RUN="${DEMO_RUN:-}"
 PLAIN9="${PLAIN9:-1}"
 PLAIN10="${PLAIN10:-1}"
@@ -92,11 +95,13 @@ J25=("$JDK25/bin/java" --add-modules jdk.incubator.vector -XX:+UseParallelGC -Xm
 
 # Data sets, with the exact top-10 from Knn.search.
 datasets=()
-rnd="$WORK/random-$N"
-echo "writing $N random ${DIMS}-d vectors and their exact top-10 ..." >&2
-"${J17[@]}" dev.irtj.bench.index.IndexBenchData random --n "$N" --dims "$DIMS" --queries "$RANDOM_QUERIES" --k 10 --seed 1 --out "$rnd" 2>&1 \
-    | grep -v '^WARNING' >&2
-datasets+=("$rnd|$EF_RANDOM")
+if [[ "$RANDOM_SET" == 1 ]]; then
+    rnd="$WORK/random-$N"
+    echo "writing $N random ${DIMS}-d vectors and their exact top-10 ..." >&2
+    "${J17[@]}" dev.irtj.bench.index.IndexBenchData random --n "$N" --dims "$DIMS" --queries "$RANDOM_QUERIES" --k 10 --seed 1 --out "$rnd" 2>&1 \
+        | grep -v '^WARNING' >&2
+    datasets+=("$rnd|$EF_RANDOM")
+fi
 if [[ "$DEMO" == 1 ]]; then
     if [[ -z "$DEMO_RUN" ]]; then
         echo "training the demo's models (irt demo --quick) for real descriptors ..." >&2
@@ -118,12 +123,17 @@ echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$RESULTS.load"
 for entry in "${datasets[@]}"; do
     data="${entry%%|*}"; efs="${entry##*|}"
     name="$(basename "$data")"
-    common=(--data "$data" --m "$M" --beam "$BEAM" --ef "$efs" --threads "$THREADS" --exact-queries "$EXACT_QUERIES" --min-seconds "$MIN_SECONDS")
+    common=(--data "$data" --m "$M" --beam "$BEAM" --ef "$efs" --threads "$THREADS" --exact-queries "$EXACT_QUERIES" --min-seconds "$MIN_SECONDS" --warm-builds "$WARM_BUILDS")
     pcommon=(--data "$data" --m "$M" --ef-construction "$BEAM" --ef "$efs" --threads "$THREADS" --exact-queries "$EXACT_QUERIES" --min-seconds "$MIN_SECONDS")
     for run in $(seq 1 "$RUNS"); do
         echo "INFO load average at the start of run $run: $(cut -d' ' -f1-3 /proc/loadavg)" | tag "$name" >> "$RESULTS"
         echo "$name run $run: irtj (LuceneIndex, JDK 17) ..." >&2
         "${J17[@]}" dev.irtj.bench.index.IndexBench --impl irtj --label irtj "${common[@]}" --work "$WORK" 2>&1 | lucene_log | tag "$name" >> "$RESULTS"
+        if [[ "$LUCENE_SEARCH" == 1 ]]; then
+            echo "$name run $run: irtj with Lucene's graph search (-Dirtj.index.walk=false) ..." >&2
+            "${J17[@]}" -Dirtj.index.walk=false dev.irtj.bench.index.IndexBench --impl irtj --label irtj-lucenesearch "${common[@]}" \
+                --exact-queries -1 --work "$WORK" 2>&1 | lucene_log | tag "$name" >> "$RESULTS"
+        fi
         if [[ "$PLAIN9" == 1 ]]; then
             echo "$name run $run: plain Lucene 9.12, JDK 17 ..." >&2
             "${J17[@]}" dev.irtj.bench.index.IndexBench --impl plain --label lucene9 "${common[@]}" --work "$WORK" 2>&1 | lucene_log | tag "$name" >> "$RESULTS"

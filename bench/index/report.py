@@ -27,7 +27,7 @@ import statistics
 import sys
 from collections import defaultdict
 
-HNSW = ["irtj", "lucene9", "lucene10", "faiss-hnsw", "hnswlib"]
+HNSW = ["irtj", "irtj-lucenesearch", "lucene9", "lucene10", "faiss-hnsw", "hnswlib"]
 EXACT = ["irtj-exact", "lucene9-exact", "lucene10-exact", "faiss-flat"]
 TARGET_RECALL = 0.98
 
@@ -35,6 +35,8 @@ TARGET_RECALL = 0.98
 def parse(path):
     build = defaultdict(list)                    # (ds, impl) -> [seconds]
     build_cpu = defaultdict(list)                # (ds, impl) -> [cpu seconds]
+    warm_cpu = defaultdict(list)                 # (ds, impl) -> [cpu seconds of the same build again, JVM warm]
+    jit = defaultdict(list)                      # (ds, impl) -> [JIT compilation seconds during the first build]
     search = defaultdict(lambda: ([], []))       # (ds, impl, threads, ef) -> ([qps], [recall])
     cpu = defaultdict(list)                      # (ds, impl, 1, ef) -> [cpu_qps]
     info = defaultdict(set)
@@ -52,10 +54,15 @@ def parse(path):
         if kind != "RESULT":
             continue
         f = dict(p.split("=", 1) for p in parts[2:])
+        if f["op"] == "build-warm":
+            warm_cpu[(ds, f["impl"])].append(float(f["cpu_seconds"]))
+            continue
         if f["op"] == "build":
             build[(ds, f["impl"])].append(float(f["seconds"]))
             if "cpu_seconds" in f:
                 build_cpu[(ds, f["impl"])].append(float(f["cpu_seconds"]))
+            if "jit_seconds" in f:
+                jit[(ds, f["impl"])].append(float(f["jit_seconds"]))
         else:
             key = (ds, f["impl"], int(f["threads"]), int(f["ef"]))
             q, r = search[key]
@@ -63,7 +70,7 @@ def parse(path):
             r.append(float(f["recall"]))
             if "cpu_qps" in f:
                 cpu[key].append(float(f["cpu_qps"]))
-    return order, build, build_cpu, search, cpu, info
+    return order, build, build_cpu, search, cpu, info, warm_cpu, jit
 
 
 def med(xs):
@@ -94,7 +101,7 @@ def verdict(ok):
 
 
 def main():
-    order, build, build_cpu, search, cpu, info = parse(sys.argv[1])
+    order, build, build_cpu, search, cpu, info, warm_cpu, jit = parse(sys.argv[1])
     for ds in order:
         print("\n## %s" % ds)
         for line in sorted(info[ds]):
@@ -104,6 +111,12 @@ def main():
         if any(build_cpu.get((ds, i)) for i in impls):
             print("build, CPU seconds of the process: " + "  ".join("%s %.1f" % (i, med(build_cpu[(ds, i)]))
                                                                    for i in impls if build_cpu.get((ds, i))))
+        for i in impls:
+            if jit.get((ds, i)) or warm_cpu.get((ds, i)):
+                print("build, %s: JIT compilation during it %s s (compiler threads, inside the CPU seconds); the same build "
+                      "again in the same process, JVM warm: %s CPU s" % (
+                          i, "%.1f" % med(jit[(ds, i)]) if jit.get((ds, i)) else "-",
+                          "%.1f" % med(warm_cpu[(ds, i)]) if warm_cpu.get((ds, i)) else "-"))
         threads = sorted({t for (d, _, t, _) in search if d == ds})
         hnsw = [i for i in HNSW if curve(search, ds, i, threads[0])]
         print("\nHNSW: queries/s (recall@10) per efSearch")
@@ -150,6 +163,10 @@ def main():
                 print("  %-8s %d thread(s): %s" % (i, t, "; ".join(parts)))
         targets(ds, build, search, threads, "queries/s", None)
         targets(ds, build_cpu, search, [1] if 1 in threads else [], "queries per CPU second", cpu)
+        w, fb = med(warm_cpu.get((ds, "irtj"), [])), med(build_cpu.get((ds, "faiss-hnsw"), []))
+        if w is not None and fb:
+            print("TARGET %s CPU time build in a warm JVM (JIT warm-up excluded; FAISS's build as measured) <= 2x FAISS HNSW: "
+                  "irtj %.2f s / faiss-hnsw %.2f s = %.2fx: %s" % (ds, w, fb, w / fb, verdict(w / fb <= 2)))
 
 
 def first_reaching(points, recall):

@@ -8,6 +8,7 @@ import org.apache.lucene.store.ByteBuffersDataOutput;
 import org.apache.lucene.util.BytesRef;
 
 import java.io.IOException;
+import java.util.function.Supplier;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -61,12 +62,12 @@ final class HitSummary {
     }
 
     /** The image (without its vector) of a summary written by {@link #encode}. */
-    static IndexedImage decode(BytesRef summary, String where) throws IOException {
+    static IndexedImage decode(BytesRef summary, Supplier<String> where) throws IOException {
         ByteArrayDataInput in = input(summary, where);
         String id = in.readString();
         String path = in.readString();
         byte flag = in.readByte();
-        if (flag != 0 && flag != 1) throw new IOException(where + ": a hit summary with label flag " + flag + " (expected 0 or 1)");
+        if (flag != 0 && flag != 1) throw new IOException(where.get() + ": a hit summary with label flag " + flag + " (expected 0 or 1)");
         Long label = flag == 1 ? in.readZLong() : null;
         long bytes = in.readZLong();
         long modified = in.readZLong();
@@ -78,13 +79,13 @@ final class HitSummary {
     }
 
     /** The id alone (the first field), for ordering ties without decoding the rest. */
-    static String id(BytesRef summary, String where) throws IOException {
+    static String id(BytesRef summary, Supplier<String> where) throws IOException {
         return input(summary, where).readString();
     }
 
-    private static ByteArrayDataInput input(BytesRef summary, String where) throws IOException {
+    private static ByteArrayDataInput input(BytesRef summary, Supplier<String> where) throws IOException {
         if (summary.length == 0 || summary.bytes[summary.offset] != VERSION) {
-            throw new IOException(where + ": a hit summary of version "
+            throw new IOException(where.get() + ": a hit summary of version "
                     + (summary.length == 0 ? "(empty)" : Integer.toString(summary.bytes[summary.offset])) + ", expected " + VERSION);
         }
         return new ByteArrayDataInput(summary.bytes, summary.offset + 1, summary.length - 1);

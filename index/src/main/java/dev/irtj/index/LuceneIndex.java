@@ -20,6 +20,7 @@ import org.apache.lucene.document.StringField;
 import org.apache.lucene.index.BinaryDocValues;
 import org.apache.lucene.index.DirectoryReader;
 import org.apache.lucene.index.FloatVectorValues;
+import org.apache.lucene.index.IndexReader;
 import org.apache.lucene.index.IndexWriter;
 import org.apache.lucene.index.IndexWriterConfig;
 import org.apache.lucene.index.LeafReader;
@@ -62,6 +63,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The embedded index: one Lucene index folder, one document per image with its descriptor in a
@@ -80,7 +82,12 @@ import java.util.Optional;
  *
  * <p>Scores are exact dot products of the stored float vectors with the query: HNSW (and int8
  * quantization) only choose the candidates, which are then re-scored with the raw vectors and
- * ordered by score, ties by id. In {@linkplain Options#exact() exact} mode the search is
+ * ordered by score, ties by id. Float-HNSW segments are searched by irtj's own
+ * {@link HnswWalk} over a heap copy of each segment's graph and vectors ({@link SegmentGraph},
+ * made when a search first meets the segment): Lucene's algorithm and, on one segment, its very
+ * candidates, at a fraction of its cost; int8 segments, those of other formats, and every search
+ * under {@code -Dirtj.index.walk=false} use Lucene's graph search. In
+ * {@linkplain Options#exact() exact} mode the search is
  * brute force over all vectors, loaded once per reader generation into one matrix ordered by
  * id ({@link ExactScan}: the results of {@link Knn#search}, bit for bit).
  */
@@ -113,6 +120,13 @@ public final class LuceneIndex implements VectorIndex {
     static final double NORM_TOLERANCE = 1e-3;
 
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    /**
+     * Whether HNSW searches walk irtj's copy of each segment's graph ({@link HnswWalk}) rather
+     * than run Lucene's graph search; {@code -Dirtj.index.walk=false} turns it off (the two give
+     * the same candidates on one segment; the benchmark compares their speed).
+     */
+    static final boolean WALK_DEFAULT = Boolean.parseBoolean(System.getProperty("irtj.index.walk", "true"));
 
     /** What made the descriptors of an index: {@link ImageDescriber}'s identity, as recorded. */
     public record Identity(String fingerprint, String description, String source, int dims) {
@@ -222,6 +236,9 @@ public final class LuceneIndex implements VectorIndex {
     private volatile Object commitReader;     // read-only: the reader whose commit data identity/options hold
     private volatile long commitGeneration = -1;   // read-only: that reader's commit generation
     private final Object matrixLock = new Object();
+    /** HNSW search: per segment core, its graph copy for {@link HnswWalk}, or empty where Lucene searches it. */
+    private final Map<IndexReader.CacheKey, Optional<SegmentGraph>> segmentGraphs = new ConcurrentHashMap<>();
+    private volatile boolean walk = WALK_DEFAULT;
     private volatile Matrix matrix;           // exact mode: the vectors of one reader generation
 
     private LuceneIndex(Path dir, Directory directory, IndexWriter writer, SearcherManager manager, Identity identity, Options options) {
@@ -435,6 +452,11 @@ public final class LuceneIndex implements VectorIndex {
         return dir;
     }
 
+    /** Tests: HNSW searches by {@link HnswWalk} (true, the default unless -Dirtj.index.walk=false) or by Lucene. */
+    void walk(boolean on) {
+        walk = on;
+    }
+
     public boolean readOnly() {
         return writer == null;
     }
@@ -584,24 +606,10 @@ public final class LuceneIndex implements VectorIndex {
         IndexSearcher s = acquire();
         try {
             List<LeafReaderContext> leaves = s.getIndexReader().leaves();
-            int[] docs = candidates(s, leaves, query, Math.max(k, ef));
-            // Re-score leaf by leaf in doc order (vector values iterate forward only). Keys sort
-            // by score descending, then global doc (= segment, then doc within it).
-            Arrays.sort(docs);
-            long[] keys = new long[docs.length];
-            int i = 0;
-            while (i < docs.length) {
-                LeafReaderContext leaf = leaves.get(ReaderUtil.subIndex(docs[i], leaves));
-                LeafReader r = leaf.reader();
-                FloatVectorValues vectors = r.getFloatVectorValues(F_VECTOR);
-                int end = leaf.docBase + r.maxDoc();
-                for (; i < docs.length && docs[i] < end; i++) {
-                    int doc = docs[i] - leaf.docBase;
-                    if (vectors.docID() < doc) vectors.advance(doc);
-                    if (vectors.docID() != doc) throw new IOException("document " + doc + " of " + dir + " has no vector");
-                    keys[i] = ExactScan.key(VectorDot.dot(vectors.vectorValue(), query), docs[i]);
-                }
-            }
+            SegmentGraph[] graphs = walk ? graphs(leaves) : null;
+            int[] docs = graphs != null ? walkCandidates(leaves, graphs, query, Math.max(k, ef))
+                    : luceneCandidates(s, leaves, query, Math.max(k, ef));
+            long[] keys = graphs != null ? reScoreFromCopies(leaves, graphs, docs, query) : reScore(leaves, docs, query);
             Arrays.sort(keys);
             int m = Math.min(k, keys.length);
             orderTiesById(keys, m, leaves);
@@ -621,12 +629,53 @@ public final class LuceneIndex implements VectorIndex {
     }
 
     /**
-     * The global doc ids of the HNSW candidates: what {@link KnnFloatVectorQuery} would match
-     * (each segment's graph searched with Lucene's collector, which shares the best scores
-     * between segments, then the best n of all by graph score), without its rewrite into a
-     * second query and the collection of that query, which cost as much as a small graph search.
+     * Keys (exact dot product, global doc) of the candidates, their vectors read from Lucene
+     * leaf by leaf in doc order (vector values iterate forward only).
      */
-    private static int[] candidates(IndexSearcher s, List<LeafReaderContext> leaves, float[] query, int n) throws IOException {
+    private long[] reScore(List<LeafReaderContext> leaves, int[] docs, float[] query) throws IOException {
+        docs = docs.clone();
+        Arrays.sort(docs);
+        long[] keys = new long[docs.length];
+        int i = 0;
+        while (i < docs.length) {
+            LeafReaderContext leaf = leaves.get(ReaderUtil.subIndex(docs[i], leaves));
+            LeafReader r = leaf.reader();
+            FloatVectorValues vectors = r.getFloatVectorValues(F_VECTOR);
+            int end = leaf.docBase + r.maxDoc();
+            for (; i < docs.length && docs[i] < end; i++) {
+                int doc = docs[i] - leaf.docBase;
+                if (vectors.docID() < doc) vectors.advance(doc);
+                if (vectors.docID() != doc) throw new IOException("document " + doc + " of " + dir + " has no vector");
+                keys[i] = ExactScan.key(VectorDot.dot(vectors.vectorValue(), query), docs[i]);
+            }
+        }
+        return keys;
+    }
+
+    /** {@link #reScore} from the segments' heap copies (the same floats, the same dot product). */
+    private long[] reScoreFromCopies(List<LeafReaderContext> leaves, SegmentGraph[] graphs, int[] docs, float[] query)
+            throws IOException {
+        long[] keys = new long[docs.length];
+        for (int i = 0; i < docs.length; i++) {
+            int l = ReaderUtil.subIndex(docs[i], leaves);
+            SegmentGraph g = graphs[l];
+            int doc = docs[i] - leaves.get(l).docBase;
+            int ord = g == null ? -1 : Arrays.binarySearch(g.ordToDoc, doc);
+            if (ord < 0) throw new IOException("document " + doc + " of " + dir + " has no vector");
+            keys[i] = ExactScan.key(VectorDot.dot(query, g.vectors, ord * g.dims), docs[i]);
+        }
+        return keys;
+    }
+
+    /**
+     * The HNSW candidates (global docs, best n by graph score) where some segment cannot be
+     * walked, or the walk is off: Lucene's own search of each segment's graph
+     * ({@code searchNearestVectors} with its collector, which shares the best scores between
+     * segments), then the best n of all: what {@link KnnFloatVectorQuery} would match, without
+     * its rewrite into a second query and the collection of that query, which cost as much as a
+     * small graph search.
+     */
+    static int[] luceneCandidates(IndexSearcher s, List<LeafReaderContext> leaves, float[] query, int n) throws IOException {
         if (leaves.isEmpty()) return new int[0];
         KnnCollectorManager collectors = new TopKnnCollectorManager(n, s);
         TopDocs[] perLeaf = new TopDocs[leaves.size()];
@@ -648,6 +697,68 @@ public final class LuceneIndex implements VectorIndex {
         int[] docs = new int[best.length];
         for (int i = 0; i < docs.length; i++) docs[i] = best[i].doc;
         return docs;
+    }
+
+    /**
+     * {@link HnswWalk} over each segment's copied graph (on one segment: Lucene's candidates
+     * exactly; on several each segment keeps its own n best, where Lucene's collector prunes a
+     * segment with the others' scores, so recall is at least as high), then the best n of all by
+     * graph score, ties by global doc (as {@link TopDocs#merge}).
+     */
+    static int[] walkCandidates(List<LeafReaderContext> leaves, SegmentGraph[] graphs, float[] query, int n) {
+        long[][] perLeaf = new long[leaves.size()][];
+        int total = 0;
+        for (int l = 0; l < perLeaf.length; l++) {
+            if (graphs[l] == null) {
+                perLeaf[l] = new long[0];
+                continue;
+            }
+            perLeaf[l] = HnswWalk.search(graphs[l], query, n, leaves.get(l).reader().getLiveDocs());
+            total += perLeaf[l].length;
+        }
+        long[] keys = new long[total];
+        int at = 0;
+        for (int l = 0; l < perLeaf.length; l++) {
+            int base = leaves.get(l).docBase;
+            int[] ordToDoc = graphs[l] == null ? null : graphs[l].ordToDoc;
+            for (long k : perLeaf[l]) keys[at++] = ExactScan.key(HnswWalk.score(k), base + ordToDoc[HnswWalk.ord(k)]);
+        }
+        Arrays.sort(keys);
+        int m = Math.min(n, keys.length);
+        int[] docs = new int[m];
+        for (int i = 0; i < m; i++) docs[i] = ExactScan.index(keys[i]);
+        return docs;
+    }
+
+    /**
+     * Each segment's {@link SegmentGraph} (null for one without vectors), copied when a search
+     * first meets the segment and dropped when Lucene closes its core; null if some segment's
+     * graph cannot be walked (int8 quantized, another format), so that the whole search stays
+     * Lucene's.
+     */
+    private SegmentGraph[] graphs(List<LeafReaderContext> leaves) throws IOException {
+        SegmentGraph[] out = new SegmentGraph[leaves.size()];
+        for (int l = 0; l < out.length; l++) {
+            LeafReader r = leaves.get(l).reader();
+            FloatVectorValues values = r.getFloatVectorValues(F_VECTOR);
+            if (values == null || values.size() == 0) continue;
+            IndexReader.CacheHelper core = r.getCoreCacheHelper();
+            if (core == null) return null;
+            Optional<SegmentGraph> g = segmentGraphs.get(core.getKey());
+            if (g == null) {
+                synchronized (segmentGraphs) {
+                    g = segmentGraphs.get(core.getKey());
+                    if (g == null) {
+                        g = Optional.ofNullable(SegmentGraph.of(r, F_VECTOR));
+                        segmentGraphs.put(core.getKey(), g);
+                        core.addClosedListener(segmentGraphs::remove);
+                    }
+                }
+            }
+            if (g.isEmpty()) return null;
+            out[l] = g.get();
+        }
+        return out;
     }
 
     /**
@@ -673,7 +784,8 @@ public final class LuceneIndex implements VectorIndex {
                     for (; j < len && ExactScan.index(keys[a + j]) < end; j++) {
                         int doc = ExactScan.index(keys[a + j]) - base;
                         if (summaries != null && summaries.advanceExact(doc)) {
-                            ids[j] = HitSummary.id(summaries.binaryValue(), dir + " document " + doc);
+                            int at = doc;
+                            ids[j] = HitSummary.id(summaries.binaryValue(), () -> dir + " document " + at);
                         } else {
                             if (sorted == null) sorted = r.getSortedDocValues(F_ID);
                             ids[j] = idOf(sorted, doc);
@@ -834,7 +946,8 @@ public final class LuceneIndex implements VectorIndex {
                 int at = (int) order[i];
                 int d = doc[at];
                 if (summaries != null && summaries.advanceExact(d)) {
-                    out[at] = HitSummary.decode(summaries.binaryValue(), dir + " document " + d);
+                    // The message is built only on failure (its concatenation cost as much as the decoding).
+                    out[at] = HitSummary.decode(summaries.binaryValue(), () -> dir + " document " + d);
                 } else {
                     if (fields == null) fields = new FieldReader(r);
                     out[at] = fields.image(d);

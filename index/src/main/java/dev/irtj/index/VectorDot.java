@@ -5,6 +5,8 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.apache.lucene.util.VectorUtil;
 
+import java.util.Arrays;
+
 /**
  * The float dot product of the HNSW scorer ({@link IrtjFlatVectorsScorer}): a
  * {@code jdk.incubator.vector} loop where the Vector API is usable, else Lucene's
@@ -30,6 +32,17 @@ final class VectorDot {
 
     static float dot(float[] a, float[] b) {
         return VECTOR ? Simd.dot(a, b) : VectorUtil.dotProduct(a, b);
+    }
+
+    /**
+     * The dot product of {@code a} with {@code b[off .. off + a.length)}: a row of a matrix held
+     * in one array ({@link SegmentGraph}'s vectors), bit for bit {@link #dot(float[], float[])} of
+     * {@code a} with a copy of that row (the same loop, in the same order).
+     */
+    static float dot(float[] a, float[] b, int off) {
+        if (VECTOR) return Simd.dot(a, b, off);
+        float[] row = Arrays.copyOfRange(b, off, off + a.length);
+        return VectorUtil.dotProduct(a, row);
     }
 
     /** Whether {@link #dot} runs the Vector API loop. */
@@ -80,6 +93,14 @@ final class VectorDot {
 
         static float dot(float[] a, float[] b) {
             if (a.length != b.length) throw new IllegalArgumentException("vector dimensions differ: " + a.length + " != " + b.length);
+            return dot(a, b, 0);
+        }
+
+        /** {@code a} against {@code b[off .. off + a.length)} (checked once here, so the loads need no per-lane checks of ours). */
+        static float dot(float[] a, float[] b, int off) {
+            if (off < 0 || off > b.length - a.length) {
+                throw new IndexOutOfBoundsException("row at " + off + " of " + a.length + " floats in an array of " + b.length);
+            }
             int n = a.length;
             int i = 0;
             float sum = 0;
@@ -88,25 +109,25 @@ final class VectorDot {
                 // of 1-2 per cycle, so one accumulator would leave the unit idle most of the time.
                 FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
                 for (int end = n - 4 * L; i <= end; i += 4 * L) {
-                    s0 = FloatVector.fromArray(S, a, i).fma(FloatVector.fromArray(S, b, i), s0);
-                    s1 = FloatVector.fromArray(S, a, i + L).fma(FloatVector.fromArray(S, b, i + L), s1);
-                    s2 = FloatVector.fromArray(S, a, i + 2 * L).fma(FloatVector.fromArray(S, b, i + 2 * L), s2);
-                    s3 = FloatVector.fromArray(S, a, i + 3 * L).fma(FloatVector.fromArray(S, b, i + 3 * L), s3);
+                    s0 = FloatVector.fromArray(S, a, i).fma(FloatVector.fromArray(S, b, off + i), s0);
+                    s1 = FloatVector.fromArray(S, a, i + L).fma(FloatVector.fromArray(S, b, off + i + L), s1);
+                    s2 = FloatVector.fromArray(S, a, i + 2 * L).fma(FloatVector.fromArray(S, b, off + i + 2 * L), s2);
+                    s3 = FloatVector.fromArray(S, a, i + 3 * L).fma(FloatVector.fromArray(S, b, off + i + 3 * L), s3);
                 }
                 // Whole vectors left over (fewer than four).
                 for (int end = n - L; i <= end; i += L) {
-                    s0 = FloatVector.fromArray(S, a, i).fma(FloatVector.fromArray(S, b, i), s0);
+                    s0 = FloatVector.fromArray(S, a, i).fma(FloatVector.fromArray(S, b, off + i), s0);
                 }
                 sum = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
             } else if (n >= L) {
                 FloatVector s0 = FloatVector.zero(S);
                 for (int end = n - L; i <= end; i += L) {
-                    s0 = FloatVector.fromArray(S, a, i).fma(FloatVector.fromArray(S, b, i), s0);
+                    s0 = FloatVector.fromArray(S, a, i).fma(FloatVector.fromArray(S, b, off + i), s0);
                 }
                 sum = s0.reduceLanes(VectorOperators.ADD);
             }
             // Scalar tail (fewer than L elements): no masked loads, which are slow on AVX2.
-            for (; i < n; i++) sum = Math.fma(a[i], b[i], sum);
+            for (; i < n; i++) sum = Math.fma(a[i], b[off + i], sum);
             return sum;
         }
     }

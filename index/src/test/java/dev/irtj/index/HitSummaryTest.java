@@ -31,20 +31,20 @@ class HitSummaryTest {
             byte[] padded = new byte[encoded.length + 6];
             System.arraycopy(encoded.bytes, encoded.offset, padded, 3, encoded.length);
             BytesRef slice = new BytesRef(padded, 3, encoded.length);
-            IndexedImage back = HitSummary.decode(slice, "test");
+            IndexedImage back = HitSummary.decode(slice, () -> "test");
             assertNull(back.vector());
             assertEquals(new IndexedImage(img.id(), img.path(), null, img.label(), img.bytes(), img.modified(), img.width(), img.height(),
                     img.metadata()), back);
             assertEquals(img.metadata(), back.metadata());
-            assertEquals(img.id(), HitSummary.id(slice, "test"));
+            assertEquals(img.id(), HitSummary.id(slice, () -> "test"));
         }
     }
 
     @Test
     void anotherVersionIsOneLineNamingWhere() {
-        IOException e = assertThrows(IOException.class, () -> HitSummary.decode(new BytesRef(new byte[] {9, 0}), "idx document 3"));
+        IOException e = assertThrows(IOException.class, () -> HitSummary.decode(new BytesRef(new byte[] {9, 0}), () -> "idx document 3"));
         assertEquals("idx document 3: a hit summary of version 9, expected 1", e.getMessage());
-        e = assertThrows(IOException.class, () -> HitSummary.id(new BytesRef(new byte[0]), "idx document 4"));
+        e = assertThrows(IOException.class, () -> HitSummary.id(new BytesRef(new byte[0]), () -> "idx document 4"));
         assertTrue(e.getMessage().startsWith("idx document 4: a hit summary of version (empty)"), e.getMessage());
     }
 }

@@ -32,9 +32,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class LuceneIndexSearchTest {
     /**
-     * Over several segments with deletions: the top k of index.search(q, k, ef) are the max(k, ef)
-     * documents KnnFloatVectorQuery matches, re-scored with the float dot product and ordered by
-     * score, then id, with the very same scores.
+     * Over several segments with deletions, with Lucene's graph search (the walk off): the top k
+     * of index.search(q, k, ef) are the max(k, ef) documents KnnFloatVectorQuery matches,
+     * re-scored with the float dot product and ordered by score, then id, with the very same
+     * scores. (The walk, which does not prune a segment by the others' scores, is held to
+     * Lucene's candidates on one segment and to its recall on several: HnswWalkTest.)
      */
     @Test
     void hnswHitsAreLucenesKnnQueryMatchesReScored(@TempDir Path dir) throws IOException {
@@ -53,6 +55,7 @@ class LuceneIndexSearchTest {
             index.commit();
             gone.forEach(byId::remove);
             assertTrue(index.segments() >= 4, "several segments: " + index.segments());
+            index.walk(false);
 
             List<float[]> queries = Vectors.units(22, 40, 16);
             try (Directory d = FSDirectory.open(dir); DirectoryReader r = DirectoryReader.open(d)) {

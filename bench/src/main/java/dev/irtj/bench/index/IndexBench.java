@@ -38,7 +38,7 @@ import java.util.regex.Pattern;
  * use nothing of irtj beyond the three VectorIndex contract files.
  *
  * <p>Usage: IndexBench --data DIR --impl irtj|plain [--label NAME] [--m 16] [--beam 100]
- * [--ef 10,20,40] [--threads 1,2] [--exact-queries 0 (all; -1: none)] [--warmup 200] [--warmup-seconds 3] [--min-seconds 2] [--int8]
+ * [--ef 10,20,40] [--threads 1,2] [--exact-queries 0 (all; -1: none)] [--warmup 200] [--warm-builds 0] [--warmup-seconds 3] [--min-seconds 2] [--int8]
  * [--work DIR]
  */
 public final class IndexBench {
@@ -67,6 +67,7 @@ public final class IndexBench {
         int[] threads = ints(a.getOrDefault("threads", "1,2"));
         int exactQueries = Integer.parseInt(a.getOrDefault("exact-queries", "0"));
         int warmup = Integer.parseInt(a.getOrDefault("warmup", "200"));
+        int warmBuilds = Integer.parseInt(a.getOrDefault("warm-builds", "0"));
         boolean int8 = a.containsKey("int8");
         double minSeconds = Double.parseDouble(a.getOrDefault("min-seconds", "2"));
         double warmupSeconds = Double.parseDouble(a.getOrDefault("warmup-seconds", "3"));
@@ -76,20 +77,14 @@ public final class IndexBench {
         System.out.printf(Locale.ROOT, "INFO %s java %s n=%d queries=%d dims=%d k=%d m=%d beam=%d int8=%s%n", label,
                 Runtime.version(), d.n(), d.queries(), d.dims(), d.k(), m, beam, int8);
         try (Tunable index = open(impl, work.resolve("index"), d.dims(), m, beam, int8)) {
-            long start = System.nanoTime();
-            long cpuStart = processCpuNanos();
-            List<IndexedImage> batch = new ArrayList<>(1000);
-            for (int i = 0; i < d.n(); i++) {
-                String id = Integer.toString(i);
-                batch.add(new IndexedImage(id, id, d.base()[i], null, 0, 0, 0, 0, Map.of()));
-                if (batch.size() == 1000 || i == d.n() - 1) {
-                    index.upsert(batch);
-                    batch.clear();
+            build(index, d, label, "build");
+            // The same build again in this process, into throw-away indexes: the last one runs
+            // compiled code, so cold minus warm is what the JIT's warm-up costs the first build.
+            for (int w = 1; w <= warmBuilds; w++) {
+                try (Tunable again = open(impl, work.resolve("index-warm-" + w), d.dims(), m, beam, int8)) {
+                    build(again, d, label, w == warmBuilds ? "build-warm" : null);
                 }
             }
-            index.commit();
-            System.out.printf(Locale.ROOT, "RESULT impl=%s op=build threads=1 seconds=%.3f cpu_seconds=%.3f%n", label,
-                    (System.nanoTime() - start) / 1e9, (processCpuNanos() - cpuStart) / 1e9);
             // Each segment has its own graph, searched one after the other: worth knowing beside the figures.
             try (var dir = org.apache.lucene.store.FSDirectory.open(work.resolve("index"))) {
                 System.out.printf(Locale.ROOT, "INFO %s segments=%d%n", label,
@@ -159,6 +154,39 @@ public final class IndexBench {
         String cpu = threads == 1 ? String.format(Locale.ROOT, " cpu_qps=%.2f", answered / ((mx.getCurrentThreadCpuTime() - cpuStart) / 1e9)) : "";
         System.out.printf(Locale.ROOT, "RESULT impl=%s op=search threads=%d ef=%d qps=%.2f recall=%.4f queries=%d%s%n", label, threads, ef,
                 answered / seconds, recall(found, d.gt(), d.k()), queries, cpu);
+    }
+
+    /**
+     * Upserts every base vector in batches of 1000, then commits (Lucene builds the HNSW graph
+     * as documents arrive, and flushes at the commit); prints {@code RESULT op=OP} with wall
+     * seconds, the process's CPU seconds (JIT compiler and GC threads included) and the JIT's
+     * compilation seconds over the same span (its compiler threads' time, also inside the CPU
+     * figure), unless op is null. Index opening is outside the span, as FAISS's index
+     * construction is outside ann_python.py's.
+     */
+    private static void build(Tunable index, Data d, String label, String op) throws Exception {
+        long start = System.nanoTime();
+        long cpuStart = processCpuNanos();
+        long jitStart = jitMillis();
+        List<IndexedImage> batch = new ArrayList<>(1000);
+        for (int i = 0; i < d.n(); i++) {
+            String id = Integer.toString(i);
+            batch.add(new IndexedImage(id, id, d.base()[i], null, 0, 0, 0, 0, Map.of()));
+            if (batch.size() == 1000 || i == d.n() - 1) {
+                index.upsert(batch);
+                batch.clear();
+            }
+        }
+        index.commit();
+        if (op != null) {
+            System.out.printf(Locale.ROOT, "RESULT impl=%s op=%s threads=1 seconds=%.3f cpu_seconds=%.3f jit_seconds=%.3f%n", label, op,
+                    (System.nanoTime() - start) / 1e9, (processCpuNanos() - cpuStart) / 1e9, (jitMillis() - jitStart) / 1e3);
+        }
+    }
+
+    private static long jitMillis() {
+        var jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+        return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : 0;
     }
 
     /** CPU time of the whole process (JIT and GC threads included), in nanoseconds. */
