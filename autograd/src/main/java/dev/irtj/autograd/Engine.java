@@ -121,11 +121,4 @@ final class Engine {
         }
         return order;
     }
-
-    /** Runs {@code body} with allocations outside every MemoryScope (for state that outlives a step). */
-    static Tensor unscoped(java.util.function.Supplier<Tensor> body) {
-        try (MemoryScope ignored = MemoryScope.unscoped()) {
-            return body.get();
-        }
-    }
 }
