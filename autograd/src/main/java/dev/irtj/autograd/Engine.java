@@ -1,8 +1,6 @@
 package dev.irtj.autograd;
 
-import dev.irtj.tensor.MemoryScope;
 import dev.irtj.tensor.Shape;
-import dev.irtj.tensor.Storage;
 import dev.irtj.tensor.Tensor;
 
 import java.util.ArrayDeque;
@@ -11,14 +9,13 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /**
  * Reverse-mode differentiation, micrograd's idea at tensor granularity: order the graph
  * topologically, walk it in reverse, and accumulate each node's input gradients. Leaves that
- * require a gradient receive it (+=) in {@link Var#grad()}; intermediate gradients are dropped
- * as soon as their node has run.
+ * require a gradient receive it (+=) in {@link Var#grad()}; intermediate gradients wait in a
+ * {@link GradientRecycler}, which returns their storage to the pool as soon as their node has run.
  */
 final class Engine {
     private Engine() {
@@ -33,68 +30,31 @@ final class Engine {
                     + " for an output of shape " + Shape.str(root.data().shape()));
         }
         List<Var> order = topologicalOrder(root);
-        Map<Var, Tensor> grads = new IdentityHashMap<>();
-        grads.put(root, gradRoot);
-        // Gradients made during this pass are owned by `pass`. Once one is consumed and no
-        // pending gradient shares its storage (views: reshape, slices of a cat, add's
-        // pass-through), it goes straight back to the pool, so the next layer's gradient reuses
-        // it instead of a new array. Whatever survives the pass is handed to the enclosing scope.
-        Map<Storage, Integer> pending = new IdentityHashMap<>();
-        pending.put(gradRoot.storage(), 1);
-        MemoryScope pass = MemoryScope.open();
-        try (NoGrad ignored = NoGrad.enter()) {
+        try (GradientRecycler grads = new GradientRecycler(root, gradRoot); NoGrad ignored = NoGrad.enter()) {
             for (int i = order.size() - 1; i >= 0; i--) {
                 Var v = order.get(i);
-                Tensor g = grads.remove(v);
+                Tensor g = grads.take(v);
                 if (g == null) continue;
-                Node node = v.node();
-                if (node == null) {
-                    v.accumulateGrad(g);
-                    consumed(g, pending, pass);
-                    continue;
-                }
-                Tensor[] gin = node.backward().apply(g);
-                for (int k = 0; k < node.inputs.length; k++) {
-                    Var in = node.inputs[k];
-                    if (!in.requiresGrad() || gin[k] == null) continue;
-                    Tensor gk = gin[k];
-                    if (!Arrays.equals(gk.shape(), in.data().shape())) {
-                        throw new IllegalStateException("backward of '" + node.op + "' produced a gradient of shape "
-                                + Shape.str(gk.shape()) + " for input " + k + " of shape " + Shape.str(in.data().shape()));
-                    }
-                    Tensor prev = grads.get(in);
-                    Tensor sum = prev == null ? gk : prev.add(gk);
-                    grads.put(in, sum);
-                    pending.merge(sum.storage(), 1, Integer::sum);
-                    if (prev != null) {
-                        consumed(prev, pending, pass);
-                        releaseIfDead(gk.storage(), pending, pass);
-                    }
-                }
-                consumed(g, pending, pass);
+                if (v.isLeaf()) v.accumulateGrad(g);
+                else propagate(v.node(), g, grads);
+                grads.consumed(g);
                 if (!retainGraph) v.releaseNode();
             }
-        } finally {
-            pass.closeKeepingAll();
         }
     }
 
-    /** One pending use of {@code g} is gone; its storage is released if that was the last. */
-    private static void consumed(Tensor g, Map<Storage, Integer> pending, MemoryScope pass) {
-        Storage s = g.storage();
-        Integer n = pending.get(s);
-        if (n == null) return;
-        if (n > 1) {
-            pending.put(s, n - 1);
-            return;
+    /** Runs the node's backward on its output's gradient and adds each input's share to what waits for it. */
+    private static void propagate(Node node, Tensor g, GradientRecycler grads) {
+        Tensor[] gin = node.backward().apply(g);
+        for (int k = 0; k < node.inputs.length; k++) {
+            Var in = node.inputs[k];
+            if (!in.requiresGrad() || gin[k] == null) continue;
+            if (!Arrays.equals(gin[k].shape(), in.data().shape())) {
+                throw new IllegalStateException("backward of '" + node.op + "' produced a gradient of shape "
+                        + Shape.str(gin[k].shape()) + " for input " + k + " of shape " + Shape.str(in.data().shape()));
+            }
+            grads.add(in, gin[k]);
         }
-        pending.remove(s);
-        pass.releaseNow(s);
-    }
-
-    /** Releases storage made in this pass that no pending gradient uses (others are left alone). */
-    private static void releaseIfDead(Storage s, Map<Storage, Integer> pending, MemoryScope pass) {
-        if (!pending.containsKey(s)) pass.releaseNow(s);
     }
 
     /** Vars reachable from root that require grad, each after all of its inputs. */
@@ -120,12 +80,5 @@ final class Engine {
             }
         }
         return order;
-    }
-
-    /** Runs {@code body} with allocations outside every MemoryScope (for state that outlives a step). */
-    static Tensor unscoped(java.util.function.Supplier<Tensor> body) {
-        try (MemoryScope ignored = MemoryScope.unscoped()) {
-            return body.get();
-        }
     }
 }

@@ -1,6 +1,7 @@
 package dev.irtj.autograd;
 
 import dev.irtj.tensor.DType;
+import dev.irtj.tensor.LongLived;
 import dev.irtj.tensor.Shape;
 import dev.irtj.tensor.Tensor;
 
@@ -103,8 +104,9 @@ public final class Var {
         if (node != null) node.release();
     }
 
+    /** A leaf's gradient outlives the backward pass and the step that made it (until zeroGrad). */
     void accumulateGrad(Tensor g) {
-        grad = Engine.unscoped(() -> grad == null ? g.copy() : grad.add(g));
+        grad = LongLived.adopt(grad == null ? g.copy() : grad.add(g));
     }
 
     /** The same value, cut from the graph. */

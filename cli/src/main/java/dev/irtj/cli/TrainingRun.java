@@ -118,12 +118,10 @@ final class TrainingRun {
             throw new UsageException(in.out() + " already holds a training run; pass --resume to continue it or choose another --out");
         }
         VisionTransformer model;
-        boolean distilled = false;
         if (in.initialModel() != null) {
             model = in.initialModel();
         } else if (in.initialWeights() != null) {
             model = TimmCheckpoint.load(in.initialWeights(), in.model(), DType.F32);
-            distilled = model.distilled();
         } else {
             model = new VisionTransformer(in.model(), new Rng(in.config().seed()), DType.F32);
         }
@@ -133,7 +131,8 @@ final class TrainingRun {
         data.putAll(batches.settings());
         data.put("train_images", in.train().size());
         data.putAll(in.asked());
-        RunConfig runConfig = new RunConfig(in.model(), distilled, in.config().pooling(), RunSettings.of(in.objective(), in.config(), data));
+        // Recorded as the model is, whichever way it came (a handed-over model may be distilled too).
+        RunConfig runConfig = new RunConfig(in.model(), model.distilled(), in.config().pooling(), RunSettings.of(in.objective(), in.config(), data));
         long reached = in.resume() ? Checkpoint.latestStep(in.out()) : -1;
         if (reached > in.config().iterations()) {
             throw new UsageException("--iters " + in.config().iterations() + " is below the step " + reached + " that " + in.out()

@@ -20,7 +20,8 @@ import java.util.Set;
  *
  * Using a released tensor throws {@link IllegalStateException}; it never reads recycled data.
  * Storage that becomes unreachable before the scope closes may be garbage-collected instead of
- * returning to the pool, so the scope never raises the peak memory of a step.
+ * returning to the pool, so the scope never raises the peak memory of a step. State that
+ * outlives a step is given to {@link LongLived}, which takes it from every open scope.
  */
 public final class MemoryScope implements AutoCloseable {
     private static final ThreadLocal<MemoryScope> CURRENT = new ThreadLocal<>();
@@ -30,27 +31,15 @@ public final class MemoryScope implements AutoCloseable {
     // saved for a backward that has run) can be collected under memory pressure instead of
     // living until the scope closes. Storage uses identity equality, so this is an identity set.
     private final Set<Storage> owned = Collections.newSetFromMap(new WeakHashMap<>());
-    private final boolean suspended;
     private boolean closed;
 
-    private MemoryScope(MemoryScope parent, boolean suspended) {
+    private MemoryScope(MemoryScope parent) {
         this.parent = parent;
-        this.suspended = suspended;
     }
 
     /** Opens a scope nested in the current one. */
     public static MemoryScope open() {
-        MemoryScope s = new MemoryScope(CURRENT.get(), false);
-        CURRENT.set(s);
-        return s;
-    }
-
-    /**
-     * Opens a pseudo-scope inside which allocations belong to no scope (long-lived state such as
-     * parameters, gradients of leaves and optimizer moments created during a step).
-     */
-    public static MemoryScope unscoped() {
-        MemoryScope s = new MemoryScope(CURRENT.get(), true);
+        MemoryScope s = new MemoryScope(CURRENT.get());
         CURRENT.set(s);
         return s;
     }
@@ -61,7 +50,12 @@ public final class MemoryScope implements AutoCloseable {
      */
     public static void register(Storage s) {
         MemoryScope scope = CURRENT.get();
-        if (scope != null && !scope.suspended) scope.owned.add(s);
+        if (scope != null) scope.owned.add(s);
+    }
+
+    /** Takes {@code s} from every scope open on this thread ({@link LongLived#adopt}). */
+    static void disown(Storage s) {
+        for (MemoryScope scope = CURRENT.get(); scope != null; scope = scope.parent) scope.owned.remove(s);
     }
 
     /** Keeps the tensors' storage alive past this scope and returns the first tensor. */
@@ -77,11 +71,8 @@ public final class MemoryScope implements AutoCloseable {
     }
 
     private void keepStorage(Storage s) {
-        if (owned.remove(s)) {
-            // The enclosing scope takes it over. Inside unscoped() that is no scope at all, as
-            // for storage allocated there directly: it must not reach a step scope further out.
-            if (parent != null && !parent.suspended && !parent.closed) parent.owned.add(s);
-        }
+        // The enclosing scope takes it over (at top level, no scope does).
+        if (owned.remove(s) && parent != null && !parent.closed) parent.owned.add(s);
     }
 
     /**

@@ -131,27 +131,31 @@ class MemoryScopeTest {
     }
 
     @Test
-    void unscopedAllocationsSurvive() {
-        Tensor param, temp, kept;
+    void adoptedTensorsOutliveEveryScope() {
+        Tensor param, temp, made, kept;
         try (MemoryScope step = MemoryScope.open()) {
             temp = Tensor.zeros(DType.F32, 2);
-            try (MemoryScope u = MemoryScope.unscoped()) {
-                param = Tensor.zeros(DType.F32, 2);
-                assertEquals(0, u.ownedCount());
-                // A scope opened inside unscoped(): what it keeps is long-lived state too.
-                try (MemoryScope nested = MemoryScope.open()) {
-                    kept = nested.keep(Tensor.ones(DType.F32, 2));
-                }
+            param = LongLived.adopt(Tensor.zeros(DType.F32, 2));
+            assertEquals(1, step.ownedCount(), "temp only");
+            try (MemoryScope inner = MemoryScope.open()) {
+                // Made two scopes deep, and its inputs temporaries of the inner scope.
+                made = LongLived.adopt(Tensor.ones(DType.F32, 2).add(1));
+                kept = inner.keep(Tensor.ones(DType.F32, 2));
             }
-            // Back in the step scope, allocations are scoped again.
+            assertFalse(kept.storage().isReleased());
             Tensor again = Tensor.zeros(DType.F32, 2);
-            assertEquals(2, step.ownedCount(), "temp and again");
-            assertFalse(again.storage().isReleased());
+            assertEquals(3, step.ownedCount(), "temp, kept and again");
         }
         assertTrue(temp.storage().isReleased());
-        assertFalse(param.storage().isReleased(), "allocations inside unscoped() belong to no scope");
-        assertFalse(kept.storage().isReleased(), "keep() inside unscoped() must not hand storage to the step scope");
-        assertArrayEquals(new float[] {1, 1}, kept.toFloatArray());
+        assertTrue(kept.storage().isReleased(), "keep() hands storage to the step scope, which frees it");
+        assertFalse(param.storage().isReleased(), "an adopted tensor belongs to no scope");
+        assertArrayEquals(new float[] {2, 2}, made.toFloatArray());
+        try (MemoryScope step = MemoryScope.open()) {
+            assertSame(param, LongLived.adopt(param), "adopting twice is harmless");
+            assertEquals(0, step.ownedCount());
+        }
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> LongLived.adopt(temp));
+        assertTrue(e.getMessage().contains("already closed"), e.getMessage());
     }
 
     @Test

@@ -2,6 +2,7 @@ package dev.irtj.autograd.nn;
 
 import dev.irtj.autograd.Var;
 import dev.irtj.tensor.DType;
+import dev.irtj.tensor.MemoryScope;
 import dev.irtj.tensor.Rng;
 import dev.irtj.tensor.SafeTensors;
 import dev.irtj.tensor.Tensor;
@@ -49,6 +50,28 @@ class ModuleTest {
         for (double v : w) assertTrue(Math.abs(v) < 0.1, "trunc-normal std 0.02 weights, got " + v);
         assertArrayEquals(new double[3], m.fc.bias().data().toDoubleArray());
         assertArrayEquals(new double[] {1, 1, 1}, m.namedParameters().get("norm.weight").data().toDoubleArray());
+    }
+
+    @Test
+    void parametersMadeOrLoadedInsideAStepScopeOutliveIt() {
+        TwoLayer reference = new TwoLayer(1), built, loaded = new TwoLayer(2);
+        Tensor x = Tensor.randn(new Rng(9), DType.F32, 5, 4);
+        try (MemoryScope step = MemoryScope.open()) {
+            built = new TwoLayer(1);
+            // Values that are temporaries of the scope, as a checkpoint converted in a step is.
+            Map<String, Tensor> state = new LinkedHashMap<>();
+            reference.stateDict().forEach((n, t) -> state.put(n, t.to(DType.F64)));
+            loaded.loadStateDict(state);
+            Var y = built.forward(Var.constant(x)).sum();
+            built.zeroGrad();
+            y.backward();
+        }
+        float[] expected = reference.forward(Var.constant(x)).data().toFloatArray();
+        assertArrayEquals(expected, built.forward(Var.constant(x)).data().toFloatArray(), "parameters built in the scope");
+        assertArrayEquals(expected, loaded.forward(Var.constant(x)).data().toFloatArray(), "parameters loaded in the scope");
+        for (Parameter p : built.parameters()) {
+            assertFalse(p.grad().storage().isReleased(), "a gradient made in the scope lives until zeroGrad");
+        }
     }
 
     @Test

@@ -2,7 +2,7 @@ package dev.irtj.train.loss;
 
 import dev.irtj.tensor.DType;
 import dev.irtj.tensor.HostStorage;
-import dev.irtj.tensor.MemoryScope;
+import dev.irtj.tensor.LongLived;
 import dev.irtj.tensor.Tensor;
 
 import java.util.Arrays;
@@ -52,7 +52,7 @@ public final class CrossBatchMemory {
         this.dim = dim;
         this.descriptors = new float[Math.multiplyExact(capacity, dim)];
         this.labels = new long[capacity];
-        this.ring = Tensor.contiguousView(HostStorage.wrap(descriptors), capacity, dim);
+        this.ring = LongLived.adopt(Tensor.contiguousView(HostStorage.wrap(descriptors), capacity, dim));
     }
 
     public int capacity() {
@@ -109,10 +109,8 @@ public final class CrossBatchMemory {
      */
     public Tensor contents(DType dtype) {
         Tensor view = ring.narrow(0, 0, size);
-        if (dtype == DType.F32) return view;
-        try (MemoryScope ignored = MemoryScope.unscoped()) {
-            return view.to(dtype);
-        }
+        // Another dtype is a copy for this step, a temporary of its scope like any other.
+        return dtype == DType.F32 ? view : view.to(dtype);
     }
 
     public long[] labels() {

@@ -3,6 +3,7 @@ package dev.irtj.train.optim;
 import dev.irtj.autograd.nn.Parameter;
 import dev.irtj.tensor.DType;
 import dev.irtj.tensor.Device;
+import dev.irtj.tensor.LongLived;
 import dev.irtj.tensor.MemoryScope;
 import dev.irtj.tensor.Tensor;
 
@@ -68,17 +69,15 @@ public final class AdamW {
     /** Updates every parameter that has a gradient. */
     public void step() {
         step++;
-        try (MemoryScope ignored = MemoryScope.unscoped()) {
-            for (Slot s : slots) {
-                Tensor g = s.param.grad();
-                if (g == null) continue;
-                Tensor p = s.param.data();
-                if (s.m == null) {
-                    s.m = Tensor.zeros(p.device(), p.dtype(), p.shape());
-                    s.v = Tensor.zeros(p.device(), p.dtype(), p.shape());
-                }
-                p.adamwUpdate(g.contiguous(), s.m, s.v, step, lr, beta1, beta2, eps, s.decay ? weightDecay : 0.0);
+        for (Slot s : slots) {
+            Tensor g = s.param.grad();
+            if (g == null) continue;
+            Tensor p = s.param.data();
+            if (s.m == null) {
+                s.m = LongLived.adopt(Tensor.zeros(p.device(), p.dtype(), p.shape()));
+                s.v = LongLived.adopt(Tensor.zeros(p.device(), p.dtype(), p.shape()));
             }
+            p.adamwUpdate(g.contiguous(), s.m, s.v, step, lr, beta1, beta2, eps, s.decay ? weightDecay : 0.0);
         }
     }
 
@@ -116,10 +115,12 @@ public final class AdamW {
         double norm = Math.sqrt(sq);
         if (norm > maxNorm && norm > 0) {
             double scale = maxNorm / (norm + 1e-6);
-            try (MemoryScope ignored = MemoryScope.unscoped()) {
-                for (Slot s : slots) {
-                    Tensor g = s.param.grad();
-                    if (g != null) g.copyFrom(g.mul(scale));
+            for (Slot s : slots) {
+                Tensor g = s.param.grad();
+                if (g == null) continue;
+                // In place: the gradient stays the parameter's; the scaled copy is freed at once.
+                try (MemoryScope ignored = MemoryScope.open()) {
+                    g.copyFrom(g.mul(scale));
                 }
             }
         }
@@ -140,10 +141,11 @@ public final class AdamW {
         Tensor limit = zero.add(maxNorm);
         Tensor clip = norm.gt(limit).mul(norm.gt(zero));
         Tensor factor = Tensor.where(clip, limit.div(norm.add(1e-6)), zero.add(1));
-        try (MemoryScope ignored = MemoryScope.unscoped()) {
-            for (Slot s : slots) {
-                Tensor g = s.param.grad();
-                if (g != null) g.copyFrom(g.mul(factor.to(g.dtype())));
+        for (Slot s : slots) {
+            Tensor g = s.param.grad();
+            if (g == null) continue;
+            try (MemoryScope ignored = MemoryScope.open()) {
+                g.copyFrom(g.mul(factor.to(g.dtype())));
             }
         }
         return norm;
@@ -168,10 +170,8 @@ public final class AdamW {
             if (m == null || v == null || !java.util.Arrays.equals(m.shape(), s.param.shape())) {
                 throw new IllegalArgumentException("optimizer state for " + s.name + " is missing a moment or has the wrong shape");
             }
-            try (MemoryScope ignored = MemoryScope.unscoped()) {
-                s.m = m.to(s.param.data().dtype()).to(s.param.data().device()).copy();
-                s.v = v.to(s.param.data().dtype()).to(s.param.data().device()).copy();
-            }
+            s.m = LongLived.adopt(m.to(s.param.data().dtype()).to(s.param.data().device()).copy());
+            s.v = LongLived.adopt(v.to(s.param.data().dtype()).to(s.param.data().device()).copy());
         }
         this.step = stepCount;
     }
