@@ -94,11 +94,19 @@ public interface Backend {
     // ---- fused kernels ------------------------------------------------------------------------
 
     /**
-     * C = α·op(A)·op(B) + β·C0 on the last two dims, where op transposes when asked. A is
-     * [..., M, K] (or [..., K, M] when transposed), B [..., K, N] (or [..., N, K]); leading batch
-     * dims broadcast. {@code c0} may be null (then β is ignored) and broadcasts to the output.
+     * C = α·op(A)·op(B) + β·C0 as planned by {@link GemmShape#resolve}: shapes, dtypes and
+     * broadcasting are already checked, so an implementation only executes. {@code c0} may be
+     * null (then β is ignored).
      */
-    Tensor gemm(Tensor a, boolean transA, Tensor b, boolean transB, double alpha, Tensor c0, double beta);
+    Tensor gemm(GemmShape plan, double alpha, double beta);
+
+    /**
+     * {@link #gemm(GemmShape, double, double)} on a plan resolved here, for tests and benchmarks
+     * that drive one backend directly; compute above {@code tensor} goes through {@link Tensor}.
+     */
+    default Tensor gemm(Tensor a, boolean transA, Tensor b, boolean transB, double alpha, Tensor c0, double beta) {
+        return gemm(GemmShape.resolve(a, transA, b, transB, c0), alpha, beta);
+    }
 
     /** softmax(scale·x) over the last dim, or its log when {@code log}. */
     Tensor softmax(Tensor x, double scale, boolean log);

@@ -320,16 +320,12 @@ public final class ReferenceBackend implements Backend {
     // ---- fused kernels ------------------------------------------------------------------------
 
     @Override
-    public Tensor gemm(Tensor a, boolean transA, Tensor b, boolean transB, double alpha, Tensor c0, double beta) {
-        requireFloating(a, "gemm");
-        if (a.rank() < 2 || b.rank() < 2) throw new IllegalArgumentException("gemm needs operands of rank >= 2, got " + Shape.str(a.shape()) + " and " + Shape.str(b.shape()));
-        Tensor opA = transA ? a.mT() : a, opB = transB ? b.mT() : b;
-        int m = opA.shape(-2), k = opA.shape(-1), n = opB.shape(-1);
-        if (opB.shape(-2) != k) {
-            throw new IllegalArgumentException("gemm: op(A) " + Shape.str(opA.shape()) + " and op(B) " + Shape.str(opB.shape()) + " do not chain");
-        }
-        int[] batch = Shape.broadcast(batchShape(opA), batchShape(opB));
-        int[] outShape = concat(batch, m, n);
+    public Tensor gemm(GemmShape plan, double alpha, double beta) {
+        Tensor a = plan.a(), b = plan.b(), c0 = plan.c0();
+        Tensor opA = plan.opA(), opB = plan.opB();
+        int m = plan.m(), k = plan.k(), n = plan.n();
+        int[] batch = plan.batchShape();
+        int[] outShape = plan.outShape();
         int nb = Shape.numel(batch);
         int[] offA = StridedIndex.offsets(opA.expand(concat(batch, m, k)));
         int[] offB = StridedIndex.offsets(opB.expand(concat(batch, k, n)));

@@ -588,15 +588,10 @@ public final class Tensor {
      * removed again), leading batch dims broadcast.
      */
     public Tensor matmul(Tensor other) {
-        checkSameDevice(other);
-        checkSameDtype(other);
         if (rank() == 0 || other.rank() == 0) throw new IllegalArgumentException("matmul of a 0-dimensional tensor");
         Tensor a = rank() == 1 ? unsqueeze(0) : this;
         Tensor b = other.rank() == 1 ? other.unsqueeze(1) : other;
-        if (a.shape(-1) != b.shape(-2)) {
-            throw new IllegalArgumentException("matmul shapes " + Shape.str(shape) + " and " + Shape.str(other.shape) + " do not match");
-        }
-        Tensor c = backend().gemm(a, false, b, false, 1.0, null, 0.0);
+        Tensor c = backend().gemm(GemmShape.resolve(a, false, b, false, null), 1.0, 0.0);
         if (rank() == 1) c = c.squeeze(-2);
         if (other.rank() == 1) c = c.squeeze(-1);
         return c;
@@ -607,12 +602,7 @@ public final class Tensor {
      * broadcast. The product the backward passes of matmul, linear and attention are made of.
      */
     public Tensor gemm(boolean transposeThis, Tensor other, boolean transposeOther) {
-        checkSameDevice(other);
-        checkSameDtype(other);
-        if (rank() < 2 || other.rank() < 2) {
-            throw new IllegalArgumentException("gemm needs operands of rank >= 2, got " + Shape.str(shape) + " and " + Shape.str(other.shape));
-        }
-        return backend().gemm(this, transposeThis, other, transposeOther, 1.0, null, 0.0);
+        return backend().gemm(GemmShape.resolve(this, transposeThis, other, transposeOther, null), 1.0, 0.0);
     }
 
     /** x·Wᵀ + b (bias may be null), as in torch.nn.functional.linear. */
@@ -625,7 +615,7 @@ public final class Tensor {
             throw new IllegalArgumentException("linear: bias " + Shape.str(bias.shape()) + " vs weight " + Shape.str(weight.shape()));
         }
         if (rank() == 1) return unsqueeze(0).linear(weight, bias).squeeze(0);
-        return backend().gemm(this, false, weight, true, 1.0, bias, bias == null ? 0.0 : 1.0);
+        return backend().gemm(GemmShape.resolve(this, false, weight, true, bias), 1.0, bias == null ? 0.0 : 1.0);
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.irtj.kernels.cpu;
 
 import dev.irtj.tensor.DType;
+import dev.irtj.tensor.GemmShape;
 import dev.irtj.tensor.HostStorage;
 import dev.irtj.tensor.Shape;
 import dev.irtj.tensor.Tensor;
@@ -29,20 +30,12 @@ final class GemmDispatch {
         }
     }
 
-    static Tensor gemm(SimdBackend backend, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, Tensor c0, float beta) {
-        if (a.rank() < 2 || b.rank() < 2) {
-            throw new IllegalArgumentException("gemm needs operands of rank >= 2, got " + Shape.str(a.shape()) + " and " + Shape.str(b.shape()));
-        }
-        int m = transA ? a.shape(-1) : a.shape(-2), k = transA ? a.shape(-2) : a.shape(-1);
-        int kb = transB ? b.shape(-1) : b.shape(-2), n = transB ? b.shape(-2) : b.shape(-1);
-        if (k != kb) {
-            throw new IllegalArgumentException("gemm: op(A) is " + m + "x" + k + " and op(B) is " + kb + "x" + n
-                    + " (shapes " + Shape.str(a.shape()) + ", " + Shape.str(b.shape()) + ")");
-        }
-        int[] batch = Shape.broadcast(batchOf(a), batchOf(b));
-        int[] outShape = Arrays.copyOf(batch, batch.length + 2);
-        outShape[batch.length] = m;
-        outShape[batch.length + 1] = n;
+    static Tensor gemm(SimdBackend backend, GemmShape plan, float alpha, float beta) {
+        Tensor a = plan.a(), b = plan.b(), c0 = plan.c0();
+        boolean transA = plan.transA(), transB = plan.transB();
+        int m = plan.m(), n = plan.n(), k = plan.k();
+        int[] batch = plan.batchShape();
+        int[] outShape = plan.outShape();
         int items = Shape.numel(batch);
         Tensor out = Tensor.contiguousView(HostStorage.allocate(DType.F32, Shape.numel(outShape), false), outShape);
         float[] c = ((HostStorage) out.storage()).f32();

@@ -3,6 +3,7 @@ package dev.irtj.kernels.cpu;
 import dev.irtj.tensor.Backend;
 import dev.irtj.tensor.BinaryOp;
 import dev.irtj.tensor.DType;
+import dev.irtj.tensor.GemmShape;
 import dev.irtj.tensor.Device;
 import dev.irtj.tensor.HostStorage;
 import dev.irtj.tensor.ReduceOp;
@@ -280,9 +281,9 @@ public final class SimdBackend implements Backend {
     // ---- fused kernels ------------------------------------------------------------------------
 
     @Override
-    public Tensor gemm(Tensor a, boolean transA, Tensor b, boolean transB, double alpha, Tensor c0, double beta) {
-        if (!f32(a) || !f32(b) || (c0 != null && !f32(c0))) return ref.gemm(a, transA, b, transB, alpha, c0, beta);
-        return GemmDispatch.gemm(this, a, transA, b, transB, (float) alpha, c0, (float) beta);
+    public Tensor gemm(GemmShape plan, double alpha, double beta) {
+        if (!f32(plan.a()) || !f32(plan.b()) || (plan.c0() != null && !f32(plan.c0()))) return ref.gemm(plan, alpha, beta);
+        return GemmDispatch.gemm(this, plan, (float) alpha, (float) beta);
     }
 
     @Override

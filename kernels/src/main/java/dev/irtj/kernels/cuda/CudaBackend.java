@@ -3,6 +3,7 @@ package dev.irtj.kernels.cuda;
 import dev.irtj.tensor.Backend;
 import dev.irtj.tensor.BinaryOp;
 import dev.irtj.tensor.DType;
+import dev.irtj.tensor.GemmShape;
 import dev.irtj.tensor.Device;
 import dev.irtj.tensor.HostStorage;
 import dev.irtj.tensor.ReduceOp;
@@ -559,38 +560,32 @@ public final class CudaBackend implements Backend {
     enum GemmMode { CUBLAS, IRTJ_FP32, IRTJ_TF32 }
 
     @Override
-    public Tensor gemm(Tensor a, boolean transA, Tensor b, boolean transB, double alpha, Tensor c0, double beta) {
+    public Tensor gemm(GemmShape plan, double alpha, double beta) {
         cuda();
         CudaGemm g = state().gemm();
         GemmMode mode = g.engine == CudaGemm.Engine.CUBLAS ? GemmMode.CUBLAS : g.tf32 ? GemmMode.IRTJ_TF32 : GemmMode.IRTJ_FP32;
-        return gemm(mode, a, transA, b, transB, alpha, c0, beta);
+        return gemm(mode, plan, alpha, beta);
+    }
+
+    /** {@link #gemm(GemmMode, GemmShape, double, double)} on a plan resolved here, for tests that name the kernel. */
+    Tensor gemm(GemmMode mode, Tensor a, boolean transA, Tensor b, boolean transB, double alpha, Tensor c0, double beta) {
+        return gemm(mode, GemmShape.resolve(a, transA, b, transB, c0), alpha, beta);
     }
 
     /** {@link #gemm} with the F32 kernel named (tests compare every kernel whatever the settings). */
-    Tensor gemm(GemmMode mode, Tensor a, boolean transA, Tensor b, boolean transB, double alpha, Tensor c0, double beta) {
+    Tensor gemm(GemmMode mode, GemmShape plan, double alpha, double beta) {
+        Tensor a = plan.a(), b = plan.b(), c0 = plan.c0();
         if (mode == GemmMode.CUBLAS && state().gemm().engine != CudaGemm.Engine.CUBLAS) {
             throw new IllegalStateException("gemm: cuBLAS is not in use (" + state().gemm().why + ")");
         }
         requireCuda(a, "gemm");
         requireCuda(b, "gemm");
-        requireFloating(a, "gemm");
-        if (a.dtype() != b.dtype() || (c0 != null && c0.dtype() != a.dtype())) {
-            throw new IllegalArgumentException("gemm: operands of dtypes " + a.dtype() + ", " + b.dtype() + (c0 == null ? "" : ", " + c0.dtype()));
-        }
-        if (a.rank() < 2 || b.rank() < 2) {
-            throw new IllegalArgumentException("gemm needs operands of rank >= 2, got " + Shape.str(a.shape()) + " and " + Shape.str(b.shape()));
-        }
-        Tensor opA = transA ? a.mT() : a, opB = transB ? b.mT() : b;
-        int m = opA.shape(-2), k = opA.shape(-1), n = opB.shape(-1);
-        if (opB.shape(-2) != k) {
-            throw new IllegalArgumentException("gemm: op(A) " + Shape.str(opA.shape()) + " and op(B) " + Shape.str(opB.shape()) + " do not chain");
-        }
-        int[] batchShape = Shape.broadcast(Arrays.copyOf(opA.shape(), opA.rank() - 2), Arrays.copyOf(opB.shape(), opB.rank() - 2));
-        int[] outShape = Arrays.copyOf(batchShape, batchShape.length + 2);
-        outShape[batchShape.length] = m;
-        outShape[batchShape.length + 1] = n;
+        Tensor opA = plan.opA(), opB = plan.opB();
+        int m = plan.m(), k = plan.k(), n = plan.n();
+        int[] batchShape = plan.batchShape();
+        int[] outShape = plan.outShape();
         Tensor out = newLike(a, a.dtype(), outShape);
-        int batch = Shape.numel(batchShape);
+        int batch = plan.batch();
         if (out.numel() == 0) return out;
         if (c0 != null) requireCuda(c0, "gemm");
         Tensor ea = collapsible(opA.expand(concat(batchShape, m, k)));
