@@ -85,11 +85,24 @@ public interface Backend {
 
     // ---- reductions ---------------------------------------------------------------------------
 
-    /** Reduces over {@code dims} (distinct, non-negative); an empty dims array reduces nothing. */
-    Tensor reduce(ReduceOp op, Tensor x, int[] dims, boolean keepdim);
+    /**
+     * The reduction {@link ReductionPlan#resolve} planned (dims checked, the kept/reduced split
+     * and output shape computed); an empty dims array reduces nothing.
+     */
+    Tensor reduce(ReductionPlan plan);
 
-    /** I64 positions of the max (or min) along {@code dim}; the first one on ties. */
-    Tensor argReduce(ReduceOp op, Tensor x, int dim, boolean keepdim);
+    /** {@link #reduce(ReductionPlan)} on a plan resolved here, for tests that drive one backend directly. */
+    default Tensor reduce(ReduceOp op, Tensor x, int[] dims, boolean keepdim) {
+        return reduce(ReductionPlan.resolve(op, x, dims, keepdim));
+    }
+
+    /** I64 positions of the max (or min) along the plan's one dim ({@link ReductionPlan#along}); the first one on ties. */
+    Tensor argReduce(ReductionPlan plan);
+
+    /** {@link #argReduce(ReductionPlan)} on a plan resolved here, for tests that drive one backend directly. */
+    default Tensor argReduce(ReduceOp op, Tensor x, int dim, boolean keepdim) {
+        return argReduce(ReductionPlan.along(op, x, dim, keepdim));
+    }
 
     // ---- fused kernels ------------------------------------------------------------------------
 

@@ -233,19 +233,16 @@ public final class ReferenceBackend implements Backend {
     // ---- reductions ---------------------------------------------------------------------------
 
     @Override
-    public Tensor reduce(ReduceOp op, Tensor x, int[] dims, boolean keepdim) {
-        requireFloating(x, op.name());
+    public Tensor reduce(ReductionPlan plan) {
+        ReduceOp op = plan.op();
+        Tensor x = plan.x();
+        int[] dims = plan.dims();
         int[] inShape = x.shape();
-        boolean[] reduced = new boolean[inShape.length];
-        for (int d : dims) reduced[d] = true;
         int[] keptShape = inShape.clone();
         int count = 1;
         for (int d : dims) {
             keptShape[d] = 1;
             count *= inShape[d];
-        }
-        if (count == 0 && (op == ReduceOp.MAX || op == ReduceOp.MIN)) {
-            throw new IllegalArgumentException(op + " over an empty dimension of " + Shape.str(inShape));
         }
         int outN = Shape.numel(keptShape);
         double[] acc = new double[outN];
@@ -272,27 +269,18 @@ public final class ReferenceBackend implements Backend {
         if (op == ReduceOp.MEAN) {
             for (int i = 0; i < outN; i++) acc[i] /= count;
         }
-        Tensor out = newTensor(x.dtype(), keepdim ? keptShape : dropDims(inShape, reduced));
+        Tensor out = newTensor(x.dtype(), plan.outShape());
         HostStorage o = host(out);
         for (int i = 0; i < outN; i++) o.set(i, acc[i]);
         return out;
     }
 
-    private static int[] dropDims(int[] shape, boolean[] drop) {
-        int n = 0;
-        for (boolean b : drop) if (!b) n++;
-        int[] out = new int[n];
-        int j = 0;
-        for (int i = 0; i < shape.length; i++) if (!drop[i]) out[j++] = shape[i];
-        return out;
-    }
-
     @Override
-    public Tensor argReduce(ReduceOp op, Tensor x, int dim, boolean keepdim) {
-        if (op != ReduceOp.MAX && op != ReduceOp.MIN) throw new IllegalArgumentException("arg-reduction of " + op);
-        int[] shape = x.shape();
-        int len = shape[dim];
-        if (len == 0) throw new IllegalArgumentException("arg" + op + " over an empty dimension of " + Shape.str(shape));
+    public Tensor argReduce(ReductionPlan plan) {
+        ReduceOp op = plan.op();
+        Tensor x = plan.x();
+        int dim = plan.dim(), len = plan.len();
+        // The reduced dim swapped to the end (not the plan's perm): the transpose back restores the order.
         Tensor moved = x.transpose(dim, -1);
         int rows = x.numel() / len;
         int[] off = StridedIndex.offsets(moved);
@@ -314,7 +302,7 @@ public final class ReferenceBackend implements Backend {
         int[] movedShape = moved.shape();
         movedShape[movedShape.length - 1] = 1;
         Tensor idx = Tensor.ofLongs(result, movedShape).transpose(dim, -1).contiguous();
-        return keepdim ? idx : idx.squeeze(dim);
+        return plan.keepdim() ? idx : idx.squeeze(dim);
     }
 
     // ---- fused kernels ------------------------------------------------------------------------

@@ -555,15 +555,15 @@ public final class Tensor {
     public Tensor min() { return reduce(ReduceOp.MIN, allDims(), false); }
 
     public Tensor argmax(int dim, boolean keepdim) {
-        return backend().argReduce(ReduceOp.MAX, this, Shape.dim(dim, rank()), keepdim);
+        return backend().argReduce(ReductionPlan.along(ReduceOp.MAX, this, dim, keepdim));
     }
 
     public Tensor argmin(int dim, boolean keepdim) {
-        return backend().argReduce(ReduceOp.MIN, this, Shape.dim(dim, rank()), keepdim);
+        return backend().argReduce(ReductionPlan.along(ReduceOp.MIN, this, dim, keepdim));
     }
 
     private Tensor reduce(ReduceOp op, int[] dims, boolean keepdim) {
-        return backend().reduce(op, this, normalizeDims(dims), keepdim);
+        return backend().reduce(ReductionPlan.resolve(op, this, dims, keepdim));
     }
 
     /** Sorted, distinct, non-negative dims; fails on repeats. */

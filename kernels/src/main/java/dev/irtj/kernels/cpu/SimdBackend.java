@@ -7,6 +7,7 @@ import dev.irtj.tensor.GemmShape;
 import dev.irtj.tensor.Device;
 import dev.irtj.tensor.HostStorage;
 import dev.irtj.tensor.ReduceOp;
+import dev.irtj.tensor.ReductionPlan;
 import dev.irtj.tensor.ReferenceBackend;
 import dev.irtj.tensor.Shape;
 import dev.irtj.tensor.Storage;
@@ -227,55 +228,32 @@ public final class SimdBackend implements Backend {
     // ---- reductions ---------------------------------------------------------------------------
 
     @Override
-    public Tensor reduce(ReduceOp op, Tensor x, int[] dims, boolean keepdim) {
-        if (!f32(x) || dims.length == 0) return ref.reduce(op, x, dims, keepdim);
-        int rank = x.rank();
-        int[] shape = x.shape();
-        boolean[] reduced = new boolean[rank];
-        for (int d : dims) reduced[d] = true;
-        // Move the reduced dims last, so every output element reduces one contiguous row.
-        int[] perm = new int[rank];
-        int k = 0;
-        for (int d = 0; d < rank; d++) if (!reduced[d]) perm[k++] = d;
-        int keptRank = k;
-        for (int d = 0; d < rank; d++) if (reduced[d]) perm[k++] = d;
-        int len = 1;
-        for (int d : dims) len *= shape[d];
-        int rows = x.numel() / Math.max(len, 1);
-        if (len == 0) return ref.reduce(op, x, dims, keepdim);
+    public Tensor reduce(ReductionPlan plan) {
+        ReduceOp op = plan.op();
+        Tensor x = plan.x();
+        int len = plan.len(), rows = plan.rows();
+        if (!f32(x) || plan.dims().length == 0 || len == 0) return ref.reduce(plan);
         float[] result = new float[rows];
-        boolean leadingReduced = isPrefix(dims) && x.isContiguous() && op != ReduceOp.MAX && op != ReduceOp.MIN;
+        boolean leadingReduced = plan.sumsDownColumns();
         if (leadingReduced) {
             // Column sums over a [len × rows] block: no transposed copy needed.
             ReductionKernels.sumDownColumns(data(x), off(x), result, 0, len, rows);
         } else {
-            Tensor moved = dense(x.permute(perm));
+            // The reduced dims moved last: every output element reduces one contiguous row.
+            Tensor moved = dense(x.permute(plan.perm()));
             ElementwiseKernels.reduceRows(op, data(moved), off(moved), result, rows, len);
         }
         if (op == ReduceOp.MEAN && leadingReduced) {
             for (int i = 0; i < rows; i++) result[i] /= len;
         }
-        int[] outShape;
-        if (keepdim) {
-            outShape = shape.clone();
-            for (int d : dims) outShape[d] = 1;
-        } else {
-            outShape = new int[keptRank];
-            for (int i = 0; i < keptRank; i++) outShape[i] = shape[perm[i]];
-        }
-        Tensor out = newF32(outShape);
+        Tensor out = newF32(plan.outShape());
         System.arraycopy(result, 0, data(out), 0, rows);
         return out;
     }
 
-    private static boolean isPrefix(int[] sortedDims) {
-        for (int i = 0; i < sortedDims.length; i++) if (sortedDims[i] != i) return false;
-        return true;
-    }
-
     @Override
-    public Tensor argReduce(ReduceOp op, Tensor x, int dim, boolean keepdim) {
-        return ref.argReduce(op, x, dim, keepdim);
+    public Tensor argReduce(ReductionPlan plan) {
+        return ref.argReduce(plan);
     }
 
     // ---- fused kernels ------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import dev.irtj.tensor.GemmShape;
 import dev.irtj.tensor.Device;
 import dev.irtj.tensor.HostStorage;
 import dev.irtj.tensor.ReduceOp;
+import dev.irtj.tensor.ReductionPlan;
 import dev.irtj.tensor.Shape;
 import dev.irtj.tensor.Storage;
 import dev.irtj.tensor.Tensor;
@@ -449,43 +450,22 @@ public final class CudaBackend implements Backend {
     // ---- reductions ---------------------------------------------------------------------------
 
     @Override
-    public Tensor reduce(ReduceOp op, Tensor x, int[] dims, boolean keepdim) {
+    public Tensor reduce(ReductionPlan plan) {
+        ReduceOp op = plan.op();
+        Tensor x = plan.x();
         requireCuda(x, op.name());
-        requireFloating(x, op.name());
-        int rank = x.rank();
-        int[] shape = x.shape();
-        boolean[] reduced = new boolean[rank];
-        for (int d : dims) reduced[d] = true;
-        int[] perm = new int[rank];
-        int k = 0;
-        for (int d = 0; d < rank; d++) if (!reduced[d]) perm[k++] = d;
-        int keptRank = k;
-        for (int d = 0; d < rank; d++) if (reduced[d]) perm[k++] = d;
-        int len = 1;
-        for (int d : dims) len *= shape[d];
-        int[] outShape;
-        if (keepdim) {
-            outShape = shape.clone();
-            for (int d : dims) outShape[d] = 1;
-        } else {
-            outShape = new int[keptRank];
-            for (int i = 0; i < keptRank; i++) outShape[i] = shape[perm[i]];
-        }
-        int rows = Shape.numel(outShape);
-        Tensor out = newLike(x, x.dtype(), outShape);
+        int len = plan.len(), rows = plan.rows();
+        Tensor out = newLike(x, x.dtype(), plan.outShape());
         if (rows == 0) return out;
         if (len == 0) {
-            if (op == ReduceOp.MAX || op == ReduceOp.MIN) throw new IllegalArgumentException(op + " over an empty dimension of " + Shape.str(shape));
             fill(out, op == ReduceOp.SUM ? 0.0 : Double.NaN);
             return out;
         }
-        boolean leading = x.isContiguous() && (op == ReduceOp.SUM || op == ReduceOp.MEAN);
-        for (int i = 0; i < dims.length; i++) leading &= dims[i] == i;
-        if (leading && dims.length > 0) {
+        if (plan.sumsDownColumns()) {
             columnSums(x, len, rows, op == ReduceOp.MEAN ? len : 1, out);
             return out;
         }
-        Tensor moved = dense(x.permute(perm));
+        Tensor moved = dense(x.permute(plan.perm()));
         cuda().launch(CudaKernel.REDUCE_ROWS.of(x.dtype()), rows, 1, 1, rowThreads(len),
                 new KernelArgs().i(CudaKernel.code(op)).data(moved).data(out).i(len));
         return out;
@@ -504,28 +484,15 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public Tensor argReduce(ReduceOp op, Tensor x, int dim, boolean keepdim) {
+    public Tensor argReduce(ReductionPlan plan) {
+        ReduceOp op = plan.op();
+        Tensor x = plan.x();
         requireCuda(x, "arg" + op);
+        // The reference ranks any dtype; the CUDA kernel is built for floating ones only.
         requireFloating(x, "arg" + op);
-        if (op != ReduceOp.MAX && op != ReduceOp.MIN) throw new IllegalArgumentException("arg-reduction of " + op);
-        int[] shape = x.shape();
-        int len = shape[dim];
-        if (len == 0) throw new IllegalArgumentException("arg" + op + " over an empty dimension of " + Shape.str(shape));
-        int[] perm = new int[x.rank()];
-        int k = 0;
-        for (int d = 0; d < x.rank(); d++) if (d != dim) perm[k++] = d;
-        perm[k] = dim;
-        Tensor moved = dense(x.permute(perm));
-        int rows = x.numel() / len;
-        int[] outShape;
-        if (keepdim) {
-            outShape = shape.clone();
-            outShape[dim] = 1;
-        } else {
-            outShape = new int[x.rank() - 1];
-            for (int i = 0; i < outShape.length; i++) outShape[i] = shape[perm[i]];
-        }
-        Tensor out = newLike(x, DType.I64, outShape);
+        int len = plan.len(), rows = plan.rows();
+        Tensor moved = dense(x.permute(plan.perm()));
+        Tensor out = newLike(x, DType.I64, plan.outShape());
         if (rows > 0) {
             cuda().launch(CudaKernel.ARG_REDUCE_ROWS.of(x.dtype()), rows, 1, 1, rowThreads(len),
                     new KernelArgs().i(CudaKernel.code(op)).data(moved).data(out).i(len));
