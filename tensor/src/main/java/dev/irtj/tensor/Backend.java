@@ -127,7 +127,7 @@ public interface Backend {
     /** Gradient wrt x of softmax(scale·x) (or log-softmax) given its output y and upstream dy. */
     Tensor softmaxBackward(Tensor y, Tensor dy, double scale, boolean log);
 
-    /** Layer norm over the last dim; weight/bias may be null. */
+    /** Layer norm over the last dim; weight/bias may be null, and {@link Tensor} has checked they are [n] and floating like x. */
     LayerNormResult layerNorm(Tensor x, Tensor weight, Tensor bias, double eps);
 
     /** Gradients of layer norm: dx, and dweight/dbias (null when weight/bias is null). */

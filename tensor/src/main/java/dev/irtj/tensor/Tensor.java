@@ -662,8 +662,12 @@ public final class Tensor {
         return layerNormWithStatistics(weight, bias, eps).y();
     }
 
-    /** Layer norm over the last dim (weight and bias [n] or null) with the row means and 1/std its backward needs. */
+    /**
+     * Layer norm over the last dim (weight and bias [n] or null) with the row means and 1/std its
+     * backward needs. The dtype and parameters are checked here, once: backends only execute.
+     */
     public Backend.LayerNormResult layerNormWithStatistics(Tensor weight, Tensor bias, double eps) {
+        if (!dtype().isFloating()) throw new IllegalArgumentException("layer_norm is not defined for " + dtype() + " tensors");
         checkRowParameter(weight, "weight");
         checkRowParameter(bias, "bias");
         return backend().layerNorm(this, weight, bias, eps);
@@ -676,6 +680,7 @@ public final class Tensor {
     public Tensor[] layerNormBackward(Tensor dy, Tensor weight, Tensor mean, Tensor rstd, boolean withBias) {
         checkSameDevice(dy);
         checkSameDtype(dy);
+        if (!dtype().isFloating()) throw new IllegalArgumentException("layer_norm is not defined for " + dtype() + " tensors");
         checkRowParameter(weight, "weight");
         return backend().layerNormBackward(dy, this, weight, mean, rstd, withBias);
     }

@@ -2,8 +2,6 @@ package dev.irtj.tensor;
 
 import org.junit.jupiter.api.Test;
 
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
 import java.util.function.Supplier;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -17,34 +15,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * called; a good one reaches the backend as one plan with m, n, k and the broadcast batch.
  */
 class GemmShapeTest {
-
-    /** The reference behind a proxy that counts the GEMM plans it is handed. */
-    private static final class CountingBackend {
-        final ReferenceBackend ref = new ReferenceBackend();
-        int gemms;
-        GemmShape last;
-        final Backend proxy = (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class},
-                (self, method, args) -> {
-                    if (method.getName().equals("gemm") && args.length == 3) {
-                        gemms++;
-                        last = (GemmShape) args[0];
-                    }
-                    try {
-                        return method.invoke(ref, args);
-                    } catch (InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                });
-    }
-
-    private static <T> T withCounting(CountingBackend counting, Supplier<T> body) {
-        Backend previous = Backends.use(counting.proxy);
-        try {
-            return body.get();
-        } finally {
-            Backends.use(previous);
-        }
-    }
 
     private static Tensor ramp(int... shape) {
         Tensor t = Tensor.zeros(DType.F32, shape);
@@ -69,20 +39,20 @@ class GemmShapeTest {
         };
         for (Object[] c : cases) {
             @SuppressWarnings("unchecked") Supplier<Tensor> call = (Supplier<Tensor>) c[1];
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> withCounting(counting, call));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> counting.around(call));
             assertTrue(!e.getMessage().contains("\n"), "one line: " + e.getMessage());
             assertTrue(e.getMessage().contains((String) c[0]), "expected '" + c[0] + "' in: " + e.getMessage());
         }
-        assertEquals(0, counting.gemms, "no backend ran for a refused product");
+        assertEquals(0, counting.calls("gemm", 3), "no backend ran for a refused product");
     }
 
     @Test
     void aGoodProductReachesTheBackendAsOnePlan() {
         CountingBackend counting = new CountingBackend();
         Tensor a = ramp(3, 1, 4, 2), b = ramp(5, 4, 2);   // op(A) = A, op(B) = Bᵀ: [3,1,4,2]·[5,2,4]
-        Tensor c = withCounting(counting, () -> a.gemm(false, b, true));
-        assertEquals(1, counting.gemms);
-        GemmShape p = counting.last;
+        Tensor c = counting.around(() -> a.gemm(false, b, true));
+        assertEquals(1, counting.calls("gemm", 3));
+        GemmShape p = (GemmShape) counting.lastArgs("gemm", 3)[0];
         assertEquals(4, p.m());
         assertEquals(4, p.n());
         assertEquals(2, p.k());
