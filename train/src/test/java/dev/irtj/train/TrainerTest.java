@@ -77,17 +77,7 @@ class TrainerTest {
     }
 
     static float[] weights(Trainer t) {
-        List<Tensor> ts = List.copyOf(t.model().stateDict().values());
-        int n = 0;
-        for (Tensor x : ts) n += x.numel();
-        float[] out = new float[n];
-        int at = 0;
-        for (Tensor x : ts) {
-            float[] v = x.toFloatArray();
-            System.arraycopy(v, 0, out, at, v.length);
-            at += v.length;
-        }
-        return out;
+        return weights(t.model());
     }
 
     private void resumeMatches(Path straightDir, Path crashDir, double momentum) throws IOException {
