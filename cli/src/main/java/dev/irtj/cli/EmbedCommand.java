@@ -14,7 +14,6 @@ import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -113,26 +112,14 @@ public final class EmbedCommand implements Callable<Integer> {
         }
         if (list != null) {
             if (!Files.isRegularFile(list)) throw new UsageException("--list " + list + ": no such file");
-            Path base = list.toAbsolutePath().getParent();
-            int n = 0;
-            List<String> lines;
+            List<ImageFiles.Listed> listed;
             try {
-                lines = Files.readAllLines(list, StandardCharsets.UTF_8);
-            } catch (java.nio.charset.CharacterCodingException e) {
-                throw new UsageException("--list " + list + ": not UTF-8 text (one image path a line)");
+                listed = ImageFiles.readList(list);
+            } catch (IOException e) {
+                throw new UsageException("--list " + e.getMessage());
             }
-            for (int i = 0; i < lines.size(); i++) {
-                String s = lines.get(i).strip();
-                if (s.isEmpty() || s.startsWith("#")) continue;
-                Path p;
-                try {
-                    p = Path.of(s);
-                } catch (java.nio.file.InvalidPathException e) {
-                    throw new UsageException("--list " + list + ":" + (i + 1) + ": not a valid path (" + e.getReason() + ")");
-                }
-                files.add(p.isAbsolute() ? p : base.resolve(p));
-                n++;
-            }
+            listed.forEach(l -> files.add(l.path()));
+            int n = listed.size();
             if (n == 0) throw new UsageException("--list " + list + ": lists no image path");
         }
         return new ArrayList<>(files);

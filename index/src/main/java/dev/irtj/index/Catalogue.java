@@ -7,7 +7,6 @@ import dev.irtj.train.data.ImageFolder;
 import dev.irtj.vit.image.ImageFiles;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -122,24 +121,10 @@ public final class Catalogue {
          */
         public static Selection fromList(Path list) throws IOException {
             if (!Files.isRegularFile(list)) throw new NoSuchFileException(list.toString(), null, "no such list file");
-            Path base = list.toAbsolutePath().normalize().getParent();
             TreeSet<Path> files = new TreeSet<>();
-            List<String> lines;
-            try {
-                lines = Files.readAllLines(list, StandardCharsets.UTF_8);
-            } catch (java.nio.charset.CharacterCodingException e) {
-                throw new IOException(list + ": not UTF-8 text (one image path a line)");
-            }
-            for (int i = 0; i < lines.size(); i++) {
-                String l = lines.get(i).strip();
-                if (l.isEmpty() || l.startsWith("#")) continue;
-                Path p;
-                try {
-                    p = base.resolve(l).normalize();
-                } catch (java.nio.file.InvalidPathException e) {
-                    throw new IOException(list + ":" + (i + 1) + ": not a valid path (" + e.getReason() + ")");
-                }
-                if (!Files.isRegularFile(p)) throw new NoSuchFileException(list + ":" + (i + 1), null, "no such image file " + p);
+            for (ImageFiles.Listed l : ImageFiles.readList(list)) {
+                Path p = l.path().normalize();
+                if (!Files.isRegularFile(p)) throw new NoSuchFileException(list + ":" + l.line(), null, "no such image file " + p);
                 files.add(p);
             }
             if (files.isEmpty()) throw new IOException(list + ": lists no image files");

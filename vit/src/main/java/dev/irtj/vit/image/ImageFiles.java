@@ -29,4 +29,34 @@ public final class ImageFiles {
             return s.filter(Files::isRegularFile).filter(ImageFiles::isImageName).sorted().toList();
         }
     }
+
+    /** One path of a list file, with its 1-based line number. */
+    public record Listed(int line, Path path) {
+    }
+
+    /**
+     * The paths of a list file (UTF-8, one image path a line, '#' starts a comment, blank lines
+     * skipped; relative paths resolved against the list's folder), in order. A list that is not
+     * UTF-8 or holds an invalid path (a NUL byte) is one IOException line naming the list (and line).
+     */
+    public static List<Listed> readList(Path list) throws IOException {
+        Path base = list.toAbsolutePath().getParent();
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(list, java.nio.charset.StandardCharsets.UTF_8);
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new IOException(list + ": not UTF-8 text (one image path a line)");
+        }
+        List<Listed> out = new java.util.ArrayList<>();
+        for (int i = 0; i < lines.size(); i++) {
+            String s = lines.get(i).strip();
+            if (s.isEmpty() || s.startsWith("#")) continue;
+            try {
+                out.add(new Listed(i + 1, base.resolve(s)));
+            } catch (java.nio.file.InvalidPathException e) {
+                throw new IOException(list + ":" + (i + 1) + ": not a valid path (" + e.getReason() + ")");
+            }
+        }
+        return out;
+    }
 }
