@@ -17,16 +17,29 @@
 #   4. summary.md: test counts, every failed and skipped test with its reason, the ratios.
 # $OUT receives at most 8 files (what comes back): summary.md, tests.txt, device-check.log and
 # device-check-results.tar.gz (env.txt, JUnit XML reports, every benchmark's output, figures).
-# Usage: scripts/device-check.sh [--dry-run] [OUTDIR]   (OUTDIR: default $OUT, else ./device-check-out)
-# --dry-run: does everything that needs no GPU (unpack, stale-pack check, the JRE, the test run,
-# in which every GPU test is skipped), then stops in one line at the first step that needs one.
+# Usage: scripts/device-check.sh [--dry-run] [--deadline SECONDS] [OUTDIR]
+#   OUTDIR: default $OUT, else ./device-check-out.
+#   --dry-run: does everything that needs no GPU (unpack, stale-pack check, the JRE, the test
+#   run, in which every GPU test is skipped), then stops in one line where a GPU is needed.
+#   --deadline: the global deadline (480 s by default). A full run and a machine start take
+#   about 10 of the session's 15 device minutes: a rerun right after one fits with
+#   --deadline 180 and timeout_s=240 (the tests, then what fits).
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 dry_run=false
-if [ "${1:-}" = "--dry-run" ]; then dry_run=true; shift; fi
+deadline_s=480 tests_max_s=240 bench_max_s=90
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --dry-run) dry_run=true; shift ;;
+    --deadline)
+      [[ "${2:-}" =~ ^[0-9]+$ ]] || { echo "device-check: --deadline needs a number of seconds, got '${2:-}'" >&2; exit 2; }
+      deadline_s=$2; shift 2 ;;
+    -*) echo "device-check: unknown option '$1' (usage: scripts/device-check.sh [--dry-run] [--deadline SECONDS] [OUTDIR])" >&2; exit 2 ;;
+    *) break ;;
+  esac
+done
 out="${1:-${OUT:-$root/device-check-out}}"
 max_out_files=8
-deadline_s=480 tests_max_s=240 bench_max_s=90
 start=$SECONDS
 pack="$root/.device"
 run="$pack/run"                 # the unpacked JRE, jars and tests
@@ -171,7 +184,9 @@ if [ -z "$gpu" ]; then
     log "dry run: everything before the benchmarks ran; the benchmarks need a GPU and nvidia-smi lists none here: stopping"
   fi
 else
-  # 2. ViT training step, irtj and PyTorch, FP32 then TF32 (same warm-up and repetitions).
+  # 2-3. FP32 first, then TF32: the DeiT-S b64 training step of irtj and of PyTorch (same warm-up
+  # and repetitions), then our GEMM and torch.matmul on the ViT-S products. Each pair runs back
+  # to back, so that a ratio is measured in one time window.
   for tf32 in false true; do
     t=$([ "$tf32" = true ] && echo 1 || echo 0)
     step "irt bench DeiT-S b64 training step, tf32=$tf32" "$bench_max_s" "$work/vit_irtj_tf32_$tf32.txt" \
@@ -179,10 +194,6 @@ else
       --batch 64 --device cuda --warmup 2 --reps 5
     step "PyTorch DeiT-S b64 training step, tf32=$tf32" "$bench_max_s" "$work/vit_torch_tf32_$tf32.txt" \
       env -C "$root/bench" PYTHONUNBUFFERED=1 python3 cuda_pytorch.py --mode vit --tf32 $t --warmup 2 --reps 5
-  done
-  # 3. GEMMs on the ViT-S products.
-  for tf32 in false true; do
-    t=$([ "$tf32" = true ] && echo 1 || echo 0)
     step "CudaGemmBench, tf32=$tf32" "$bench_max_s" "$work/gemm_irtj_tf32_$tf32.txt" \
       "$java" "${java_opts[@]}" -Dirtj.cuda.tf32=$tf32 -cp "$cp" dev.irtj.bench.CudaGemmBench
     step "torch.matmul on the same shapes, tf32=$tf32" "$bench_max_s" "$work/gemm_torch_tf32_$tf32.txt" \

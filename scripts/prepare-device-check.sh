@@ -107,6 +107,9 @@ mods=$(echo "$mods" | tr ',' '\n' | sort -u | paste -sd, -)
 echo "[prepare] JRE modules: $mods"
 jlink --add-modules "$mods" --compress=2 --strip-debug --no-header-files --no-man-pages --output "$stage/jre"
 echo "$mods" >"$stage/jre/MODULES"
+# jlink's --strip-debug strips class files; the JVM's own libraries keep a symbol table that
+# nothing on the GPU machine reads (about 1 MiB once compressed).
+if command -v strip >/dev/null; then find "$stage/jre" -name '*.so' -exec strip --strip-unneeded {} +; fi
 # The JRE must start the CLI and the launcher here before it travels.
 "$stage/jre/bin/java" --add-modules jdk.incubator.vector -cp "$(sed "s|lib/|$stage/lib/|g" "$stage/classpath.txt")" dev.irtj.cli.Irt bench --help >/dev/null
 "$stage/jre/bin/java" -jar "$stage"/lib/junit-platform-console-standalone-*.jar --version >/dev/null 2>&1 || \
