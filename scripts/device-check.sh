@@ -91,11 +91,21 @@ for want in ("libcublas.so.13", "libcublasLt.so.13", "libcudart.so.13"):
         if hits:
             found[want] = os.path.dirname(os.path.realpath(hits[0]))
             break
+# The driver's libcuda.so.1 (JCuda's driver bridge needs it): normally on the loader's path;
+# otherwise where NVIDIA's container runtime mounts it.
+import ctypes
+try:
+    ctypes.CDLL("libcuda.so.1")
+except OSError:
+    for d in ("/usr/local/nvidia/lib64", "/usr/local/nvidia/lib", "/usr/lib/x86_64-linux-gnu", "/usr/lib64"):
+        if os.path.exists(os.path.join(d, "libcuda.so.1")):
+            found["libcuda.so.1"] = d
+            break
 print(":".join(dict.fromkeys(found.values())))
 PY
 )
 export LD_LIBRARY_PATH="${cuda_libs:+$cuda_libs:}${LD_LIBRARY_PATH:-}"
-log "cuBLAS 13 libraries: ${cuda_libs:-not found (the cuBLAS tests will be skipped, saying why)}"
+log "added to LD_LIBRARY_PATH for cuBLAS 13 / the driver: ${cuda_libs:-nothing found (without libcublas.so.13 the cuBLAS tests are skipped, saying why)}"
 java_opts=(--add-modules jdk.incubator.vector -XX:+UseParallelGC -Xmx16g -Xss8m -Djava.awt.headless=true
            "-Djava.io.tmpdir=$tmp" "-Dorg.bytedeco.javacpp.cachedir=$tmp/javacpp")
 
@@ -105,13 +115,14 @@ java_opts=(--add-modules jdk.incubator.vector -XX:+UseParallelGC -Xmx16g -Xss8m 
   nvcc --version 2>&1 || echo "nvcc: not available"
   cat "$work/java-version.txt"
   echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
+  ldconfig -p 2>/dev/null | grep -E 'libcuda\.so|libcublas|libcudart' || echo "ldconfig: no libcuda/libcublas/libcudart in the cache"
   python3 -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda, 'gpu', torch.cuda.is_available())" 2>&1
   uptime
 } >"$work/env.txt" 2>&1
 gpu=$(nvidia-smi -L 2>/dev/null | head -1)
 if [ -z "$gpu" ] && ! $dry_run; then
-  log "no GPU: nvidia-smi -L lists none; this script runs on the lent GPU machine (or with --dry-run)"
-  status=1
+  log "no GPU: nvidia-smi -L lists none; this script runs on the lent GPU machine (or here with --dry-run)"
+  exit 1
 fi
 [ -n "$gpu" ] && log "GPU: $gpu"
 
@@ -147,7 +158,7 @@ step "CUDA tests (tag device-check)" "$tests_max_s" "$out/tests.txt" \
   "$java" "${java_opts[@]}" -Dirtj.cuda.sync=true -jar "$run"/lib/junit-platform-console-standalone-*.jar execute \
   -cp "$cp:$run/tests/kernels:$run/tests/vit:$run/tests/train" \
   --scan-classpath "$run/tests/kernels" --scan-classpath "$run/tests/vit" --scan-classpath "$run/tests/train" \
-  --include-tag device-check --fail-if-no-tests --disable-banner --details=tree --reports-dir "$work/junit"
+  --include-tag device-check --fail-if-no-tests --disable-banner --disable-ansi-colors --details=tree --reports-dir "$work/junit"
 python3 - "$work/junit" "$work/tests-summary.md" <<'PY' | tee -a "$log_file"
 import glob, sys, xml.etree.ElementTree as ET
 counts = {"run": 0, "failed": 0, "skipped": 0}
@@ -166,7 +177,12 @@ for path in glob.glob(sys.argv[1] + "/*.xml"):
             skipped.append((name, (s.get("message") or s.text or "").strip().splitlines()[:1]))
 lines = [f"tests: {counts['run']} run, {counts['failed']} failed, {counts['skipped']} skipped"]
 lines += [f"- FAILED {n}: {m[0] if m else ''}" for n, m in failed]
-lines += [f"- skipped {n}: {m[0] if m else ''}" for n, m in skipped]
+# Skipped tests grouped by their reason (the one a skipped class gives its tests included).
+by_reason = {}
+for n, m in skipped:
+    by_reason.setdefault((m[0] if m else "").replace("parent was skipped: ", ""), []).append(n)
+for reason, names in by_reason.items():
+    lines.append(f"- skipped ({len(names)}), {reason or 'no reason given'}: " + ", ".join(sorted(names)))
 open(sys.argv[2], "w").write("\n".join(lines) + "\n")
 print(lines[0])
 if counts["run"] == 0 or counts["failed"]:
@@ -212,7 +228,6 @@ if [ "$files" -gt "$max_out_files" ]; then
   status=1
 fi
 if $dry_run && [ -z "$gpu" ]; then
-  echo "device-check --dry-run: stopped where a GPU is needed (nvidia-smi lists none); carried: $(grep '^carried' "$pack/SIZES" | tr -s ' '), $(grep '^total' "$pack/SIZES" | tr -s ' ')"
-  exit 0
+  echo "device-check --dry-run: stopped where a GPU is needed (nvidia-smi lists none); carried: $(grep '^carried' "$pack/SIZES" | tr -s ' '), $(grep '^total' "$pack/SIZES" | tr -s ' '); status $status"
 fi
 exit $status
