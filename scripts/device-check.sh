@@ -21,9 +21,12 @@
 #   OUTDIR: default $OUT, else ./device-check-out.
 #   --dry-run: does everything that needs no GPU (unpack, stale-pack check, the JRE, the test
 #   run, in which every GPU test is skipped), then stops in one line where a GPU is needed.
-#   --deadline: the global deadline (480 s by default). A full run and a machine start take
-#   about 10 of the session's 15 device minutes: a rerun right after one fits with
-#   --deadline 180 and timeout_s=240 (the tests, then what fits).
+#   --deadline: the global deadline (480 s by default). A machine start (1-2 min) and a full
+#   run take up to 11 of the session's 15 device minutes; a rerun, made at once while the
+#   machine is warm (it stays 30 s), fits as
+#   run(command="bash scripts/device-check.sh --deadline 150", carry=[".device"], timeout_s=200)
+#   (the tests within 150 s, then what fits). A run that stopped early (a stale pack, no GPU)
+#   leaves room for the full call again.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 dry_run=false

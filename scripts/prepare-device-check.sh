@@ -20,8 +20,10 @@
 #
 # Then, with a GPU lent to the session, ONE call of the device tool runs everything:
 #   run(command="bash scripts/device-check.sh", carry=[".device"], timeout_s=540)
-# (480 s global deadline inside the script, 60 s margin; 15 min of device time per session
-# leave room for one rerun). The results come back as at most 8 files of $OUT.
+# (480 s global deadline inside the script, 60 s margin; with the machine's start that is up to
+# 11 of the session's 15 device minutes, and a rerun at once fits as
+# run(command="bash scripts/device-check.sh --deadline 150", carry=[".device"], timeout_s=200)).
+# The results come back as at most 8 files of $OUT (device-check.sh leaves 4).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
