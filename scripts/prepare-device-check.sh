@@ -15,7 +15,7 @@
 #                                 classpath.txt (relative to the unpacked folder)
 #   .device/SOURCE_HASH           scripts/source-hash.sh of the tree it was built from
 #   .device/SIZES                 the sizes printed at the end
-# Needs: JDK 17 (java, jlink, jdeps), Maven (mvn or ./mvnw), xz; Maven Central may be reached for
+# Needs: JDK 17 (java, jlink, jdeps), Maven (mvn or ./mvnw), xz, zip, unzip; Maven Central may be reached for
 # what the local repository lacks. Uses `mvn package`, never `install` (~/.m2 is shared).
 #
 # Then, with a GPU lent to the session, ONE call of the device tool runs everything:
@@ -36,8 +36,8 @@ junit_console=org.junit.platform:junit-platform-console-standalone:1.14.1
 javacpp_version=1.5.13
 cuda_presets=org.bytedeco:cuda:13.1-9.19-$javacpp_version
 
-for tool in java jlink jdeps xz; do
-  command -v "$tool" >/dev/null || { echo "prepare-device-check: '$tool' not found (needs a JDK 17 and xz)" >&2; exit 1; }
+for tool in java jlink jdeps xz zip unzip; do
+  command -v "$tool" >/dev/null || { echo "prepare-device-check: '$tool' not found (needs a JDK 17, xz, zip and unzip)" >&2; exit 1; }
 done
 java_major=$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')
 [ "$java_major" = 17 ] || { echo "prepare-device-check: needs JDK 17 (the build's release), found java $java_major" >&2; exit 1; }
