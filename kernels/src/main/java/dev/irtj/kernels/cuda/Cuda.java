@@ -113,9 +113,48 @@ final class Cuda {
         }
         check(JCudaDriver.cuMemAlloc(indexErrors, 16L * INDEX_SLOTS), "cuMemAlloc(index error slots)");
         check(JCudaDriver.cuMemsetD8(indexErrors, (byte) 0, 16L * INDEX_SLOTS), "cuMemsetD8(index error slots)");
-        allocator = new CudaAllocator(this);
-        // Loading one module proves the fatbins match this GPU and driver before anything runs.
-        function(CudaKernel.FILL.of(dev.irtj.tensor.DType.F32));
+        allocator = new CudaAllocator(deviceMemory());
+        // Every module and kernel is resolved now, so a fatbin that does not fit this GPU or
+        // driver, or a kernel missing from it, is one line at start-up rather than a failure
+        // in the middle of a training step.
+        CudaKernel.resolveAll(symbol -> {
+            try {
+                function(symbol);
+                return null;
+            } catch (CudaException e) {
+                return e.getMessage();
+            }
+        });
+    }
+
+    /** The allocator's driver calls, in this context and on this stream. */
+    private DeviceMemory deviceMemory() {
+        return new DeviceMemory() {
+            @Override
+            public int alloc(CUdeviceptr p, long bytes) {
+                makeCurrent();
+                return JCudaDriver.cuMemAlloc(p, bytes);
+            }
+
+            @Override
+            public int free(CUdeviceptr p) {
+                makeCurrent();
+                return JCudaDriver.cuMemFree(p);
+            }
+
+            @Override
+            public void synchronize() {
+                makeCurrent();
+                check(JCudaDriver.cuStreamSynchronize(stream), "cuStreamSynchronize (before cuMemFree)");
+            }
+
+            @Override
+            public long[] info() {
+                long[] free = {0}, total = {0};
+                JCudaDriver.cuMemGetInfo(free, total);
+                return new long[] {free[0], total[0]};
+            }
+        };
     }
 
     private int attribute(int which) {
@@ -173,6 +212,9 @@ final class Cuda {
         String name = kernel.name();
         check(JCudaDriver.cuLaunchKernel(f, gridX, gridY, gridZ, block, 1, 1, 0, stream, params.pointer(), null),
                 "cuLaunchKernel(" + name + ", grid " + gridX + "x" + gridY + "x" + gridZ + ", block " + block + ")");
+        // The arguments hold the storages they address: until the launch is queued, none of
+        // them may become unreachable and have its block recycled by the Cleaner.
+        java.lang.ref.Reference.reachabilityFence(params);
         if (syncEachLaunch) {
             check(JCudaDriver.cuStreamSynchronize(stream), "kernel " + name + " (-Dirtj.cuda.sync=true)");
             checkIndexErrors();

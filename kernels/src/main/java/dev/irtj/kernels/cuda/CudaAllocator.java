@@ -2,7 +2,6 @@ package dev.irtj.kernels.cuda;
 
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUresult;
-import jcuda.driver.JCudaDriver;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -16,16 +15,23 @@ import java.util.TreeMap;
  *
  * <p>Reuse is safe without events because every kernel and copy runs on the one stream: work
  * queued after a block was freed runs after all work that used it. When cuMemAlloc fails, the
- * cache is returned to the driver and the allocation retried once; a second failure reports the
- * request and the device's free memory.
+ * cache is returned to the driver and the allocation retried; if it fails again, storages that
+ * became unreachable without being released (their blocks still waiting for the Cleaner) are
+ * collected: a garbage collection, then a bounded wait for the Cleaner to return their blocks,
+ * the cache returned to the driver again and one more try. Only then is the request reported,
+ * with the device's free memory.
  */
 final class CudaAllocator {
-    private final Cuda cuda;
+    /** Collections tried, and how long each waits for the Cleaner, before out of memory is reported. */
+    static final int CLEANER_ROUNDS = 10;
+    static final long CLEANER_WAIT_MS = 50;
+
+    private final DeviceMemory device;
     private final TreeMap<Long, ArrayDeque<CUdeviceptr>> free = new TreeMap<>();
     private long cachedBytes, liveBytes, peakLiveBytes, allocations, reuses;
 
-    CudaAllocator(Cuda cuda) {
-        this.cuda = cuda;
+    CudaAllocator(DeviceMemory device) {
+        this.device = device;
     }
 
     /**
@@ -48,17 +54,20 @@ final class CudaAllocator {
             cachedBytes -= size;
             reuses++;
         } else {
-            cuda.makeCurrent();
             p = new CUdeviceptr();
-            int r = JCudaDriver.cuMemAlloc(p, size);
+            int r = device.alloc(p, size);
             if (r == CUresult.CUDA_ERROR_OUT_OF_MEMORY) {
                 long released = cachedBytes;
                 releaseCached();
-                r = JCudaDriver.cuMemAlloc(p, size);
+                r = device.alloc(p, size);
+                for (int round = 0; round < CLEANER_ROUNDS && r == CUresult.CUDA_ERROR_OUT_OF_MEMORY; round++) {
+                    released += awaitCleaner();
+                    releaseCached();
+                    r = device.alloc(p, size);
+                }
                 if (r == CUresult.CUDA_ERROR_OUT_OF_MEMORY) {
-                    long[] f = {0}, t = {0};
-                    JCudaDriver.cuMemGetInfo(f, t);
-                    throw new CudaOutOfMemoryException(size, f[0], t[0], released);
+                    long[] info = device.info();
+                    throw new CudaOutOfMemoryException(size, info[0], info[1], released);
                 }
             }
             Cuda.check(r, "cuMemAlloc(" + size + " bytes)");
@@ -69,22 +78,40 @@ final class CudaAllocator {
         return new Block(p, size);
     }
 
+    /**
+     * Collects garbage and waits up to {@link #CLEANER_WAIT_MS} for the Cleaner to return the
+     * blocks of unreachable storages (its {@link #free} calls wake this wait, which gives up the
+     * lock meanwhile). Returns the bytes they gave back.
+     */
+    private long awaitCleaner() {
+        long before = cachedBytes;
+        System.gc();
+        long until = System.nanoTime() + CLEANER_WAIT_MS * 1_000_000;
+        try {
+            for (long ms; (ms = (until - System.nanoTime()) / 1_000_000) > 0; ) wait(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return Math.max(0, cachedBytes - before);
+    }
+
     /** Returns a block to the cache (from a scope, an explicit release or the Cleaner). */
     synchronized void free(Block b) {
         free.computeIfAbsent(b.size, k -> new ArrayDeque<>()).addLast(b.ptr);
         cachedBytes += b.size;
         liveBytes -= b.size;
+        notifyAll();
     }
 
     /** Gives every cached block back to the driver, after queued work that may still use them. */
     synchronized void releaseCached() {
-        cuda.makeCurrent();
-        Cuda.check(JCudaDriver.cuStreamSynchronize(cuda.stream), "cuStreamSynchronize (before cuMemFree)");
+        if (free.isEmpty()) return;
+        device.synchronize();
         List<CUdeviceptr> all = new ArrayList<>();
         free.values().forEach(all::addAll);
         free.clear();
         cachedBytes = 0;
-        for (CUdeviceptr p : all) Cuda.check(JCudaDriver.cuMemFree(p), "cuMemFree");
+        for (CUdeviceptr p : all) Cuda.check(device.free(p), "cuMemFree");
     }
 
     synchronized Stats stats() {

@@ -108,7 +108,14 @@ public final class CudaBackend implements Backend {
         CudaGemm g = state().gemm();
         return c.deviceName + " (sm_" + c.computeMajor + c.computeMinor + ", " + c.multiprocessors + " SMs, driver "
                 + c.driverVersion / 1000 + "." + c.driverVersion % 1000 / 10 + "), GEMM "
-                + (g.engine == CudaGemm.Engine.CUBLAS ? "cuBLAS" : "irtj") + (g.tf32 ? " TF32" : " FP32");
+                + (g.engine == CudaGemm.Engine.CUBLAS ? "cuBLAS (" + g.cublasName() + ")" : "irtj") + (g.tf32 ? " TF32" : " FP32");
+    }
+
+    /** Null when F32 products go through cuBLAS; otherwise why not (tests needing cuBLAS are skipped with it). */
+    String cublasProblem() {
+        cuda();
+        CudaGemm g = state().gemm();
+        return g.engine == CudaGemm.Engine.CUBLAS ? null : g.why;
     }
 
     /** Waits until all queued work is done (benchmarks time with this). */
@@ -571,16 +578,19 @@ public final class CudaBackend implements Backend {
             if (ec != null) stridedCopy(out, ec);
             engine.cublasSgemm(p, ((CudaStorage) ea.storage()).ptr(), ((CudaStorage) eb.storage()).ptr(),
                     ((CudaStorage) out.storage()).ptr(), (float) alpha, ec == null ? 0f : (float) beta);
+            // As for our kernels' launches: the operands' blocks stay out of the Cleaner's reach until cuBLAS has queued its work.
+            java.lang.ref.Reference.reachabilityFence(ea);
+            java.lang.ref.Reference.reachabilityFence(eb);
             return out;
         }
         CudaKernel.Symbol kernel = a.dtype() == DType.F32 && mode == GemmMode.IRTJ_TF32 ? CudaKernel.GEMM_TF32.of() : CudaKernel.GEMM.of(a.dtype());
-        int gridX = (n + 127) / 128, gridY = (m + 127) / 128;
-        // gridDim.z is limited to 65535: larger batches go in slices with shifted offsets.
-        for (int b0 = 0; b0 < batch; b0 += 65535) {
-            int slice = Math.min(65535, batch - b0);
-            Tensor outSlice = out.reshape(batch, m, n).narrow(0, b0, slice);
-            cuda.launch(kernel, gridX, gridY, slice, 256, new KernelArgs()
-                    .gemm(p.batchSlice(b0, slice)).base(ea).base(eb).base(ec).data(outSlice).d(alpha).d(beta));
+        int gridX = (n + CudaGemm.TILE - 1) / CudaGemm.TILE;
+        // gridDim.y and z are limited to 65535: long products and large batches go in slices.
+        Tensor out3 = out.reshape(batch, m, n);
+        for (CudaGemm.Launch l : CudaGemm.launches(m, batch)) {
+            Tensor outSlice = out3.narrow(0, l.batchFirst(), l.batchCount()).narrow(1, l.rowFirst(), l.rowCount());
+            cuda.launch(kernel, gridX, l.gridY(), l.batchCount(), 256, new KernelArgs()
+                    .gemm(p.slice(l)).base(ea).base(eb).base(ec).data(outSlice).d(alpha).d(beta));
         }
         return out;
     }

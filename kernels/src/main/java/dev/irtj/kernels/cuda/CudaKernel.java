@@ -107,6 +107,28 @@ enum CudaKernel {
         return out;
     }
 
+    /** Every symbol of every kernel: what {@link Cuda} resolves at start-up. */
+    static List<Symbol> all() {
+        List<Symbol> out = new ArrayList<>();
+        for (CudaKernel k : values()) out.addAll(k.symbols());
+        return out;
+    }
+
+    /**
+     * Resolves every symbol of {@link #all()} with {@code resolver}, which returns null when the
+     * symbol was found or what went wrong; the first failure is thrown as one line naming the
+     * kernel, its source file and the remedy.
+     */
+    static void resolveAll(java.util.function.Function<Symbol, String> resolver) {
+        for (Symbol s : all()) {
+            String problem = resolver.apply(s);
+            if (problem != null) {
+                throw new CudaException("kernel " + s.name() + " (native/src/cuda/" + s.module() + ".cu) could not be resolved: "
+                        + problem.replace('\n', ' ') + "; the fatbins are built for sm_80 and sm_90 by native/build.sh");
+            }
+        }
+    }
+
     static String suffix(DType t) {
         return switch (t) {
             case F32 -> "f32";

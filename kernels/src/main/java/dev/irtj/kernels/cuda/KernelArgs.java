@@ -9,13 +9,18 @@ import jcuda.driver.CUdeviceptr;
 import java.util.ArrayList;
 import java.util.List;
 
-/** The parameter array of one kernel launch, built in the order of the kernel's signature. */
+/**
+ * The parameter array of one kernel launch, built in the order of the kernel's signature. It
+ * holds the storages whose addresses it carries, so that they stay reachable (their blocks are
+ * not returned by the Cleaner) while it is: {@link Cuda#launch} fences it after cuLaunchKernel.
+ */
 final class KernelArgs {
     /** IRTJ_MAX_RANK in native/src/cuda/common.cuh. */
     static final int MAX_RANK = 8;
     private static final CUdeviceptr NULL = new CUdeviceptr();
 
     private final List<NativePointerObject> args = new ArrayList<>();
+    private final List<CudaStorage> storages = new ArrayList<>();
 
     KernelArgs ptr(CUdeviceptr p) {
         args.add(Pointer.to(p == null ? NULL : p));
@@ -24,13 +29,24 @@ final class KernelArgs {
 
     /** The storage address of a device tensor (element 0 of its storage, not of the view). */
     KernelArgs base(Tensor t) {
-        return ptr(t == null ? null : ((CudaStorage) t.storage()).ptr());
+        return ptr(t == null ? null : hold(t).ptr());
+    }
+
+    private CudaStorage hold(Tensor t) {
+        CudaStorage s = (CudaStorage) t.storage();
+        storages.add(s);
+        return s;
+    }
+
+    /** The storages this launch addresses (kept reachable as long as these arguments are). */
+    List<CudaStorage> storages() {
+        return java.util.Collections.unmodifiableList(storages);
     }
 
     /** The address of a contiguous tensor's first element. */
     KernelArgs data(Tensor t) {
         if (t == null) return ptr(null);
-        CUdeviceptr p = ((CudaStorage) t.storage()).ptr();
+        CUdeviceptr p = hold(t).ptr();
         return ptr(t.offset() == 0 ? p : p.withByteOffset((long) t.offset() * t.dtype().byteSize()));
     }
 

@@ -108,6 +108,29 @@ class CudaContractTest {
         assertEquals(List.of(), unknown, "kernels of the .cu files that CudaKernel does not list");
     }
 
+    /**
+     * Start-up resolves every kernel (Cuda's constructor runs CudaKernel.resolveAll with the
+     * driver's cuModuleGetFunction): against the sources it finds them all, each once, and a
+     * kernel missing from its file stops it in one line that names the kernel and the file.
+     */
+    @Test
+    void startUpResolvesEveryKernelOfTheSourcesAndNamesAMissingOne() throws IOException {
+        Map<String, Set<String>> byFamily = kernelsByFamily();
+        Set<String> asked = new TreeSet<>();
+        CudaKernel.resolveAll(s -> {
+            assertTrue(asked.add(s.module() + "/" + s.name()), "resolved twice: " + s);
+            return byFamily.getOrDefault(s.module(), Set.of()).contains(s.name()) ? null : "not in the source";
+        });
+        int inSources = byFamily.values().stream().mapToInt(Set::size).sum();
+        assertEquals(inSources, asked.size(), "every kernel of the sources is resolved at start-up");
+        String missing = CudaKernel.LAYERNORM_BACKWARD_PARAMS_FINISH.of(DType.F64).name();
+        CudaException e = assertThrows(CudaException.class, () -> CudaKernel.resolveAll(
+                s -> s.name().equals(missing) ? "cuModuleGetFunction(layernorm, " + missing + ") failed: CUDA_ERROR_NOT_FOUND (500)" : null));
+        assertTrue(e.getMessage().startsWith("kernel " + missing + " (native/src/cuda/layernorm.cu) could not be resolved: cuModuleGetFunction"),
+                e.getMessage());
+        assertTrue(!e.getMessage().contains("\n"), "one line");
+    }
+
     @Test
     void opCodesOfTheCudaSourcesAreTheJavaEnumsInOrder() throws IOException {
         Map<String, List<String>> enums = new HashMap<>();
