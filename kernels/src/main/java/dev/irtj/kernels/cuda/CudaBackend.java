@@ -11,6 +11,8 @@ import dev.irtj.tensor.ReductionPlan;
 import dev.irtj.tensor.Shape;
 import dev.irtj.tensor.Storage;
 import dev.irtj.tensor.Tensor;
+import dev.irtj.tensor.TopK;
+import dev.irtj.tensor.TopKPlan;
 import dev.irtj.tensor.UnaryOp;
 import jcuda.driver.CUdeviceptr;
 
@@ -500,25 +502,19 @@ public final class CudaBackend implements Backend {
         return out;
     }
 
-    /**
-     * The k largest values of each row of x (last dim), largest first, ties to the lower index,
-     * and their I64 positions: exact k-NN over a similarity matrix. Values must be finite.
-     */
-    public Tensor[] topk(Tensor x, int k) {
+    /** One block per row (topk.cu): the k best in {@link TopKPlan}'s order, NaN last. */
+    @Override
+    public TopK topk(TopKPlan plan) {
+        Tensor x = plan.x();
         requireCuda(x, "topk");
-        requireFloating(x, "topk");
-        int n = x.shape(-1);
-        if (x.rank() == 0 || k < 0 || k > n) throw new IllegalArgumentException("topk: k = " + k + " for rows of " + n + " in " + Shape.str(x.shape()));
-        int[] outShape = x.shape();
-        outShape[outShape.length - 1] = k;
-        Tensor values = newLike(x, x.dtype(), outShape), indices = newLike(x, DType.I64, outShape);
-        int rows = x.numel() / Math.max(n, 1);
+        int n = plan.n(), k = plan.k(), rows = plan.rows();
+        Tensor values = newLike(x, x.dtype(), plan.outShape()), indices = newLike(x, DType.I64, plan.outShape());
         if (rows > 0 && k > 0) {
             Tensor in = dense(x);
             cuda().launch(CudaKernel.TOPK_ROWS.of(x.dtype()), rows, 1, 1, rowThreads(n),
                     new KernelArgs().data(in).i(n).i(k).data(values).data(indices));
         }
-        return new Tensor[] {values, indices};
+        return new TopK(values, indices);
     }
 
     // ---- fused kernels ------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import dev.irtj.tensor.ReduceOp;
 import dev.irtj.tensor.ReferenceBackend;
 import dev.irtj.tensor.Rng;
 import dev.irtj.tensor.Tensor;
+import dev.irtj.tensor.TopK;
 import dev.irtj.tensor.UnaryOp;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
@@ -404,9 +405,9 @@ class CudaBackendTest {
         double[] v = Tensor.randn(rng, DType.F64, rows, n).mul(4).toDoubleArray();
         for (int i = 0; i < v.length; i++) v[i] = Math.round(v[i]);
         Tensor host = Tensor.of(v, rows, n).to(dtype);
-        Tensor[] r = cuda().topk(gpu(host), k);
-        double[] values = r[0].toDoubleArray();
-        long[] indices = r[1].toLongArray();
+        TopK r = gpu(host).topk(k);
+        double[] values = r.values().toDoubleArray();
+        long[] indices = r.indices().toLongArray();
         for (int row = 0; row < rows; row++) {
             final int base = row * n;
             Integer[] order = IntStream.range(0, n).boxed().sorted(Comparator.comparingDouble((Integer j) -> -v[base + j])).toArray(Integer[]::new);
