@@ -519,6 +519,11 @@ public final class CudaBackend implements Backend {
 
     // ---- fused kernels ------------------------------------------------------------------------
 
+    /** The device's SM count (starts CUDA), which the split-K choice depends on. */
+    int multiprocessors() {
+        return cuda().multiprocessors;
+    }
+
     /** Which kernel computes an F32 product (F64 always uses the exact irtj kernel). */
     enum GemmMode { CUBLAS, IRTJ_FP32, IRTJ_TF32 }
 
@@ -569,8 +574,23 @@ public final class CudaBackend implements Backend {
                     ((CudaStorage) out.storage()).ptr(), (float) alpha, ec == null ? 0f : (float) beta);
             return out;
         }
-        CudaKernel.Symbol kernel = a.dtype() == DType.F32 && mode == GemmMode.IRTJ_TF32 ? CudaKernel.GEMM_TF32.of() : CudaKernel.GEMM.of(a.dtype());
+        boolean tf32 = a.dtype() == DType.F32 && mode == GemmMode.IRTJ_TF32;
+        CudaKernel.Symbol kernel = tf32 ? CudaKernel.GEMM_TF32.of() : CudaKernel.GEMM.of(a.dtype());
         int gridX = (n + 127) / 128, gridY = (m + 127) / 128;
+        SplitK split = SplitK.choose(m, n, k, batch, cuda.multiprocessors);
+        if (split.isSplit()) {
+            // Partials [splits, batch, m, n], then their sum in split order with α, β·C0; the
+            // workspace goes back to the pool once both are queued (one stream: whatever reuses
+            // it runs after the sum).
+            Tensor partial = newLike(a, a.dtype(), new int[] {split.splits() * batch * m * n});
+            cuda.launch(tf32 ? CudaKernel.GEMM_TF32_SPLITK.of() : CudaKernel.GEMM_SPLITK.of(a.dtype()), gridX, gridY, batch * split.splits(), 256,
+                    new KernelArgs().gemm(p).i(split.kChunk()).base(ea).base(eb).data(partial));
+            int blocks = (int) Math.min(((long) batch * m * n + 255) / 256, 4L * cuda.multiprocessors);
+            cuda.launch(CudaKernel.GEMM_SPLITK_REDUCE.of(a.dtype()), blocks, 1, 1, 256,
+                    new KernelArgs().gemm(p).i(split.splits()).data(partial).base(ec).data(out).d(alpha).d(beta));
+            partial.storage().release();
+            return out;
+        }
         // gridDim.z is limited to 65535: larger batches go in slices with shifted offsets.
         for (int b0 = 0; b0 < batch; b0 += 65535) {
             int slice = Math.min(65535, batch - b0);
