@@ -44,7 +44,7 @@ __device__ __forceinline__ bool strided_is_contiguous(const Strided& s) {
 // view (the common case: most operands are fresh outputs) costs an add per element instead of a
 // division and a remainder per dimension.
 struct StridedWalk {
-    Strided s;
+    const Strided& s;  // the kernel's own parameter: no second copy of the descriptor
     bool contiguous;
     __device__ __forceinline__ explicit StridedWalk(const Strided& view) : s(view), contiguous(strided_is_contiguous(view)) {}
     __device__ __forceinline__ int operator()(int linear) const { return contiguous ? s.offset + linear : strided_offset(s, linear); }

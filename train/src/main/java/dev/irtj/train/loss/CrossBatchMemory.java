@@ -61,7 +61,9 @@ public final class CrossBatchMemory {
         if (capacity < 0 || dim <= 0) throw new IllegalArgumentException("memory needs capacity >= 0 and dim > 0, got " + capacity + ", " + dim);
         if (order == null) throw new IllegalArgumentException("memory needs an enqueue order (before or after the loss)");
         if (device == null) throw new IllegalArgumentException("memory needs a device for its ring");
-        Math.multiplyExact(capacity, dim);
+        if ((long) capacity * dim > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("memory of " + capacity + " entries of dim " + dim + " is more than one tensor can hold (2^31 - 1 elements)");
+        }
         this.order = order;
         this.capacity = capacity;
         this.dim = dim;
