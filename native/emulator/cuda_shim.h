@@ -2,7 +2,8 @@
 // every CUDA thread of a block is an OS thread, __syncthreads a block barrier, warp shuffles go
 // through a per-warp exchange buffer between two warp barriers. Blocks run one after another, so
 // __shared__ variables (function-local statics here) belong to the running block. Only what the
-// irtj kernels use is provided; tensor cores (WMMA) are not, so gemm_tf32.cu is not emulated.
+// irtj kernels use is provided; the WMMA calls of gemm_tf32.cu come from include/mma.h's
+// plain-matrix stand-in, and the GEMMs' cp.async copies from include/cuda_pipeline.h's.
 #pragma once
 
 #include <algorithm>
@@ -33,7 +34,7 @@ using std::tanh;
 #define __host__
 #define __forceinline__ inline
 #define __shared__ static
-#define __launch_bounds__(x)
+#define __launch_bounds__(...)
 #define __align__(x) __attribute__((aligned(x)))
 
 struct dim3 {

@@ -18,9 +18,15 @@ struct tf32 {};
 }
 enum layout_t { mem_row_major, mem_col_major };
 
+// x[] and num_elements are the element view the kernels round to TF32 through; here every
+// lane's fragment is the whole 16×16 matrix.
 template <class Use, int M, int N, int K, class T, class Layout = void>
 struct fragment {
-    float m[16][16] = {};
+    static constexpr int num_elements = 256;
+    union {
+        float m[16][16] = {};
+        float x[256];
+    };
 };
 
 // cvt.rna.tf32.f32: keep 10 mantissa bits, rounding to nearest with ties away from zero.

@@ -29,6 +29,27 @@ __device__ __forceinline__ int strided_offset(const Strided& s, int linear) {
     return pos;
 }
 
+// Whether the view's row-major element `linear` sits at offset + linear: strides are the dense
+// row-major ones (dims of extent 1 may have any stride).
+__device__ __forceinline__ bool strided_is_contiguous(const Strided& s) {
+    int expected = 1;
+    for (int d = s.rank - 1; d >= 0; d--) {
+        if (s.shape[d] != 1 && s.stride[d] != expected) return false;
+        expected *= s.shape[d];
+    }
+    return true;
+}
+
+// Positions of a view's elements for a loop over them: contiguity is decided once, so a dense
+// view (the common case: most operands are fresh outputs) costs an add per element instead of a
+// division and a remainder per dimension.
+struct StridedWalk {
+    const Strided& s;  // the kernel's own parameter: no second copy of the descriptor
+    bool contiguous;
+    __device__ __forceinline__ explicit StridedWalk(const Strided& view) : s(view), contiguous(strided_is_contiguous(view)) {}
+    __device__ __forceinline__ int operator()(int linear) const { return contiguous ? s.offset + linear : strided_offset(s, linear); }
+};
+
 #define GRID_STRIDE_LOOP(i, n) \
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += blockDim.x * gridDim.x)
 

@@ -25,7 +25,8 @@ __device__ __forceinline__ long long convert<long long, float>(float v) {
 // is resolved by CudaBackend (it copies through a temporary), as the reference reads first.
 template <typename O, typename I>
 __device__ void strided_copy(O* dst, Strided ds, const I* src, Strided ss, int n) {
-    GRID_STRIDE_LOOP(i, n) dst[strided_offset(ds, i)] = convert<O, I>(src[strided_offset(ss, i)]);
+    StridedWalk to(ds), from(ss);
+    GRID_STRIDE_LOOP(i, n) dst[to(i)] = convert<O, I>(src[from(i)]);
 }
 
 #define IRTJ_COPY(O, OSUF, I, ISUF)                                                                          \

@@ -68,33 +68,34 @@ __device__ __forceinline__ T binary_apply(int op, T a, T b) {
 
 template <typename T>
 __device__ void unary_kernel(int op, const T* x, Strided xs, T* out, int n, double p0, double p1) {
-    GRID_STRIDE_LOOP(i, n) out[i] = unary_apply<T>(op, x[strided_offset(xs, i)], T(p0), T(p1));
+    StridedWalk xw(xs);
+    GRID_STRIDE_LOOP(i, n) out[i] = unary_apply<T>(op, x[xw(i)], T(p0), T(p1));
 }
 
 template <typename T>
 __device__ void unary_backward_kernel(int op, const T* x, Strided xs, const T* dy, Strided ds, T* out, int n,
                                       double p0, double p1) {
-    GRID_STRIDE_LOOP(i, n) {
-        out[i] = dy[strided_offset(ds, i)] * unary_derivative<T>(op, x[strided_offset(xs, i)], T(p0), T(p1));
-    }
+    StridedWalk dw(ds), xw(xs);
+    GRID_STRIDE_LOOP(i, n) out[i] = dy[dw(i)] * unary_derivative<T>(op, x[xw(i)], T(p0), T(p1));
 }
 
 // a and b arrive already expanded to the output shape (broadcast dims have stride 0).
 template <typename T>
 __device__ void binary_kernel(int op, const T* a, Strided as, const T* b, Strided bs, T* out, int n) {
-    GRID_STRIDE_LOOP(i, n) out[i] = binary_apply<T>(op, a[strided_offset(as, i)], b[strided_offset(bs, i)]);
+    StridedWalk aw(as), bw(bs);
+    GRID_STRIDE_LOOP(i, n) out[i] = binary_apply<T>(op, a[aw(i)], b[bw(i)]);
 }
 
 template <typename T, typename C>
 __device__ void where_kernel(const C* cond, Strided cs, const T* a, Strided as, const T* b, Strided bs, T* out, int n) {
-    GRID_STRIDE_LOOP(i, n) {
-        out[i] = cond[strided_offset(cs, i)] != C(0) ? a[strided_offset(as, i)] : b[strided_offset(bs, i)];
-    }
+    StridedWalk cw(cs), aw(as), bw(bs);
+    GRID_STRIDE_LOOP(i, n) out[i] = cond[cw(i)] != C(0) ? a[aw(i)] : b[bw(i)];
 }
 
 template <typename T>
 __device__ void fill_kernel(T* dst, Strided ds, int n, T value) {
-    GRID_STRIDE_LOOP(i, n) dst[strided_offset(ds, i)] = value;
+    StridedWalk dw(ds);
+    GRID_STRIDE_LOOP(i, n) dst[dw(i)] = value;
 }
 
 #define IRTJ_ELEMENTWISE(T, SUF)                                                                              \

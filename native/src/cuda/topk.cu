@@ -2,12 +2,14 @@
 // Round r selects the best element strictly after the previous pick in the order
 // (value descending, index ascending), so ties resolve to the lower index and no per-row buffer
 // is needed; cost O(k·n/blockDim) per row, meant for k up to a few thousand.
-// CPU reference: a stable sort of each row by value descending (CudaBackendTest's oracle, the
-// order dev.irtj.eval's exact k-NN uses). NaN is not ordered here: callers pass finite values.
+// CPU reference: dev.irtj.tensor.ReferenceBackend.topk, a stable sort of each row in
+// TopKPlan's order (value descending, ties and -0/+0 to the lower index, NaN after every number).
 #include "common.cuh"
 
 template <typename T>
 __device__ __forceinline__ bool before(T va, int ia, T vb, int ib) {
+    bool nan_a = va != va, nan_b = vb != vb;
+    if (nan_a || nan_b) return nan_a == nan_b ? ia < ib : nan_b;
     return va > vb || (va == vb && ia < ib);
 }
 

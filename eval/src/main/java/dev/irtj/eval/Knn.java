@@ -1,6 +1,7 @@
 package dev.irtj.eval;
 
 import dev.irtj.tensor.Tensor;
+import dev.irtj.tensor.TopKSelector;
 
 import java.util.stream.IntStream;
 
@@ -14,11 +15,13 @@ import java.util.stream.IntStream;
  *
  * <p>The similarity matrix is never built whole: the search walks it in blocks of
  * {@code queryBlock} query rows × {@code databaseBlock} database rows, each block one
- * {@link Tensor#matmul} in F32 on the tensors' device (so the fastest backend computes it), and
- * keeps for every query its k best candidates so far (a threshold, a buffer of about 2k and a
- * quickselect: O(1) amortized per candidate, no full sort). Memory beyond the result is
- * O(queryBlock · databaseBlock) floats for the block plus O(queryBlock · k) for the candidates;
- * with the defaults (1024 × 16384) a block is 64 MiB. F64 inputs are converted to F32 first.
+ * {@link Tensor#matmul} in F32 on the tensors' device followed by that device's
+ * {@link Tensor#topk} of each block row (so the fastest backend computes both, and only k
+ * values and positions per row leave a GPU). The host merges the blocks' candidates into every
+ * query's k best ({@link TopKSelector}: a threshold, a buffer of about 2k and a quickselect).
+ * Memory beyond the result is O(queryBlock · databaseBlock) floats for the block plus
+ * O(queryBlock · k) for the candidates; with the defaults (1024 × 16384) a block is 64 MiB.
+ * F64 inputs are converted to F32 first.
  *
  * <p>Order and ties: larger similarity first; at exactly equal similarity the smaller database
  * index first; NaN similarities after every number (−0 is reported as 0). The result is
@@ -85,157 +88,34 @@ public final class Knn {
         float[][] sims = new float[nq][kk];
         if (kk == 0) return new Neighbors(indices, sims);
 
-        TopK[] best = new TopK[Math.min(queryBlock, nq)];
+        int perBlock = excludeSelf ? kk + 1 : kk; // a block's best kk others, even when it holds the query itself
+        TopKSelector[] best = new TopKSelector[Math.min(queryBlock, nq)];
         int[] bestFor = {-1}; // first query of the block that `best` belongs to
-        SimilarityBlocks.forEach(queries, database, queryBlock, databaseBlock, (qs, ql, ds, dl, s, off) -> {
+        SimilarityBlocks.forEachTopK(queries, database, queryBlock, databaseBlock, perBlock, (qs, ql, ds, take, values, positions) -> {
             if (bestFor[0] != qs) {
                 // A new query block: the previous one has seen the whole database.
                 if (bestFor[0] >= 0) drain(best, bestFor[0], Math.min(best.length, nq - bestFor[0]), indices, sims);
-                for (int r = 0; r < ql; r++) best[r] = new TopK(kk);
+                for (int r = 0; r < ql; r++) best[r] = new TopKSelector(kk);
                 bestFor[0] = qs;
             }
             IntStream rows = IntStream.range(0, ql);
-            if ((long) ql * dl >= PARALLEL_THRESHOLD) rows = rows.parallel();
+            if ((long) ql * take >= PARALLEL_THRESHOLD) rows = rows.parallel();
             rows.forEach(r -> {
                 int self = excludeSelf ? selfOffset + qs + r : -1;
-                best[r].offerRow(s, off + r * dl, dl, ds, self);
+                for (int c = 0; c < take; c++) {
+                    int j = ds + (int) positions[r * take + c];
+                    if (j != self) best[r].offer(values[r * take + c], j);
+                }
             });
         });
         if (bestFor[0] >= 0) drain(best, bestFor[0], Math.min(best.length, nq - bestFor[0]), indices, sims);
         return new Neighbors(indices, sims);
     }
 
-    private static void drain(TopK[] best, int qs, int ql, int[][] indices, float[][] sims) {
+    private static void drain(TopKSelector[] best, int qs, int ql, int[][] indices, float[][] sims) {
         IntStream rows = IntStream.range(0, ql);
         if ((long) ql * indices[qs].length >= PARALLEL_THRESHOLD) rows = rows.parallel();
         rows.forEach(r -> best[r].sortedInto(indices[qs + r], sims[qs + r]));
     }
 
-    /**
-     * The best k (similarity, index) pairs of one query seen so far. Each pair is packed into a
-     * long key whose ascending order is the ranking order ({@link #key}). Candidates that beat
-     * the current k-th best (the threshold) are appended to a buffer of about 2k keys; when it
-     * fills, a quickselect keeps the best k and moves the threshold up. Most candidates are
-     * rejected by one float comparison, and each accepted one costs O(1) amortized (a heap would
-     * pay O(log k) unpredictable branches per accepted candidate).
-     */
-    static final class TopK {
-        private final int k;
-        private final long[] buf;
-        private int size;
-        /** Keys at or above this cannot enter (the k-th best key once k are known). */
-        private long thresholdKey = Long.MAX_VALUE;
-        /** Similarities below this cannot enter: a cheap pre-check equivalent to the key test. */
-        private float thresholdSim = Float.NEGATIVE_INFINITY;
-
-        TopK(int k) {
-            this.k = k;
-            this.buf = new long[Math.max(2 * k, k + 64)];
-        }
-
-        /** Offers row[from .. from+n-1] as database items base .. base+n-1, skipping item {@code skip}. */
-        void offerRow(float[] row, int from, int n, int base, int skip) {
-            float thr = thresholdSim;
-            for (int c = 0; c < n; c++) {
-                float sim = row[from + c];
-                if (sim < thr) continue;
-                int j = base + c;
-                if (j == skip) continue;
-                long key = key(sim, j);
-                if (key >= thresholdKey) continue;
-                buf[size++] = key;
-                if (size == buf.length) {
-                    compact();
-                    thr = thresholdSim;
-                }
-            }
-        }
-
-        /** Keeps the best k keys and raises the threshold to the k-th. */
-        private void compact() {
-            selectSmallest(buf, size, k);
-            size = k;
-            thresholdKey = buf[k - 1];
-            float t = similarity(thresholdKey);
-            thresholdSim = t != t ? Float.NEGATIVE_INFINITY : t; // a NaN threshold leaves only the key test
-        }
-
-        /** Writes the best min(k, seen) entries, best first. */
-        void sortedInto(int[] outIdx, float[] outSim) {
-            if (size > k) {
-                selectSmallest(buf, size, k);
-                size = k;
-            }
-            java.util.Arrays.sort(buf, 0, size);
-            for (int i = 0; i < size; i++) {
-                outIdx[i] = index(buf[i]);
-                outSim[i] = similarity(buf[i]);
-            }
-        }
-    }
-
-    /**
-     * A long whose ascending order is the ranking order of (similarity, index) pairs: the high
-     * 32 bits order similarities descending (NaN after −∞; −0 is folded into +0, as the two are
-     * equal similarities), the low 32 bits hold the (non-negative) index.
-     */
-    static long key(float sim, int index) {
-        int desc;
-        if (sim != sim) {
-            desc = Integer.MAX_VALUE;
-        } else {
-            int bits = Float.floatToRawIntBits(sim + 0.0f);
-            desc = ~(bits ^ ((bits >> 31) & 0x7fffffff)); // floats as ordered ints, then reversed
-        }
-        return ((long) desc << 32) | (index & 0xffffffffL);
-    }
-
-    static int index(long key) {
-        return (int) key;
-    }
-
-    static float similarity(long key) {
-        int desc = (int) (key >>> 32);
-        if (desc == Integer.MAX_VALUE) return Float.NaN;
-        int ordered = ~desc;
-        return Float.intBitsToFloat(ordered ^ ((ordered >> 31) & 0x7fffffff));
-    }
-
-    /**
-     * Reorders a[0..n) so that a[0..m) holds its m smallest values (in no particular order) and
-     * a[m-1] is the largest of them: quickselect with median-of-three pivots, falling back to a
-     * sort after too many rounds. Values must be distinct (keys are, by their index).
-     */
-    static void selectSmallest(long[] a, int n, int m) {
-        if (m >= n) return;
-        int lo = 0, hi = n - 1, target = m - 1;
-        for (int round = 0; hi > lo; round++) {
-            if (round > 64) {
-                java.util.Arrays.sort(a, lo, hi + 1);
-                return;
-            }
-            int mid = (lo + hi) >>> 1;
-            long x = a[lo], y = a[mid], z = a[hi];
-            long pivot = x < y ? (y < z ? y : Math.max(x, z)) : (x < z ? x : Math.max(y, z));
-            int i = lo, j = hi;
-            while (i <= j) {
-                while (a[i] < pivot) i++;
-                while (a[j] > pivot) j--;
-                if (i <= j) {
-                    long t = a[i];
-                    a[i] = a[j];
-                    a[j] = t;
-                    i++;
-                    j--;
-                }
-            }
-            if (target <= j) {
-                hi = j;
-            } else if (target >= i) {
-                lo = i;
-            } else {
-                return; // a[target] is the pivot itself, in place
-            }
-        }
-    }
 }

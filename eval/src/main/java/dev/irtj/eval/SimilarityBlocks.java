@@ -5,6 +5,7 @@ import dev.irtj.tensor.HostStorage;
 import dev.irtj.tensor.MemoryScope;
 import dev.irtj.tensor.Shape;
 import dev.irtj.tensor.Tensor;
+import dev.irtj.tensor.TopK;
 
 /**
  * Walks the similarity matrix S = Q·Dᵀ block by block without ever holding all of it: each block
@@ -24,6 +25,16 @@ final class SimilarityBlocks {
          * database item {@code dStart + c}. The array is only valid during the call.
          */
         void accept(int qStart, int qLen, int dStart, int dLen, float[] sims, int offset);
+    }
+
+    /** Receives one block's row top-k: rows qStart..qStart+qLen-1 against columns dStart.. of it. */
+    @FunctionalInterface
+    interface TopKConsumer {
+        /**
+         * Row r's {@code take} best similarities, best first, are {@code values[r * take + c]}
+         * at database items {@code dStart + positions[r * take + c]}; valid during the call only.
+         */
+        void accept(int qStart, int qLen, int dStart, int take, float[] values, long[] positions);
     }
 
     /** Fails unless both are [rows, D] floating tensors with the same D on one device. */
@@ -77,6 +88,34 @@ final class SimilarityBlocks {
                         } else {
                             consumer.accept(qs, ql, ds, dl, s.toFloatArray(), 0);
                         }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * As {@link #forEach}, but each block's rows are cut to their {@code perBlock} best entries
+     * ({@link Tensor#topk}, min(perBlock, block columns) per row) on the tensors' device, and
+     * only those come to the host.
+     */
+    static void forEachTopK(Tensor queries, Tensor database, int queryBlock, int databaseBlock, int perBlock, TopKConsumer consumer) {
+        checkPair(queries, database);
+        checkBlock(queryBlock, "query");
+        checkBlock(databaseBlock, "database");
+        if (perBlock < 1) throw new IllegalArgumentException("a block's top-k needs k >= 1, got " + perBlock);
+        int nq = queries.shape(0), nd = database.shape(0);
+        if (nq == 0 || nd == 0) return;
+        try (MemoryScope all = MemoryScope.open()) {
+            Tensor q = queries.to(DType.F32), d = database.to(DType.F32);
+            for (int qs = 0; qs < nq; qs += queryBlock) {
+                int ql = Math.min(queryBlock, nq - qs);
+                Tensor qb = q.narrow(0, qs, ql);
+                for (int ds = 0; ds < nd; ds += databaseBlock) {
+                    int dl = Math.min(databaseBlock, nd - ds);
+                    try (MemoryScope block = MemoryScope.open()) {
+                        TopK best = qb.matmul(d.narrow(0, ds, dl).mT()).topk(Math.min(perBlock, dl));
+                        consumer.accept(qs, ql, ds, best.values().shape(1), best.values().toFloatArray(), best.indices().toLongArray());
                     }
                 }
             }

@@ -1,5 +1,6 @@
 package dev.irtj.eval;
 
+import dev.irtj.tensor.TopKSelector;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
@@ -16,7 +17,7 @@ import java.util.Random;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-/** The packed ranking keys and the selection behind {@link Knn}. */
+/** The packed ranking keys and the selection behind {@link Knn} ({@link TopKSelector}, in tensor). */
 class TopKTest {
 
     @Provide
@@ -31,9 +32,9 @@ class TopKTest {
     void keyOrderIsTheRankingOrder(@ForAll("similarities") float a, @ForAll @IntRange(max = 1000) int ia,
                                    @ForAll("similarities") float b, @ForAll @IntRange(max = 1000) int ib) {
         if (ia == ib) ib++;
-        assertEquals(Ranking.before(a, ia, b, ib), Knn.key(a, ia) < Knn.key(b, ib));
-        assertEquals(ia, Knn.index(Knn.key(a, ia)));
-        float back = Knn.similarity(Knn.key(a, ia));
+        assertEquals(Ranking.before(a, ia, b, ib), TopKSelector.key(a, ia) < TopKSelector.key(b, ib));
+        assertEquals(ia, TopKSelector.index(TopKSelector.key(a, ia)));
+        float back = TopKSelector.similarity(TopKSelector.key(a, ia));
         if (Float.isNaN(a)) assertEquals(Float.NaN, back);
         else assertEquals(a == 0 ? 0f : a, back); // −0 comes back as +0
     }
@@ -46,7 +47,7 @@ class TopKTest {
         for (int i = 0; i < a.length; i++) a[i] = values.get(i) * 1000L + i;
         long[] sorted = a.clone();
         Arrays.sort(sorted);
-        Knn.selectSmallest(a, a.length, m);
+        TopKSelector.selectSmallest(a, a.length, m);
         int mm = Math.min(m, a.length);
         long[] front = Arrays.copyOf(a, mm);
         Arrays.sort(front);
@@ -66,7 +67,7 @@ class TopKTest {
             for (int i = 0; i < k; i++) want[i] = ranking[i];
             // In index order, in increasing similarity (every item beats the threshold), decreasing.
             for (String order : new String[] {"index", "ascending", "descending"}) {
-                Knn.TopK t = new Knn.TopK(k);
+                TopKSelector t = new TopKSelector(k);
                 float[] row = new float[1];
                 Integer[] arrival = switch (order) {
                     case "index" -> java.util.stream.IntStream.range(0, n).boxed().toArray(Integer[]::new);

@@ -104,6 +104,12 @@ public interface Backend {
         return argReduce(ReductionPlan.along(op, x, dim, keepdim));
     }
 
+    /**
+     * The k best entries of each row in {@link TopKPlan}'s order (larger first, ties and NaN
+     * resolved as it says): values of x's dtype and their I64 positions along the last dim.
+     */
+    TopK topk(TopKPlan plan);
+
     // ---- fused kernels ------------------------------------------------------------------------
 
     /**

@@ -73,6 +73,17 @@ public final class Backends {
         return previous;
     }
 
+    /**
+     * For tests that stand in a backend for a device kind none can serve here (an emulated GPU):
+     * installs {@code backend} for {@code kind} without choosing one first and returns the one
+     * installed before, or null, which makes the next lookup choose again.
+     */
+    static synchronized Backend install(Device.Kind kind, Backend backend) {
+        Backend previous = CHOSEN.get(kind.ordinal());
+        CHOSEN.set(kind.ordinal(), backend);
+        return previous;
+    }
+
     private static Backend choose(Device.Kind kind) {
         String forced = System.getProperty("irtj.backend", "").trim();
         if (!forced.isEmpty()) {

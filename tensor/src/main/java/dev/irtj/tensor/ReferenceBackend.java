@@ -305,6 +305,31 @@ public final class ReferenceBackend implements Backend {
         return plan.keepdim() ? idx : idx.squeeze(dim);
     }
 
+    /** A full sort of each row by {@link TopKPlan#before}, cut to k: the plain oracle. */
+    @Override
+    public TopK topk(TopKPlan plan) {
+        Tensor x = plan.x();
+        int n = plan.n(), k = plan.k(), rows = plan.rows();
+        Tensor values = newTensor(x.dtype(), plan.outShape()), indices = newTensor(DType.I64, plan.outShape());
+        if (k == 0 || rows == 0) return new TopK(values, indices);
+        HostStorage in = host(x), vo = host(values), io = host(indices);
+        int[] off = StridedIndex.offsets(x);
+        Integer[] order = new Integer[n];
+        for (int r = 0; r < rows; r++) {
+            int base = r * n;
+            for (int j = 0; j < n; j++) order[j] = j;
+            java.util.Arrays.sort(order, (a, b) -> {
+                double va = in.get(off[base + a]), vb = in.get(off[base + b]);
+                return TopKPlan.before(va, a, vb, b) ? -1 : TopKPlan.before(vb, b, va, a) ? 1 : 0;
+            });
+            for (int j = 0; j < k; j++) {
+                vo.set(r * k + j, in.get(off[base + order[j]]));
+                io.set(r * k + j, order[j]);
+            }
+        }
+        return new TopK(values, indices);
+    }
+
     // ---- fused kernels ------------------------------------------------------------------------
 
     @Override

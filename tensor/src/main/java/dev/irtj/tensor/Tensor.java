@@ -562,6 +562,14 @@ public final class Tensor {
         return backend().argReduce(ReductionPlan.along(ReduceOp.MIN, this, dim, keepdim));
     }
 
+    /**
+     * The k largest entries of every row (last dim), best first, with their I64 positions; ties
+     * go to the lower index and NaN comes last ({@link TopKPlan}). Computed on this tensor's device.
+     */
+    public TopK topk(int k) {
+        return backend().topk(TopKPlan.resolve(this, k));
+    }
+
     private Tensor reduce(ReduceOp op, int[] dims, boolean keepdim) {
         return backend().reduce(ReductionPlan.resolve(op, this, dims, keepdim));
     }

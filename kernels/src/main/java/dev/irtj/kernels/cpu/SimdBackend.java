@@ -12,6 +12,8 @@ import dev.irtj.tensor.ReferenceBackend;
 import dev.irtj.tensor.Shape;
 import dev.irtj.tensor.Storage;
 import dev.irtj.tensor.Tensor;
+import dev.irtj.tensor.TopK;
+import dev.irtj.tensor.TopKPlan;
 import dev.irtj.tensor.UnaryOp;
 
 import java.util.Arrays;
@@ -254,6 +256,17 @@ public final class SimdBackend implements Backend {
     @Override
     public Tensor argReduce(ReductionPlan plan) {
         return ref.argReduce(plan);
+    }
+
+    @Override
+    public TopK topk(TopKPlan plan) {
+        Tensor x = plan.x();
+        if (!f32(x) || plan.k() == 0 || plan.rows() == 0) return ref.topk(plan);
+        Tensor in = dense(x);
+        Tensor values = newF32(plan.outShape());
+        Tensor positions = Tensor.contiguousView(HostStorage.allocate(DType.I64, Shape.numel(plan.outShape()), false), plan.outShape());
+        TopKKernel.rows(data(in), off(in), plan.rows(), plan.n(), plan.k(), data(values), ((HostStorage) positions.storage()).i64());
+        return new TopK(values, positions);
     }
 
     // ---- fused kernels ------------------------------------------------------------------------

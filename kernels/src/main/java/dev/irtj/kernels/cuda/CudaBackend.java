@@ -11,6 +11,8 @@ import dev.irtj.tensor.ReductionPlan;
 import dev.irtj.tensor.Shape;
 import dev.irtj.tensor.Storage;
 import dev.irtj.tensor.Tensor;
+import dev.irtj.tensor.TopK;
+import dev.irtj.tensor.TopKPlan;
 import dev.irtj.tensor.UnaryOp;
 import jcuda.driver.CUdeviceptr;
 
@@ -507,28 +509,27 @@ public final class CudaBackend implements Backend {
         return out;
     }
 
-    /**
-     * The k largest values of each row of x (last dim), largest first, ties to the lower index,
-     * and their I64 positions: exact k-NN over a similarity matrix. Values must be finite.
-     */
-    public Tensor[] topk(Tensor x, int k) {
+    /** One block per row (topk.cu): the k best in {@link TopKPlan}'s order, NaN last. */
+    @Override
+    public TopK topk(TopKPlan plan) {
+        Tensor x = plan.x();
         requireCuda(x, "topk");
-        requireFloating(x, "topk");
-        int n = x.shape(-1);
-        if (x.rank() == 0 || k < 0 || k > n) throw new IllegalArgumentException("topk: k = " + k + " for rows of " + n + " in " + Shape.str(x.shape()));
-        int[] outShape = x.shape();
-        outShape[outShape.length - 1] = k;
-        Tensor values = newLike(x, x.dtype(), outShape), indices = newLike(x, DType.I64, outShape);
-        int rows = x.numel() / Math.max(n, 1);
+        int n = plan.n(), k = plan.k(), rows = plan.rows();
+        Tensor values = newLike(x, x.dtype(), plan.outShape()), indices = newLike(x, DType.I64, plan.outShape());
         if (rows > 0 && k > 0) {
             Tensor in = dense(x);
             cuda().launch(CudaKernel.TOPK_ROWS.of(x.dtype()), rows, 1, 1, rowThreads(n),
                     new KernelArgs().data(in).i(n).i(k).data(values).data(indices));
         }
-        return new Tensor[] {values, indices};
+        return new TopK(values, indices);
     }
 
     // ---- fused kernels ------------------------------------------------------------------------
+
+    /** The device's SM count (starts CUDA), which the split-K choice depends on. */
+    int multiprocessors() {
+        return cuda().multiprocessors;
+    }
 
     /** Which kernel computes an F32 product (F64 always uses the exact irtj kernel). */
     enum GemmMode { CUBLAS, IRTJ_FP32, IRTJ_TF32 }
@@ -583,8 +584,25 @@ public final class CudaBackend implements Backend {
             java.lang.ref.Reference.reachabilityFence(eb);
             return out;
         }
-        CudaKernel.Symbol kernel = a.dtype() == DType.F32 && mode == GemmMode.IRTJ_TF32 ? CudaKernel.GEMM_TF32.of() : CudaKernel.GEMM.of(a.dtype());
+        boolean tf32 = a.dtype() == DType.F32 && mode == GemmMode.IRTJ_TF32;
+        CudaKernel.Symbol kernel = tf32 ? CudaKernel.GEMM_TF32.of() : CudaKernel.GEMM.of(a.dtype());
         int gridX = (n + CudaGemm.TILE - 1) / CudaGemm.TILE;
+        SplitK split = SplitK.choose(m, n, k, batch, cuda.multiprocessors);
+        if (split.isSplit()) {
+            // Partials [splits, batch, m, n], then their sum in split order with α, β·C0; the
+            // workspace goes back to the pool once both are queued (one stream: whatever reuses
+            // it runs after the sum). SplitK splits only products with fewer output tiles than
+            // SMs, so gridDim.y and z stay far below their 65535 limit here.
+            int gridY = (m + CudaGemm.TILE - 1) / CudaGemm.TILE;
+            Tensor partial = newLike(a, a.dtype(), new int[] {split.splits() * batch * m * n});
+            cuda.launch(tf32 ? CudaKernel.GEMM_TF32_SPLITK.of() : CudaKernel.GEMM_SPLITK.of(a.dtype()), gridX, gridY, batch * split.splits(), 256,
+                    new KernelArgs().gemm(p).i(split.kChunk()).base(ea).base(eb).data(partial));
+            int blocks = (int) Math.min(((long) batch * m * n + 255) / 256, 4L * cuda.multiprocessors);
+            cuda.launch(CudaKernel.GEMM_SPLITK_REDUCE.of(a.dtype()), blocks, 1, 1, 256,
+                    new KernelArgs().gemm(p).i(split.splits()).data(partial).base(ec).data(out).d(alpha).d(beta));
+            partial.storage().release();
+            return out;
+        }
         // gridDim.y and z are limited to 65535: long products and large batches go in slices.
         Tensor out3 = out.reshape(batch, m, n);
         for (CudaGemm.Launch l : CudaGemm.launches(m, batch)) {

@@ -12,8 +12,10 @@ import dev.irtj.tensor.ReduceOp;
 import dev.irtj.tensor.ReferenceBackend;
 import dev.irtj.tensor.Rng;
 import dev.irtj.tensor.Tensor;
+import dev.irtj.tensor.TopK;
 import dev.irtj.tensor.UnaryOp;
 import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Assume;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
@@ -246,6 +248,36 @@ class CudaBackendTest {
         else assertClose(what, expected, actual, 1e-4, 1e-5 * k);
     }
 
+    /**
+     * Long-k products with small outputs go through split-K (SplitK.choose; checked to be split
+     * for this device's SM count): weight-gradient shapes, transposed operands, batches and a
+     * bias, for the FP32, TF32 and F64 kernels, against the reference; and the same inputs give
+     * the same bits twice (the partials are added in a fixed order). Tolerances as above.
+     */
+    @Property(tries = 12)
+    void splitKProductsMatchTheReferenceAndRepeatBitForBit(@ForAll @IntRange(min = 1, max = 300) int m, @ForAll @IntRange(min = 1, max = 300) int n,
+                                                           @ForAll @IntRange(min = 600, max = 13000) int k, @ForAll @IntRange(min = 1, max = 2) int batch,
+                                                           @ForAll boolean transA, @ForAll boolean transB, @ForAll boolean bias,
+                                                           @ForAll @IntRange(max = 2) int kind, @ForAll long seed) {
+        CudaBackend.GemmMode mode = kind == 2 ? null : kind == 1 ? CudaBackend.GemmMode.IRTJ_TF32 : CudaBackend.GemmMode.IRTJ_FP32;
+        DType dtype = mode == null ? DType.F64 : DType.F32;
+        Assume.that(SplitK.choose(m, n, k, batch, cuda().multiprocessors()).isSplit());
+        Rng rng = new Rng(seed);
+        Tensor a = Tensor.randn(rng, dtype, transA ? new int[] {batch, k, m} : new int[] {batch, m, k});
+        Tensor b = Tensor.randn(rng, dtype, transB ? new int[] {n, k} : new int[] {k, n});
+        Tensor c0 = bias ? Tensor.randn(rng, dtype, n) : null;
+        double alpha = 0.5, beta = bias ? 2.0 : 0;
+        CudaBackend.GemmMode run = mode == null ? CudaBackend.GemmMode.IRTJ_FP32 : mode;
+        Tensor expected = REF.gemm(a, transA, b, transB, alpha, c0, beta);
+        Tensor actual = cuda().gemm(run, gpu(a), transA, gpu(b), transB, alpha, c0 == null ? null : gpu(c0), beta);
+        Tensor again = cuda().gemm(run, gpu(a), transA, gpu(b), transB, alpha, c0 == null ? null : gpu(c0), beta);
+        String what = "split-K gemm " + (mode == null ? "F64" : mode) + " " + batch + "x" + m + "x" + k + "x" + n;
+        if (mode == null) assertClose(what, expected, actual, 1e-12, 1e-13 * k);
+        else if (mode == CudaBackend.GemmMode.IRTJ_TF32) assertClose(what, expected, actual, 2e-3, 4e-3 * Math.sqrt(k));
+        else assertClose(what, expected, actual, 1e-4, 1e-5 * k);
+        assertArrayEquals(actual.toDoubleArray(), again.toDoubleArray(), what + ": the same bits twice");
+    }
+
     @Example
     void attentionShapedBatchedProductsOfPermutedViews() {
         Rng rng = new Rng(3);
@@ -399,9 +431,9 @@ class CudaBackendTest {
         double[] v = Tensor.randn(rng, DType.F64, rows, n).mul(4).toDoubleArray();
         for (int i = 0; i < v.length; i++) v[i] = Math.round(v[i]);
         Tensor host = Tensor.of(v, rows, n).to(dtype);
-        Tensor[] r = cuda().topk(gpu(host), k);
-        double[] values = r[0].toDoubleArray();
-        long[] indices = r[1].toLongArray();
+        TopK r = gpu(host).topk(k);
+        double[] values = r.values().toDoubleArray();
+        long[] indices = r.indices().toLongArray();
         for (int row = 0; row < rows; row++) {
             final int base = row * n;
             Integer[] order = IntStream.range(0, n).boxed().sorted(Comparator.comparingDouble((Integer j) -> -v[base + j])).toArray(Integer[]::new);

@@ -1,6 +1,7 @@
 package dev.irtj.train.loss;
 
 import dev.irtj.autograd.Var;
+import dev.irtj.tensor.DType;
 import dev.irtj.tensor.Device;
 import dev.irtj.tensor.Tensor;
 
@@ -89,32 +90,54 @@ public final class ContrastiveLoss {
 
     /** Batch against batch only. */
     public Var apply(Var embeddings, long[] labels) {
-        return apply(embeddings, labels, null, null);
+        return apply(embeddings, labels, null, (Tensor) null);
     }
 
     /**
-     * Batch against batch plus {@code memory} [K, D] with {@code memoryLabels} (both may be null
-     * or empty). The memory is used as given: if the caller enqueued the batch first, its copies
-     * are in it (see {@link CrossBatchMemory.Enqueue}).
+     * Batch against batch plus {@code memory} [K, D] with host {@code memoryLabels} (uploaded
+     * here; both may be null or empty). See {@link #apply(Var, long[], Tensor, Tensor)}.
      */
     public Var apply(Var embeddings, long[] labels, Tensor memory, long[] memoryLabels) {
-        int b = embeddings.shape(0);
-        if (labels.length != b) throw new IllegalArgumentException(labels.length + " labels for a batch of " + b);
         boolean withMemory = memory != null && memory.shape(0) > 0;
         if (withMemory && (memoryLabels == null || memoryLabels.length != memory.shape(0))) {
             throw new IllegalArgumentException("memory of " + memory.shape(0) + " entries needs as many labels");
         }
+        return apply(embeddings, labels, memory, withMemory ? Labels.onDevice(memoryLabels, memory.device()) : null);
+    }
+
+    /**
+     * Batch against batch plus {@code memory} [K, D] with {@code memoryLabels} [K] on the same
+     * device in {@link Labels}' form (as {@link CrossBatchMemory#labelTensor} gives them; both
+     * may be null or empty). The memory is used as given: if the caller enqueued the batch
+     * first, its copies are in it (see {@link CrossBatchMemory.Enqueue}). The pair masks come
+     * from {@link Tensor#eq} of the labels on the device, and nothing is read back to the host.
+     */
+    public Var apply(Var embeddings, long[] labels, Tensor memory, Tensor memoryLabels) {
+        int b = embeddings.shape(0);
+        if (labels.length != b) throw new IllegalArgumentException(labels.length + " labels for a batch of " + b);
+        boolean withMemory = memory != null && memory.shape(0) > 0;
+        Device device = embeddings.data().device();
+        if (withMemory) {
+            if (memoryLabels == null || memoryLabels.rank() != 1 || memoryLabels.shape(0) != memory.shape(0)) {
+                throw new IllegalArgumentException("memory of " + memory.shape(0) + " entries needs as many labels");
+            }
+            if (!memory.device().equals(device) || !memoryLabels.device().equals(device)) {
+                throw new IllegalArgumentException("memory on " + memory.device() + " (labels on " + memoryLabels.device()
+                        + ") for descriptors on " + device + "; build the memory on the model's device");
+            }
+        }
+        Tensor rowLabels = Labels.onDevice(labels, device);
         Var sims = embeddings.matmul(embeddings.mT());
         Var memSims = withMemory ? embeddings.matmul(Var.constant(memory.to(embeddings.dtype())).mT()) : null;
         return switch (reduction) {
-            case PAPER -> paper(sims, memSims, labels, memoryLabels, b);
-            case PML -> weighted(pml(sims, labels, labels, true), memSims == null ? null : pml(memSims, labels, memoryLabels, false));
-            case XBM -> weighted(xbm(sims, labels, labels, b), memSims == null ? null : xbm(memSims, labels, memoryLabels, b));
+            case PAPER -> paper(sims, memSims, rowLabels, memoryLabels, b);
+            case PML -> weighted(pml(sims, rowLabels, rowLabels, true), memSims == null ? null : pml(memSims, rowLabels, memoryLabels, false));
+            case XBM -> weighted(xbm(sims, rowLabels, rowLabels, b), memSims == null ? null : xbm(memSims, rowLabels, memoryLabels, b));
         };
     }
 
     /** Eq. 1: all pair losses summed, then divided by B (one division, as before the options). */
-    private Var paper(Var sims, Var memSims, long[] labels, long[] memoryLabels, int b) {
+    private Var paper(Var sims, Var memSims, Tensor labels, Tensor memoryLabels, int b) {
         Var loss = paperSum(sims, labels, labels, true);
         if (memSims != null) {
             Var memory = paperSum(memSims, labels, memoryLabels, false);
@@ -129,7 +152,7 @@ public final class ContrastiveLoss {
     }
 
     /** Σ over pairs of (1 − s) for positives and max(0, s − β) for negatives. */
-    private Var paperSum(Var sims, long[] rowLabels, long[] colLabels, boolean excludeDiagonal) {
+    private Var paperSum(Var sims, Tensor rowLabels, Tensor colLabels, boolean excludeDiagonal) {
         PairMasks m = PairMasks.of(sims, rowLabels, colLabels, excludeDiagonal);
         Var positive = sims.neg().add(1.0).mul(m.positive()).sum();
         Var negative = sims.sub(beta).relu().mul(m.negative()).sum();
@@ -140,14 +163,17 @@ public final class ContrastiveLoss {
      * pytorch-metric-learning's term: per-pair losses relu(1 − s) and relu(s − β), each family
      * averaged over its pairs whose loss is > 0 (AvgNonZeroReducer), the two averages added.
      */
-    private Var pml(Var sims, long[] rowLabels, long[] colLabels, boolean excludeDiagonal) {
+    private Var pml(Var sims, Tensor rowLabels, Tensor colLabels, boolean excludeDiagonal) {
         PairMasks m = PairMasks.of(sims, rowLabels, colLabels, excludeDiagonal);
-        // Upstream returns a zero loss before computing any distance when neither pair list
-        // has more than one entry (GenericPairLoss.compute_loss).
-        if (m.positiveCount() <= 1 && m.negativeCount() <= 1) return sims.sum().mul(0.0);
         Var positive = averageOfNonZero(sims.neg().add(1.0).relu().mul(m.positive()));
         Var negative = averageOfNonZero(sims.sub(beta).relu().mul(m.negative()));
-        return positive.add(negative);
+        // Upstream returns a zero loss before computing any distance when neither pair list
+        // has more than one entry (GenericPairLoss.compute_loss). The counts stay on the
+        // device: the term is multiplied by a 0/1 gate, exact either way (1·x = x; 0·x = +0
+        // for the finite, non-negative x here, and its gradient is 0).
+        Tensor one = Tensor.scalar(1.0, sims.dtype()).to(sims.data().device());
+        Tensor gate = m.positive().data().sum().gt(one).maximum(m.negative().data().sum().gt(one));
+        return positive.add(negative).mul(Var.constant(gate));
     }
 
     /**
@@ -167,7 +193,7 @@ public final class ContrastiveLoss {
      * Σ over other-label pairs with s &gt; β of s. The selection is by value and is a constant
      * mask (upstream's masked_select).
      */
-    private Var xbm(Var sims, long[] rowLabels, long[] colLabels, int b) {
+    private Var xbm(Var sims, Tensor rowLabels, Tensor colLabels, int b) {
         PairMasks m = PairMasks.of(sims, rowLabels, colLabels, false);
         Tensor s = sims.data();
         Tensor keepPositive = m.positive().data().mul(s.lt(Tensor.scalar(1 - XBM_SELF_EPSILON, s.dtype()).to(s.device())));
@@ -181,30 +207,20 @@ public final class ContrastiveLoss {
         return Tensor.scalar(0.0, like.dtype()).to(like.device());
     }
 
-    /** Label masks of a similarity matrix: same label (optionally not the diagonal), other label. */
-    private record PairMasks(Var positive, Var negative, int positiveCount, int negativeCount) {
-        static PairMasks of(Var sims, long[] rowLabels, long[] colLabels, boolean excludeDiagonal) {
-            int rows = rowLabels.length, cols = colLabels.length;
-            double[] pos = new double[rows * cols], neg = new double[rows * cols];
-            int positives = 0, negatives = 0;
-            for (int i = 0; i < rows; i++) {
-                for (int j = 0; j < cols; j++) {
-                    if (rowLabels[i] == colLabels[j]) {
-                        if (!(excludeDiagonal && i == j)) {
-                            pos[i * cols + j] = 1;
-                            positives++;
-                        }
-                    } else {
-                        neg[i * cols + j] = 1;
-                        negatives++;
-                    }
-                }
+    /**
+     * Label masks of a similarity matrix, from the labels on its device: same label (optionally
+     * not the diagonal), other label; 0/1 in the similarities' dtype.
+     */
+    private record PairMasks(Var positive, Var negative) {
+        static PairMasks of(Var sims, Tensor rowLabels, Tensor colLabels, boolean excludeDiagonal) {
+            int rows = rowLabels.shape(0), cols = colLabels.shape(0);
+            Tensor r = rowLabels.reshape(rows, 1), c = colLabels.reshape(1, cols);
+            Tensor same = r.eq(c), other = r.ne(c);
+            if (excludeDiagonal) {
+                Tensor index = Tensor.arange(rows, DType.F64).to(rowLabels.device());
+                same = same.mul(index.reshape(rows, 1).ne(index.reshape(1, rows)));
             }
-            Device device = sims.data().device();
-            return new PairMasks(
-                    Var.constant(Tensor.of(sims.dtype(), pos, rows, cols).to(device)),
-                    Var.constant(Tensor.of(sims.dtype(), neg, rows, cols).to(device)),
-                    positives, negatives);
+            return new PairMasks(Var.constant(same.to(sims.dtype())), Var.constant(other.to(sims.dtype())));
         }
     }
 }

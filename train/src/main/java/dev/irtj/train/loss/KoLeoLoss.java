@@ -49,7 +49,9 @@ public final class KoLeoLoss {
             Tensor zd = z.data();
             Tensor sq = zd.mul(zd).sum(-1, true);                                      // [B, 1]
             Tensor d2 = sq.add(sq.mT()).sub(zd.matmul(zd.mT()).mul(2.0));               // [B, B]
-            Tensor self = Tensor.eye(b, zd.dtype()).to(zd.device());
+            // The diagonal from an index compared on the device: B values cross, not a B × B mask.
+            Tensor index = Tensor.arange(b, zd.dtype()).to(zd.device());
+            Tensor self = index.reshape(b, 1).eq(index.reshape(1, b));
             nearest = d2.maskedFill(self, Double.POSITIVE_INFINITY).argmin(-1, false); // [B]
         }
         Var diff = z.sub(z.indexSelect(0, nearest));

@@ -22,7 +22,9 @@ import java.util.Map;
  * trainers: the memory term sees the batch's own copies); see {@link CrossBatchMemory.Enqueue}.
  * It is filled and used from iteration {@code memoryStart} on; the EMA is updated after each
  * step from then on, so with BEFORE the copy enqueued at a step is the EMA of the previous one.
- * Memory and EMA weights are checkpointed ({@code memory.*}, {@code ema.*}).
+ * Memory and EMA weights are checkpointed ({@code memory.*}, {@code ema.*}). The memory lives on
+ * the model's device (see {@link CrossBatchMemory}), so a step adds nothing to the Trainer's one
+ * read of its scalars.
  */
 public final class ContrastiveObjective implements Objective {
     private static final String EMA = "ema.";
@@ -76,7 +78,7 @@ public final class ContrastiveObjective implements Objective {
 
     @Override
     public void attach(VisionTransformer model) {
-        memory = new CrossBatchMemory(memorySize, model.config().embedDim(), enqueue);
+        memory = new CrossBatchMemory(memorySize, model.config().embedDim(), enqueue, model.device());
         if (momentum > 0 && memorySize > 0) {
             DType dtype = model.namedParameters().get("pos_embed").data().dtype();
             // The copy's initial values are overwritten with the model's by MomentumEncoder.
@@ -97,7 +99,7 @@ public final class ContrastiveObjective implements Objective {
         }
         boolean useMemory = memory.capacity() > 0 && memory.size() > 0 && step.iteration() >= memoryStart;
         Var lc = useMemory
-                ? contrastive.apply(z, step.labels(), memory.contents(z.dtype()).to(z.data().device()), memory.labels())
+                ? contrastive.apply(z, step.labels(), memory.contents(z.dtype()), memory.labelTensor())
                 : contrastive.apply(z, step.labels());
         return new Loss(lc, Map.of("contrastive", lc));
     }
