@@ -19,7 +19,8 @@ import java.util.Locale;
  * runs both in fresh processes, interleaved.
  *
  * <p>Usage: {@code AttentionBench fused|composed B N H HEAD_DIM [REPS]}; prints one line with the
- * median wall and process-CPU milliseconds per call of the forward and of the backward.
+ * median wall and CPU (all threads) milliseconds per call of the forward and of the backward, the
+ * least CPU time seen (the figure least disturbed by other processes) and the MB allocated per step.
  */
 public final class AttentionBench {
     private AttentionBench() {
@@ -30,6 +31,7 @@ public final class AttentionBench {
             System.err.println("usage: AttentionBench fused|composed B N H HEAD_DIM [REPS=20]");
             System.exit(2);
         }
+        // Timed repetitions start after the warm-up; allocation is counted over them only.
         boolean fused = args[0].equals("fused");
         int b = Integer.parseInt(args[1]), n = Integer.parseInt(args[2]), h = Integer.parseInt(args[3]), hd = Integer.parseInt(args[4]);
         int reps = args.length > 5 ? Integer.parseInt(args[5]) : 20;
@@ -39,9 +41,11 @@ public final class AttentionBench {
         Tensor qkv = Tensor.randn(rng, DType.F32, b, n, 3 * d), g = Tensor.randn(rng, DType.F32, b, n, d);
         Tensor parts = qkv.reshape(b, n, 3, h, hd).permute(2, 0, 3, 1, 4);
         Tensor q = parts.select(0, 0), k = parts.select(0, 1), v = parts.select(0, 2);
+        long alloc0 = 0;
         double[] fwdWall = new double[reps], fwdCpu = new double[reps], bwdWall = new double[reps], bwdCpu = new double[reps];
         int warmup = Math.max(3, reps / 2);
         for (int it = -warmup; it < reps; it++) {
+            if (it == 0) alloc0 = allocatedBytes();
             try (MemoryScope ignored = MemoryScope.open()) {
                 long w0 = System.nanoTime(), c0 = cpuNanos();
                 Object saved;
@@ -79,13 +83,32 @@ public final class AttentionBench {
                 }
             }
         }
-        System.out.printf(Locale.ROOT, "%s B=%d N=%d H=%d hd=%d fwd_ms=%.3f fwd_cpu_ms=%.3f bwd_ms=%.3f bwd_cpu_ms=%.3f%n",
-                args[0], b, n, h, hd, median(fwdWall), median(fwdCpu), median(bwdWall), median(bwdCpu));
+        double allocMb = (allocatedBytes() - alloc0) / 1e6 / reps;
+        System.out.printf(Locale.ROOT, "%s B=%d N=%d H=%d hd=%d fwd_ms=%.3f fwd_cpu_ms=%.3f fwd_cpu_min_ms=%.3f bwd_ms=%.3f bwd_cpu_ms=%.3f bwd_cpu_min_ms=%.3f alloc_mb_per_step=%.2f%n",
+                args[0], b, n, h, hd, median(fwdWall), median(fwdCpu), min(fwdCpu), median(bwdWall), median(bwdCpu), min(bwdCpu), allocMb);
     }
 
-    /** CPU time of the whole process (every thread of the pool), in nanoseconds. */
+    /** Bytes allocated so far by every live thread (a kernel running boxed shows here). */
+    private static long allocatedBytes() {
+        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long sum = 0;
+        for (long bytes : threads.getThreadAllocatedBytes(threads.getAllThreadIds())) if (bytes > 0) sum += bytes;
+        return sum;
+    }
+
+    /** CPU time of every live thread (the caller and the pool's workers), in nanoseconds. */
     private static long cpuNanos() {
-        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+        var threads = ManagementFactory.getThreadMXBean();
+        long sum = 0;
+        for (long id : threads.getAllThreadIds()) {
+            long t = threads.getThreadCpuTime(id);
+            if (t > 0) sum += t;
+        }
+        return sum;
+    }
+
+    private static double min(double[] x) {
+        return Arrays.stream(x).min().orElse(Double.NaN);
     }
 
     private static double median(double[] x) {

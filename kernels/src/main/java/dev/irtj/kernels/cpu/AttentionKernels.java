@@ -27,10 +27,13 @@ import static dev.irtj.kernels.cpu.ReductionKernels.sum;
  * {@code base + i·3D + h·hd}), the output is written with heads interleaved ([B, N, H·hd]), and
  * the gradients go straight into their destinations (slices of one qkv gradient). Every product
  * is one register-tiled kernel, {@link #tile}: {@value #MR} rows × 2 vectors, 16 independent FMA
- * chains as in {@link Sgemm}'s micro-kernel, A read along its rows (any row offsets, so strided
- * q rows need no packing) and B by rows of stride ldb. Products with k or v as the right operand
- * of a transpose (q·kᵀ, dO·vᵀ) read kᵀ/vᵀ packed once per block, zero-padded to whole vectors.
+ * chains as in {@link Sgemm}'s micro-kernel, accumulating into its destination; A is read at any
+ * row offsets along rows or down columns (so strided q rows need no packing, and Pᵀ, dSᵀ no
+ * transposed copy), B by rows of stride ldb. Products with k or v as the right operand of a
+ * transpose (q·kᵀ, dO·vᵀ) read kᵀ/vᵀ packed once per block, zero-padded to whole vectors.
  * Columns that do not fill two vectors (an odd head_dim) take a scalar tail, {@link #tileTail}.
+ * Hand-written rather than calling {@link Sgemm} per tile: Sgemm packs both operands of every
+ * call, and these products are [8 × 32] tiles with k of 32 to 128.
  */
 public final class AttentionKernels {
     private static final VectorSpecies<Float> S = Sgemm.SPECIES;
@@ -39,9 +42,18 @@ public final class AttentionKernels {
     static final int MR = 8;
     /** Columns of the register tile: two vectors. */
     static final int NR = 2 * L;
-    /** Keys per tile: two register tiles wide, so the output update's k loop is BC long. */
-    static final int BC = 2 * NR;
-    /** Queries per backward block: four register tiles, so dk and dv updates run BR_BACKWARD long. */
+    /**
+     * Keys per tile: four register tiles wide (128 keys with AVX-512), so the output update's k
+     * loop is BC long; the score tile [MR × BC] (4 KiB) and the backward's P and dS tiles
+     * [BR_BACKWARD × BC] (16 KiB each) stay in L1. Measured on DeiT-S shapes (AttentionBench,
+     * CPU time, one thread): 64 keys 13.8–15.8 ms forward, 128 keys 12.1–12.8 ms, 256 keys no
+     * better; N = 197 then takes two key tiles, so the online softmax's rescaling is exercised.
+     */
+    static final int BC = 4 * NR;
+    /**
+     * Queries per backward block: four register tiles, so the dk and dv updates run BR_BACKWARD
+     * long (64 measured no faster, and doubles the tiles).
+     */
     static final int BR_BACKWARD = 4 * MR;
 
     private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
@@ -115,16 +127,14 @@ public final class AttentionKernels {
             Arrays.fill(ws.acc, 0, MR * hd, 0f);
             for (int j0 = 0; j0 < n; j0 += BC) {
                 int kv = Math.min(BC, n - j0);
-                for (int c = 0; c < kv; c += NR) {
-                    tile(hd, q.a(), ws.rowOff, ws.kt, j0 + c, nPad, ws.tile);
-                    storeTile(ws.tile, MR, NR, ws.s, c, BC);
-                }
-                onlineSoftmax(ws, rows, kv, hd, scale);
+                Arrays.fill(ws.s, 0f);
+                for (int c = 0; c < kv; c += NR) tile(hd, q.a(), ws.rowOff, 1, ws.kt, j0 + c, nPad, ws.s, c, BC);
+                // All MR rows, so rows past the last query (copies of it) stay finite in the accumulator.
+                onlineSoftmax(ws, MR, kv, hd, scale);
                 // acc[r] += P[r, 0:kv]·v[j0 : j0 + kv]
                 for (int d0 = 0; d0 < hd; d0 += NR) {
-                    int cols = Math.min(NR, hd - d0);
-                    product(kv, ws.s, ws.tileRowsOfS, v.a(), vb + j0 * v.strideN() + d0, v.strideN(), cols, ws.tile);
-                    addTile(ws.tile, rows, cols, ws.acc, d0, hd);
+                    product(kv, ws.s, ws.tileRowsOfS, 1, v.a(), vb + j0 * v.strideN() + d0, v.strideN(), Math.min(NR, hd - d0),
+                            ws.acc, d0, hd);
                 }
             }
             int ld = heads * hd;
@@ -167,13 +177,15 @@ public final class AttentionKernels {
         packTransposed(k.a(), kb, k.strideN(), n, hd, nPad, ws.kt);
         packTransposed(v.a(), vb, v.strideN(), n, hd, nPad, ws.vt);
         for (int i = 0; i < n; i++) ws.rowDot[i] = dot(dOut, doBase + i * ld, out, oBase + i * ld, hd, ws.lanes);
-        Arrays.fill(ws.dk, 0, n * hd, 0f);
-        Arrays.fill(ws.dv, 0, n * hd, 0f);
+        Arrays.fill(ws.dk, 0, ws.keyRows * hd, 0f);
+        Arrays.fill(ws.dv, 0, ws.keyRows * hd, 0f);
         for (int i0 = 0; i0 < n; i0 += BR_BACKWARD) {
             int iv = Math.min(BR_BACKWARD, n - i0);
             Arrays.fill(ws.dq, 0, BR_BACKWARD * hd, 0f);
             for (int j0 = 0; j0 < n; j0 += BC) {
                 int kv = Math.min(BC, n - j0);
+                Arrays.fill(ws.p, 0f);
+                Arrays.fill(ws.dp, 0f);
                 for (int g = 0; g < iv; g += MR) {
                     for (int r = 0; r < MR; r++) {
                         int i = Math.min(i0 + g + r, n - 1);
@@ -181,33 +193,26 @@ public final class AttentionKernels {
                         ws.rowOff2[r] = doBase + i * ld;
                     }
                     for (int c = 0; c < kv; c += NR) {
-                        tile(hd, q.a(), ws.rowOff, ws.kt, j0 + c, nPad, ws.tile);
-                        storeTile(ws.tile, MR, NR, ws.p, g * BC + c, BC);
-                        tile(hd, dOut, ws.rowOff2, ws.vt, j0 + c, nPad, ws.tile);
-                        storeTile(ws.tile, MR, NR, ws.dp, g * BC + c, BC);
+                        tile(hd, q.a(), ws.rowOff, 1, ws.kt, j0 + c, nPad, ws.p, g * BC + c, BC);
+                        tile(hd, dOut, ws.rowOff2, 1, ws.vt, j0 + c, nPad, ws.dp, g * BC + c, BC);
                     }
                 }
                 for (int r = 0; r < iv; r++) {
                     probabilitiesAndScoreGradient(ws.p, ws.dp, r * BC, kv, scale, lse[lseBase + i0 + r], ws.rowDot[i0 + r]);
                 }
-                transpose(ws.p, ws.pT, iv, kv);
-                transpose(ws.dp, ws.dsT, iv, kv);
                 for (int d0 = 0; d0 < hd; d0 += NR) {
                     int cols = Math.min(NR, hd - d0);
                     for (int jg = 0; jg < kv; jg += MR) {
-                        int keys = Math.min(MR, kv - jg);
-                        for (int r = 0; r < MR; r++) ws.rowOff[r] = (jg + r) * BR_BACKWARD;
-                        // dv[j] += Σ_i P[i, j]·dO[i];  dk[j] += Σ_i dS[i, j]·q[i]
-                        product(iv, ws.pT, ws.rowOff, dOut, doBase + i0 * ld + d0, ld, cols, ws.tile);
-                        addTile(ws.tile, keys, cols, ws.dv, (j0 + jg) * hd + d0, hd);
-                        product(iv, ws.dsT, ws.rowOff, q.a(), qb + i0 * q.strideN() + d0, q.strideN(), cols, ws.tile);
-                        addTile(ws.tile, keys, cols, ws.dk, (j0 + jg) * hd + d0, hd);
+                        // Rows past the last key land in the padding of dk and dv, never written out.
+                        for (int r = 0; r < MR; r++) ws.rowOff[r] = jg + r;
+                        // dv[j] += Σ_i P[i, j]·dO[i];  dk[j] += Σ_i dS[i, j]·q[i]: columns of the tiles
+                        product(iv, ws.p, ws.rowOff, BC, dOut, doBase + i0 * ld + d0, ld, cols, ws.dv, (j0 + jg) * hd + d0, hd);
+                        product(iv, ws.dp, ws.rowOff, BC, q.a(), qb + i0 * q.strideN() + d0, q.strideN(), cols, ws.dk, (j0 + jg) * hd + d0, hd);
                     }
                     // dq[i] += Σ_j dS[i, j]·k[j]
                     for (int g = 0; g < iv; g += MR) {
                         for (int r = 0; r < MR; r++) ws.rowOff[r] = (g + r) * BC;
-                        product(kv, ws.dp, ws.rowOff, k.a(), kb + j0 * k.strideN() + d0, k.strideN(), cols, ws.tile);
-                        addTile(ws.tile, Math.min(MR, iv - g), cols, ws.dq, g * hd + d0, hd);
+                        product(kv, ws.dp, ws.rowOff, 1, k.a(), kb + j0 * k.strideN() + d0, k.strideN(), cols, ws.dq, g * hd + d0, hd);
                     }
                 }
             }
@@ -236,105 +241,93 @@ public final class AttentionKernels {
         for (; j < kv; j++) dp[po + j] = (dp[po + j] - rowDot) * p[po + j] * scale;
     }
 
-    /** t[j·BR_BACKWARD + i] = a[i·BC + j] for i < rows, j < cols. */
-    private static void transpose(float[] a, float[] t, int rows, int cols) {
-        for (int i = 0; i < rows; i++) {
-            int ao = i * BC;
-            for (int j = 0; j < cols; j++) t[j * BR_BACKWARD + i] = a[ao + j];
-        }
-    }
-
     // ---- the register tile --------------------------------------------------------------------
 
     /** {@link #tile} when cols is two whole vectors, else {@link #tileTail}. */
-    private static void product(int kc, float[] a, int[] rowOff, float[] b, int bOff, int ldb, int cols, float[] out) {
-        if (cols == NR) tile(kc, a, rowOff, b, bOff, ldb, out);
-        else tileTail(kc, a, rowOff, b, bOff, ldb, cols, out);
+    private static void product(int kc, float[] a, int[] rowOff, int aStep, float[] b, int bOff, int ldb, int cols,
+                                float[] c, int cOff, int ldc) {
+        if (cols == NR) tile(kc, a, rowOff, aStep, b, bOff, ldb, c, cOff, ldc);
+        else tileTail(kc, a, rowOff, aStep, b, bOff, ldb, cols, c, cOff, ldc);
     }
 
     /**
-     * out[r·NR + c] = Σ_{p < kc} a[rowOff[r] + p]·b[bOff + p·ldb + c] for r < MR, c < NR. The 16
+     * c[cOff + r·ldc + j] += Σ_{p < kc} a[rowOff[r] + p·aStep]·b[bOff + p·ldb + j] for r < MR,
+     * j < NR: all MR rows of c must exist (callers size their buffers to whole tiles). A is read
+     * along rows (aStep 1: q, dO, a tile of P or dS) or down columns (aStep = the tile's row
+     * length: Pᵀ and dSᵀ without a transposed copy). The 16
      * accumulators are spelled out as locals so C2 keeps them in registers (as in Sgemm's
-     * micro-kernel); the result goes to a small tile, merged by the caller, which keeps this
-     * method under C2's inlining budget.
+     * micro-kernel); they start from c and go back to it, so the same kernel serves a fresh
+     * product (c zeroed first, one fill per tile of scores) and an accumulation (dq, dk, dv, the
+     * output), with no scratch tile and no per-row copies.
      */
-    private static void tile(int kc, float[] a, int[] rowOff, float[] b, int bOff, int ldb, float[] out) {
+    private static void tile(int kc, float[] a, int[] rowOff, int aStep, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
         int a0 = rowOff[0], a1 = rowOff[1], a2 = rowOff[2], a3 = rowOff[3];
         int a4 = rowOff[4], a5 = rowOff[5], a6 = rowOff[6], a7 = rowOff[7];
-        FloatVector zero = FloatVector.zero(S);
-        FloatVector c00 = zero, c01 = zero, c10 = zero, c11 = zero, c20 = zero, c21 = zero, c30 = zero, c31 = zero;
-        FloatVector c40 = zero, c41 = zero, c50 = zero, c51 = zero, c60 = zero, c61 = zero, c70 = zero, c71 = zero;
-        for (int p = 0; p < kc; p++) {
+        int r0 = cOff, r1 = r0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc, r4 = r3 + ldc, r5 = r4 + ldc, r6 = r5 + ldc, r7 = r6 + ldc;
+        FloatVector c00 = FloatVector.fromArray(S, c, r0), c01 = FloatVector.fromArray(S, c, r0 + L);
+        FloatVector c10 = FloatVector.fromArray(S, c, r1), c11 = FloatVector.fromArray(S, c, r1 + L);
+        FloatVector c20 = FloatVector.fromArray(S, c, r2), c21 = FloatVector.fromArray(S, c, r2 + L);
+        FloatVector c30 = FloatVector.fromArray(S, c, r3), c31 = FloatVector.fromArray(S, c, r3 + L);
+        FloatVector c40 = FloatVector.fromArray(S, c, r4), c41 = FloatVector.fromArray(S, c, r4 + L);
+        FloatVector c50 = FloatVector.fromArray(S, c, r5), c51 = FloatVector.fromArray(S, c, r5 + L);
+        FloatVector c60 = FloatVector.fromArray(S, c, r6), c61 = FloatVector.fromArray(S, c, r6 + L);
+        FloatVector c70 = FloatVector.fromArray(S, c, r7), c71 = FloatVector.fromArray(S, c, r7 + L);
+        for (int p = 0, ap = 0; p < kc; p++, ap += aStep) {
             int bRow = bOff + p * ldb;
             FloatVector b0 = FloatVector.fromArray(S, b, bRow);
             FloatVector b1 = FloatVector.fromArray(S, b, bRow + L);
-            FloatVector x = FloatVector.broadcast(S, a[a0 + p]);
+            FloatVector x = FloatVector.broadcast(S, a[a0 + ap]);
             c00 = x.fma(b0, c00);
             c01 = x.fma(b1, c01);
-            x = FloatVector.broadcast(S, a[a1 + p]);
+            x = FloatVector.broadcast(S, a[a1 + ap]);
             c10 = x.fma(b0, c10);
             c11 = x.fma(b1, c11);
-            x = FloatVector.broadcast(S, a[a2 + p]);
+            x = FloatVector.broadcast(S, a[a2 + ap]);
             c20 = x.fma(b0, c20);
             c21 = x.fma(b1, c21);
-            x = FloatVector.broadcast(S, a[a3 + p]);
+            x = FloatVector.broadcast(S, a[a3 + ap]);
             c30 = x.fma(b0, c30);
             c31 = x.fma(b1, c31);
-            x = FloatVector.broadcast(S, a[a4 + p]);
+            x = FloatVector.broadcast(S, a[a4 + ap]);
             c40 = x.fma(b0, c40);
             c41 = x.fma(b1, c41);
-            x = FloatVector.broadcast(S, a[a5 + p]);
+            x = FloatVector.broadcast(S, a[a5 + ap]);
             c50 = x.fma(b0, c50);
             c51 = x.fma(b1, c51);
-            x = FloatVector.broadcast(S, a[a6 + p]);
+            x = FloatVector.broadcast(S, a[a6 + ap]);
             c60 = x.fma(b0, c60);
             c61 = x.fma(b1, c61);
-            x = FloatVector.broadcast(S, a[a7 + p]);
+            x = FloatVector.broadcast(S, a[a7 + ap]);
             c70 = x.fma(b0, c70);
             c71 = x.fma(b1, c71);
         }
-        c00.intoArray(out, 0);
-        c01.intoArray(out, L);
-        c10.intoArray(out, NR);
-        c11.intoArray(out, NR + L);
-        c20.intoArray(out, 2 * NR);
-        c21.intoArray(out, 2 * NR + L);
-        c30.intoArray(out, 3 * NR);
-        c31.intoArray(out, 3 * NR + L);
-        c40.intoArray(out, 4 * NR);
-        c41.intoArray(out, 4 * NR + L);
-        c50.intoArray(out, 5 * NR);
-        c51.intoArray(out, 5 * NR + L);
-        c60.intoArray(out, 6 * NR);
-        c61.intoArray(out, 6 * NR + L);
-        c70.intoArray(out, 7 * NR);
-        c71.intoArray(out, 7 * NR + L);
+        c00.intoArray(c, r0);
+        c01.intoArray(c, r0 + L);
+        c10.intoArray(c, r1);
+        c11.intoArray(c, r1 + L);
+        c20.intoArray(c, r2);
+        c21.intoArray(c, r2 + L);
+        c30.intoArray(c, r3);
+        c31.intoArray(c, r3 + L);
+        c40.intoArray(c, r4);
+        c41.intoArray(c, r4 + L);
+        c50.intoArray(c, r5);
+        c51.intoArray(c, r5 + L);
+        c60.intoArray(c, r6);
+        c61.intoArray(c, r6 + L);
+        c70.intoArray(c, r7);
+        c71.intoArray(c, r7 + L);
     }
 
     /** {@link #tile} for cols < NR columns, in scalar loops (only an odd head_dim gets here). */
-    private static void tileTail(int kc, float[] a, int[] rowOff, float[] b, int bOff, int ldb, int cols, float[] out) {
+    private static void tileTail(int kc, float[] a, int[] rowOff, int aStep, float[] b, int bOff, int ldb, int cols,
+                                 float[] c, int cOff, int ldc) {
         for (int r = 0; r < MR; r++) {
-            for (int c = 0; c < cols; c++) {
-                float s = 0f;
-                for (int p = 0; p < kc; p++) s = Math.fma(a[rowOff[r] + p], b[bOff + p * ldb + c], s);
-                out[r * NR + c] = s;
+            for (int j = 0; j < cols; j++) {
+                float s = c[cOff + r * ldc + j];
+                for (int p = 0; p < kc; p++) s = Math.fma(a[rowOff[r] + p * aStep], b[bOff + p * ldb + j], s);
+                c[cOff + r * ldc + j] = s;
             }
-        }
-    }
-
-    /** dst[dOff + r·ld + c] = tile[r·NR + c] for r < rows, c < cols. */
-    private static void storeTile(float[] tile, int rows, int cols, float[] dst, int dOff, int ld) {
-        for (int r = 0; r < rows; r++) System.arraycopy(tile, r * NR, dst, dOff + r * ld, cols);
-    }
-
-    /** dst[dOff + r·ld + c] += tile[r·NR + c] for r < rows, c < cols. */
-    private static void addTile(float[] tile, int rows, int cols, float[] dst, int dOff, int ld) {
-        for (int r = 0; r < rows; r++) {
-            int t = r * NR, d = dOff + r * ld, c = 0;
-            for (; c <= cols - L; c += L) {
-                FloatVector.fromArray(S, dst, d + c).add(FloatVector.fromArray(S, tile, t + c)).intoArray(dst, d + c);
-            }
-            for (; c < cols; c++) dst[d + c] += tile[t + c];
         }
     }
 
@@ -382,15 +375,14 @@ public final class AttentionKernels {
         final int[] rowOff = new int[MR], rowOff2 = new int[MR];
         /** Row offsets of the forward's score tile, as A of the output update. */
         final int[] tileRowsOfS = new int[MR];
-        final float[] tile = new float[MR * NR];
         final float[] s = new float[MR * BC];
         final float[] m = new float[MR], l = new float[MR];
         final float[] lanes = new float[L];
         final float[] p = new float[BR_BACKWARD * BC], dp = new float[BR_BACKWARD * BC];
-        final float[] pT = new float[BC * BR_BACKWARD], dsT = new float[BC * BR_BACKWARD];
         float[] kt = new float[0], vt = new float[0], acc = new float[0], dq = new float[0];
         float[] dk = new float[0], dv = new float[0], rowDot = new float[0];
-        int nPad;
+        /** Keys rounded up to whole columns of two vectors (kᵀ, vᵀ) and to whole key tiles (dk, dv). */
+        int nPad, keyRows;
 
         Workspace() {
             for (int r = 0; r < MR; r++) tileRowsOfS[r] = r * BC;
@@ -404,9 +396,10 @@ public final class AttentionKernels {
             }
             if (acc.length < MR * hd) acc = new float[MR * hd];
             if (dq.length < BR_BACKWARD * hd) dq = new float[BR_BACKWARD * hd];
-            if (dk.length < n * hd) {
-                dk = new float[n * hd];
-                dv = new float[n * hd];
+            keyRows = (n + BC - 1) / BC * BC;
+            if (dk.length < keyRows * hd) {
+                dk = new float[keyRows * hd];
+                dv = new float[keyRows * hd];
             }
             if (rowDot.length < n) rowDot = new float[n];
         }

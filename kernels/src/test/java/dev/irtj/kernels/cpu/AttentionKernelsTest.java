@@ -113,7 +113,7 @@ class AttentionKernelsTest {
 
     @Provide
     Arbitrary<Integer> tokens() {
-        return Arbitraries.of(1, 2, 7, 17, 31, 33, 64, 65, 100);
+        return Arbitraries.of(1, 2, 7, 17, 31, 33, 64, 65, 100, 129, 150);
     }
 
     @Provide
