@@ -4,8 +4,9 @@
 # [B, H, N, N], transposed copies), forward and backward, on the DeiT-S (H=6) and DeiT-Ti (H=3)
 # shapes at N=197, hd=64. Each measurement is a fresh JVM (AttentionBench), the two variants
 # interleaved round by round; medians over ROUNDS of each process's median per call, wall and
-# process CPU time, and the ratio composed/fused (above 1: the fused op is faster). The load
-# average is printed before and after: on a shared machine trust the CPU-time ratios first.
+# CPU time (all threads), and the ratios composed/fused (above 1: the fused op is faster) of the
+# wall medians, the CPU medians and the least CPU times. The load average is printed before and
+# after: on a shared, loaded machine trust the CPU-time ratios, the least CPU time first.
 #
 # Usage: bench/attention-fused-vs-composed.sh [THREADS=2] [ROUNDS=3] [REPS=20]
 set -euo pipefail
@@ -27,22 +28,24 @@ field() { sed -E "s/.* $1=([0-9.]+).*/\1/"; }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
 echo "threads=$threads rounds=$rounds reps=$reps; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-22s %-6s %10s %10s %10s %10s\n' shape op "composed" "fused" "ratio" "cpu ratio"
+printf '%-22s %-4s %10s %10s %7s %10s %10s %7s %7s\n' shape op "composed" "fused" ratio "cmp cpu" "fused cpu" ratio "min cpu"
 for shape in "8 197 6 64" "32 197 6 64" "8 197 3 64" "32 197 3 64"; do
   declare -A vals=()
   for ((r = 0; r < rounds; r++)); do
     for variant in composed fused; do
       # shellcheck disable=SC2086
       line=$(run "$variant" $shape)
-      for f in fwd_ms fwd_cpu_ms bwd_ms bwd_cpu_ms; do vals[$variant.$f]+="$(echo "$line" | field $f) "; done
+      for f in fwd_ms fwd_cpu_ms fwd_cpu_min_ms bwd_ms bwd_cpu_ms bwd_cpu_min_ms; do vals[$variant.$f]+="$(echo "$line" | field $f) "; done
     done
   done
   set -- $shape
   for op in fwd bwd; do
     cw=$(echo ${vals[composed.${op}_ms]} | tr ' ' '\n' | median); fw=$(echo ${vals[fused.${op}_ms]} | tr ' ' '\n' | median)
     cc=$(echo ${vals[composed.${op}_cpu_ms]} | tr ' ' '\n' | median); fc=$(echo ${vals[fused.${op}_cpu_ms]} | tr ' ' '\n' | median)
-    printf '%-22s %-6s %8.2fms %8.2fms %10.2f %10.2f\n' "B=$1 N=$2 H=$3 hd=$4" "$op" "$cw" "$fw" \
-      "$(awk -v a="$cw" -v b="$fw" 'BEGIN {print a / b}')" "$(awk -v a="$cc" -v b="$fc" 'BEGIN {print a / b}')"
+    cm=$(echo ${vals[composed.${op}_cpu_min_ms]} | tr ' ' '\n' | sort -g | head -1); fm=$(echo ${vals[fused.${op}_cpu_min_ms]} | tr ' ' '\n' | sort -g | head -1)
+    printf '%-22s %-4s %8.2fms %8.2fms %7.2f %8.2fms %8.2fms %7.2f %7.2f\n' "B=$1 N=$2 H=$3 hd=$4" "$op" "$cw" "$fw" \
+      "$(awk -v a="$cw" -v b="$fw" 'BEGIN {print a / b}')" "$cc" "$fc" "$(awk -v a="$cc" -v b="$fc" 'BEGIN {print a / b}')" \
+      "$(awk -v a="$cm" -v b="$fm" 'BEGIN {print a / b}')"
   done
   unset vals
 done

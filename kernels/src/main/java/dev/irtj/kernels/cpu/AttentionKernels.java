@@ -12,8 +12,9 @@ import static dev.irtj.kernels.cpu.ReductionKernels.sum;
 
 /**
  * Fused attention softmax(scale·q·kᵀ)·v in F32, flash-attention style, one (batch, head) block
- * per task on {@link Parallel}'s pool (a block is never split, so results do not depend on the
- * thread count). Reference: {@code dev.irtj.tensor.ReferenceAttention}.
+ * at a time per thread of {@link Parallel}'s pool, the threads claiming blocks as they finish
+ * ({@link Parallel#forEachItem}; a block is never split and writes only its own outputs, so
+ * results do not depend on the thread count or timing). Reference: {@code dev.irtj.tensor.ReferenceAttention}.
  *
  * <p>Forward: tiles of {@value #MR} queries against tiles of {@link #BC} keys with the online
  * softmax (running max m and sum l per row; the output accumulator rescaled by e^(m_old − m_new)
@@ -79,12 +80,10 @@ public final class AttentionKernels {
                                float[] out, int outOff, float[] lse, int lseOff) {
         checkBlock("out", out, outOff, batch * n, heads * hd);
         checkBlock("lse", lse, lseOff, batch * heads, n);
-        Parallel.forRange(batch * heads, blockCost(n, hd), (from, to) -> {
+        Parallel.forEachItem(batch * heads, blockCost(n, hd), bh -> {
             Workspace ws = WORKSPACE.get();
             ws.ensure(n, hd);
-            for (int bh = from; bh < to; bh++) {
-                forwardBlock(q, k, v, bh / heads, bh % heads, heads, n, hd, scale, out, outOff, lse, lseOff, ws);
-            }
+            forwardBlock(q, k, v, bh / heads, bh % heads, heads, n, hd, scale, out, outOff, lse, lseOff, ws);
         });
     }
 
@@ -98,13 +97,11 @@ public final class AttentionKernels {
         checkBlock("out", out, outOff, batch * n, heads * hd);
         checkBlock("dOut", dOut, dOutOff, batch * n, heads * hd);
         checkBlock("lse", lse, lseOff, batch * heads, n);
-        Parallel.forRange(batch * heads, 2 * blockCost(n, hd), (from, to) -> {
+        Parallel.forEachItem(batch * heads, 2 * blockCost(n, hd), bh -> {
             Workspace ws = WORKSPACE.get();
             ws.ensure(n, hd);
-            for (int bh = from; bh < to; bh++) {
-                backwardBlock(q, k, v, bh / heads, bh % heads, heads, n, hd, scale, out, outOff, lse, lseOff,
-                        dOut, dOutOff, dq, dk, dv, ws);
-            }
+            backwardBlock(q, k, v, bh / heads, bh % heads, heads, n, hd, scale, out, outOff, lse, lseOff,
+                    dOut, dOutOff, dq, dk, dv, ws);
         });
     }
 
