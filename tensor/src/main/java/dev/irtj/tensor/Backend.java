@@ -151,6 +151,26 @@ public interface Backend {
      */
     void adamw(Tensor param, Tensor grad, Tensor m, Tensor v, AdamWStep step);
 
+    // ---- fused attention ----------------------------------------------------------------------
+
+    /**
+     * softmax(scale·q·kᵀ)·v per (batch, head) block as {@link AttentionPlan#resolve} planned it,
+     * without keeping the [N × N] probabilities: the output [B, N, H·hd] (heads interleaved) and
+     * the log-sum-exp of each row of scaled scores [B, H, N].
+     */
+    AttentionResult attention(AttentionPlan plan);
+
+    /**
+     * Gradients of {@link #attention} for upstream dOut [B, N, H·hd], given its out and lse, written
+     * (not added) into the views dq, dk, dv of q's shape (for the packed projection, slices of one
+     * qkv gradient). {@link Tensor#attentionBackward} has checked every shape.
+     */
+    void attentionBackward(AttentionPlan plan, Tensor out, Tensor lse, Tensor dOut, Tensor dq, Tensor dk, Tensor dv);
+
+    /** Output of {@link #attention}: out [B, N, H·hd] and the row log-sum-exps lse [B, H, N]. */
+    record AttentionResult(Tensor out, Tensor lse) {
+    }
+
     /** Output of {@link #layerNorm}: y, and per-row mean and 1/std (shape x.shape[:-1]). */
     record LayerNormResult(Tensor y, Tensor mean, Tensor rstd) {
     }

@@ -516,6 +516,16 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override
+    public AttentionResult attention(AttentionPlan plan) {
+        return ReferenceAttention.forward(plan);
+    }
+
+    @Override
+    public void attentionBackward(AttentionPlan plan, Tensor out, Tensor lse, Tensor dOut, Tensor dq, Tensor dk, Tensor dv) {
+        ReferenceAttention.backward(this, plan, dOut, dq, dk, dv);
+    }
+
+    @Override
     public void adamw(Tensor param, Tensor grad, Tensor m, Tensor v, AdamWStep s) {
         HostStorage p = host(param), g = host(grad), hm = host(m), hv = host(v);
         int[] op = StridedIndex.offsets(param), og = StridedIndex.offsets(grad), om = StridedIndex.offsets(m), ov = StridedIndex.offsets(v);

@@ -719,6 +719,25 @@ public final class Tensor {
         return backend().l2NormalizeBackward(this, dy, eps);
     }
 
+    // ---- fused attention ----------------------------------------------------------------------
+
+    /**
+     * softmax(plan.scale·q·kᵀ)·v per (batch, head) block of a plan from {@link AttentionPlan#resolve}
+     * (which checked q, k, v once): out [B, N, H·hd] with the heads interleaved, and lse [B, H, N].
+     */
+    public static Backend.AttentionResult attention(AttentionPlan plan) {
+        return plan.q().backend().attention(plan);
+    }
+
+    /**
+     * Writes the gradients of {@link #attention} wrt q, k and v for upstream dOut into the views
+     * dq, dk, dv (of q's shape); out and lse are what the forward returned.
+     */
+    public static void attentionBackward(AttentionPlan plan, Tensor out, Tensor lse, Tensor dOut, Tensor dq, Tensor dk, Tensor dv) {
+        plan.checkBackward(out, lse, dOut, dq, dk, dv);
+        plan.q().backend().attentionBackward(plan, out, lse, dOut, dq, dk, dv);
+    }
+
     // ---- joining and indexing -----------------------------------------------------------------
 
     public static Tensor cat(List<Tensor> tensors, int dim) {

@@ -47,4 +47,34 @@ public final class Parallel {
         body.run(0, (int) ((long) n / chunks));
         for (ForkJoinTask<?> t : tasks) t.join();
     }
+
+    /** Body of one item of {@link #forEachItem}. */
+    @FunctionalInterface
+    public interface Item {
+        void run(int index);
+    }
+
+    /**
+     * Runs {@code body} on every index of [0, n), each index on one thread, the threads claiming
+     * indices one at a time from a shared counter: for items of equal cost (attention's
+     * (batch, head) blocks) a thread the OS delays does not hold the others up, as its fixed
+     * chunk would. Only for bodies whose result does not depend on which thread runs an index
+     * (each writes its own outputs). Inline, like {@link #forRange}, when small or nested.
+     */
+    public static void forEachItem(int n, long costPerItem, Item body) {
+        int workers = (int) Math.min(THREADS, Math.max(1, (n * Math.max(1, costPerItem)) / 32_768));
+        workers = Math.min(workers, n);
+        if (workers <= 1 || POOL == null || ForkJoinTask.inForkJoinPool()) {
+            for (int i = 0; i < n; i++) body.run(i);
+            return;
+        }
+        java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+        Runnable claim = () -> {
+            for (int i = next.getAndIncrement(); i < n; i = next.getAndIncrement()) body.run(i);
+        };
+        List<ForkJoinTask<?>> tasks = new ArrayList<>(workers - 1);
+        for (int w = 1; w < workers; w++) tasks.add(POOL.submit(claim));
+        claim.run();
+        for (ForkJoinTask<?> t : tasks) t.join();
+    }
 }

@@ -1,5 +1,6 @@
 package dev.irtj.kernels.cpu;
 
+import dev.irtj.tensor.AttentionPlan;
 import dev.irtj.tensor.Backend;
 import dev.irtj.tensor.BinaryOp;
 import dev.irtj.tensor.DType;
@@ -360,6 +361,44 @@ public final class SimdBackend implements Backend {
         }
         AdamWKernel.step(data(param), data(grad), data(m), data(v), param.offset(), param.numel(), s.step(),
                 (float) s.lr(), (float) s.beta1(), (float) s.beta2(), (float) s.eps(), (float) s.weightDecay());
+    }
+
+    // ---- fused attention ----------------------------------------------------------------------
+
+    @Override
+    public AttentionResult attention(AttentionPlan plan) {
+        if (!fastAttention(plan)) return ref.attention(plan);
+        Tensor out = newF32(plan.outShape()), lse = newF32(plan.lseShape());
+        AttentionKernels.forward(operand(plan.q()), operand(plan.k()), operand(plan.v()), plan.batch(), plan.heads(),
+                plan.tokens(), plan.headDim(), (float) plan.scale(), data(out), 0, data(lse), 0);
+        return new AttentionResult(out, lse);
+    }
+
+    @Override
+    public void attentionBackward(AttentionPlan plan, Tensor out, Tensor lse, Tensor dOut, Tensor dq, Tensor dk, Tensor dv) {
+        if (!fastAttention(plan)) {
+            ref.attentionBackward(plan, out, lse, dOut, dq, dk, dv);
+            return;
+        }
+        Tensor o = dense(out), l = dense(lse), g = dense(dOut);
+        Tensor[] dst = {dq, dk, dv};
+        Tensor[] target = new Tensor[3];
+        for (int i = 0; i < 3; i++) target[i] = dst[i].stride(3) == 1 || plan.headDim() == 1 ? dst[i] : newF32(dst[i].shape());
+        AttentionKernels.backward(operand(plan.q()), operand(plan.k()), operand(plan.v()), plan.batch(), plan.heads(),
+                plan.tokens(), plan.headDim(), (float) plan.scale(), data(o), off(o), data(l), off(l), data(g), off(g),
+                operand(target[0]), operand(target[1]), operand(target[2]));
+        for (int i = 0; i < 3; i++) if (target[i] != dst[i]) copyInto(dst[i], target[i]);
+    }
+
+    /** F32 throughout and something to compute; F64 (gradient checks) and empty blocks go to the reference. */
+    private static boolean fastAttention(AttentionPlan plan) {
+        return f32(plan.q()) && plan.tokens() > 0 && plan.headDim() > 0 && plan.batch() * plan.heads() > 0;
+    }
+
+    /** A [B, H, N, hd] F32 view as the kernel reads it: head-dim stride 1 (copied densely when it is not). */
+    private AttentionKernels.Operand operand(Tensor t) {
+        Tensor u = t.stride(3) == 1 || t.shape(3) == 1 ? t : dense(t);
+        return new AttentionKernels.Operand(data(u), u.offset(), u.stride(0), u.stride(1), u.stride(2));
     }
 
     /** For {@link GemmDispatch}: a contiguous F32 copy of t when needed. */

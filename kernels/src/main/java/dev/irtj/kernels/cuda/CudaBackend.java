@@ -1,5 +1,6 @@
 package dev.irtj.kernels.cuda;
 
+import dev.irtj.tensor.AttentionPlan;
 import dev.irtj.tensor.Backend;
 import dev.irtj.tensor.BinaryOp;
 import dev.irtj.tensor.DType;
@@ -769,6 +770,18 @@ public final class CudaBackend implements Backend {
                     new KernelArgs().data(in).data(g).data(out).i(n).d(eps));
         }
         return out;
+    }
+
+    @Override
+    public AttentionResult attention(AttentionPlan plan) {
+        requireCuda(plan.q(), "attention");
+        return ComposedAttention.forward(this, plan);
+    }
+
+    @Override
+    public void attentionBackward(AttentionPlan plan, Tensor out, Tensor lse, Tensor dOut, Tensor dq, Tensor dk, Tensor dv) {
+        requireCuda(plan.q(), "attention backward");
+        ComposedAttention.backward(this, plan, dOut, dq, dk, dv);
     }
 
     @Override

@@ -50,6 +50,11 @@ class KernelsRunUnboxedTest {
         Tensor scores = randn(8, 6, 33, 197), up = randn(8, 6, 33, 197), values = randn(8, 6, 197, 64);
         Backend.LayerNormResult norm = cpu.layerNorm(rows, ln, lb, 1e-6);
         Tensor probs = cpu.softmax(scores, 0.125, false);
+        // DeiT-Ti-like attention over a packed qkv [B, N, 3·D]: strided q, k, v, gradients into one packed tensor.
+        Tensor qkv = randn(2, 197, 3 * 192), dAttn = randn(2, 197, 192);
+        Tensor parts = qkv.reshape(2, 197, 3, 3, 64).permute(2, 0, 3, 1, 4);
+        dev.irtj.tensor.AttentionPlan attention = dev.irtj.tensor.AttentionPlan.resolve(parts.select(0, 0), parts.select(0, 1), parts.select(0, 2), 0.125);
+        Backend.AttentionResult attended = cpu.attention(attention);
         Map<String, Supplier<Tensor>> kernels = new java.util.LinkedHashMap<>();
         kernels.put("gemm x·Wᵀ + bias", () -> cpu.gemm(a, false, w, true, 1, bias, 1));
         kernels.put("gemm g·W", () -> cpu.gemm(g, false, w, false, 1, null, 0));
@@ -62,6 +67,13 @@ class KernelsRunUnboxedTest {
         kernels.put("layer norm", () -> cpu.layerNorm(rows, ln, lb, 1e-6).y());
         kernels.put("layer norm backward", () -> cpu.layerNormBackward(g, rows, ln, norm.mean(), norm.rstd(), true)[0]);
         kernels.put("add", () -> cpu.binary(BinaryOp.ADD, rows, g));
+        kernels.put("fused attention", () -> cpu.attention(attention).out());
+        kernels.put("fused attention backward", () -> {
+            Tensor gqkv = Tensor.empty(DType.F32, 2, 197, 3, 3, 64);
+            Tensor gp = gqkv.permute(2, 0, 3, 1, 4);
+            cpu.attentionBackward(attention, attended.out(), attended.lse(), dAttn, gp.select(0, 0), gp.select(0, 1), gp.select(0, 2));
+            return gqkv;
+        });
         StringBuilder boxed = new StringBuilder();
         for (Map.Entry<String, Supplier<Tensor>> k : kernels.entrySet()) {
             long perCall = steadyStateAllocation(k.getValue());
