@@ -284,7 +284,7 @@ final class HnswBuilder {
     private boolean diverse(int cand, float toBase, int kept) {
         int c = cand * dims;
         for (int j = 0; j < kept; j++) {
-            if (VectorDot.dot(vectors, c, vectors, pickNodes[j] * dims, dims) > toBase) return false;
+            if (dot(c, pickNodes[j]) > toBase) return false;
         }
         return true;
     }

@@ -7,6 +7,7 @@ import org.apache.lucene.codecs.hnsw.FlatVectorsFormat;
 import org.apache.lucene.codecs.lucene99.Lucene99FlatVectorsFormat;
 import org.apache.lucene.codecs.lucene99.Lucene99HnswVectorsFormat;
 import org.apache.lucene.codecs.lucene99.Lucene99HnswVectorsReader;
+import org.apache.lucene.codecs.lucene99.Lucene99HnswVectorsWriter;
 import org.apache.lucene.index.SegmentReadState;
 import org.apache.lucene.index.SegmentWriteState;
 
@@ -33,6 +34,20 @@ import java.io.IOException;
 public final class IrtjHnswVectorsFormat extends KnnVectorsFormat {
     public static final String NAME = "IrtjHnswVectorsFormat";
 
+    /**
+     * Benchmarks: {@code -Dirtj.index.builder=lucene} writes the graph with Lucene's
+     * Lucene99HnswVectorsWriter (its HnswGraphBuilder, as documents arrive: irtj's writer before
+     * {@link HnswBuilder}), {@code irtj} (the default) with {@link IrtjHnswVectorsWriter}; the
+     * files have the same layout either way. Any other value is refused.
+     */
+    static final boolean LUCENE_BUILDER = luceneBuilder(System.getProperty("irtj.index.builder", "irtj"));
+
+    private static boolean luceneBuilder(String value) {
+        if (value.equals("irtj")) return false;
+        if (value.equals("lucene")) return true;
+        throw new IllegalArgumentException("-Dirtj.index.builder must be irtj or lucene, got '" + value + "'");
+    }
+
     private final int maxConn;
     private final int beamWidth;
     private final FlatVectorsFormat flat = new Lucene99FlatVectorsFormat(IrtjFlatVectorsScorer.INSTANCE);
@@ -57,6 +72,7 @@ public final class IrtjHnswVectorsFormat extends KnnVectorsFormat {
     @Override
     public KnnVectorsWriter fieldsWriter(SegmentWriteState state) throws IOException {
         // Built on the writer's (or merge's) thread, like Lucene's default of one merge worker.
+        if (LUCENE_BUILDER) return new Lucene99HnswVectorsWriter(state, maxConn, beamWidth, flat.fieldsWriter(state), 1, null);
         return new IrtjHnswVectorsWriter(state, maxConn, beamWidth, flat.fieldsWriter(state));
     }
 
