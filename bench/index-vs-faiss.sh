@@ -13,6 +13,7 @@
 #
 # Implementations, each in a fresh process, interleaved RUNS times (medians are reported):
 #   irtj        LuceneIndex through VectorIndex (dev.irtj.bench.index.IndexBench --impl irtj), JDK 17
+#   irtj-lucenesearch, irtj-lucenebuild   the same with Lucene's graph search / Lucene's graph builder  [LUCENE_SEARCH=0 / LUCENE_BUILD=0 skip]
 #   lucene9     the same harness in plain Lucene 9.12 calls (PlainLuceneIndex), JDK 17  [PLAIN9=0 skips]
 #   lucene10    PlainLuceneIndex compiled against Lucene LUCENE10 on JDK25 (Panama vector code on)  [PLAIN10=0 skips]
 #   faiss-hnsw, faiss-flat, hnswlib   bench/index/ann_python.py on Debian's python3-faiss / python3-hnswlib
@@ -25,7 +26,7 @@
 # Usage: bench/index-vs-faiss.sh [N=20000]
 # Knobs (environment): DIMS=384 QUERIES=1000 RANDOM_QUERIES=$QUERIES M=16 BEAM=100 THREADS=1,2 RUNS=1
 #   MIN_SECONDS=2 EF_RANDOM=10,160,640,1280,1920,2560 EF_DEMO=10,20,40,80,160 EXACT_QUERIES=200
-#   DEMO=1 DEMO_RUN= LUCENE_SEARCH=1 RANDOM_SET=1 WARM_BUILDS=2 PLAIN9=1 PLAIN10=1 LUCENE10=10.3.2 JDK25=/usr/lib/jvm/temurin-25-jdk-amd64
+#   DEMO=1 DEMO_RUN= LUCENE_SEARCH=1 LUCENE_BUILD=1 RANDOM_SET=1 WARM_BUILDS=2 PLAIN9=1 PLAIN10=1 LUCENE10=10.3.2 JDK25=/usr/lib/jvm/temurin-25-jdk-amd64
 #   WORK=(temporary) HEAP=8g
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -43,6 +44,7 @@ EF_DEMO="${EF_DEMO:-10,20,40,80,160}"
 EXACT_QUERIES="${EXACT_QUERIES:-200}"
 DEMO="${DEMO:-1}"
 LUCENE_SEARCH="${LUCENE_SEARCH:-1}"  # 1: also irtj with Lucene's graph search instead of irtj's walk (-Dirtj.index.walk=false), row irtj-lucenesearch
+LUCENE_BUILD="${LUCENE_BUILD:-1}"  # 1: also irtj with Lucene's HnswGraphBuilder instead of irtj's HnswBuilder (-Dirtj.index.builder=lucene), row irtj-lucenebuild
 RANDOM_SET="${RANDOM_SET:-1}"   # 0 skips the random set (the demo set alone: minutes instead of half an hour)
 WARM_BUILDS="${WARM_BUILDS:-2}" # the JVM rows build the index again this many times in the same process; the last is reported as the warm-JVM build
 DEMO_RUN="${DEMO_RUN:-}"
@@ -132,6 +134,11 @@ for entry in "${datasets[@]}"; do
         if [[ "$LUCENE_SEARCH" == 1 ]]; then
             echo "$name run $run: irtj with Lucene's graph search (-Dirtj.index.walk=false) ..." >&2
             "${J17[@]}" -Dirtj.index.walk=false dev.irtj.bench.index.IndexBench --impl irtj --label irtj-lucenesearch "${common[@]}" \
+                --exact-queries -1 --work "$WORK" 2>&1 | lucene_log | tag "$name" >> "$RESULTS"
+        fi
+        if [[ "$LUCENE_BUILD" == 1 ]]; then
+            echo "$name run $run: irtj with Lucene's graph builder (-Dirtj.index.builder=lucene) ..." >&2
+            "${J17[@]}" -Dirtj.index.builder=lucene dev.irtj.bench.index.IndexBench --impl irtj --label irtj-lucenebuild "${common[@]}" \
                 --exact-queries -1 --work "$WORK" 2>&1 | lucene_log | tag "$name" >> "$RESULTS"
         fi
         if [[ "$PLAIN9" == 1 ]]; then

@@ -14,10 +14,12 @@ import org.apache.lucene.index.SegmentWriteState;
 import java.io.IOException;
 
 /**
- * Lucene 9.12's HNSW vectors format (Lucene99 graph and flat vectors, the same files bit for
- * bit in layout) with {@link IrtjFlatVectorsScorer}, whose dot product is vectorized on JDK 17,
- * where Lucene 9.12's own is scalar. Graph construction, merging and search all score through
- * it.
+ * Lucene 9.12's HNSW vectors layout (Lucene99 graph and flat vectors files) written by irtj:
+ * the graph is built by {@link HnswBuilder} and written by {@link IrtjHnswVectorsWriter} in
+ * Lucene99HnswVectorsFormat's documented layout; the vectors go through Lucene99FlatVectorsFormat's
+ * writer; reading is Lucene's {@link Lucene99HnswVectorsReader} with {@link IrtjFlatVectorsScorer},
+ * whose dot product is vectorized on JDK 17, where Lucene 9.12's own is scalar (and
+ * {@link HnswWalk} walks the graph it reads).
  *
  * <p>Trade-off: the format's SPI name {@value #NAME} is what a segment records, so a segment
  * written with it can be read only by a Lucene 9.12 that has irtj-index on its class path
@@ -31,6 +33,20 @@ import java.io.IOException;
  */
 public final class IrtjHnswVectorsFormat extends KnnVectorsFormat {
     public static final String NAME = "IrtjHnswVectorsFormat";
+
+    /**
+     * Benchmarks: {@code -Dirtj.index.builder=lucene} writes the graph with Lucene's
+     * Lucene99HnswVectorsWriter (its HnswGraphBuilder, as documents arrive: irtj's writer before
+     * {@link HnswBuilder}), {@code irtj} (the default) with {@link IrtjHnswVectorsWriter}; the
+     * files have the same layout either way. Any other value is refused.
+     */
+    static final boolean LUCENE_BUILDER = luceneBuilder(System.getProperty("irtj.index.builder", "irtj"));
+
+    private static boolean luceneBuilder(String value) {
+        if (value.equals("irtj")) return false;
+        if (value.equals("lucene")) return true;
+        throw new IllegalArgumentException("-Dirtj.index.builder must be irtj or lucene, got '" + value + "'");
+    }
 
     private final int maxConn;
     private final int beamWidth;
@@ -55,8 +71,9 @@ public final class IrtjHnswVectorsFormat extends KnnVectorsFormat {
 
     @Override
     public KnnVectorsWriter fieldsWriter(SegmentWriteState state) throws IOException {
-        // One merge worker, no executor: irtj builds on the writer's thread, like Lucene's default.
-        return new Lucene99HnswVectorsWriter(state, maxConn, beamWidth, flat.fieldsWriter(state), 1, null);
+        // Built on the writer's (or merge's) thread, like Lucene's default of one merge worker.
+        if (LUCENE_BUILDER) return new Lucene99HnswVectorsWriter(state, maxConn, beamWidth, flat.fieldsWriter(state), 1, null);
+        return new IrtjHnswVectorsWriter(state, maxConn, beamWidth, flat.fieldsWriter(state));
     }
 
     @Override

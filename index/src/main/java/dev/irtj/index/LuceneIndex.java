@@ -365,9 +365,10 @@ public final class LuceneIndex implements VectorIndex {
     /**
      * The codec: Lucene's default, with the vector field's format carrying our graph settings.
      * An anonymous subclass keeps the codec name "Lucene912", and the per-field format writes
-     * its own SPI name into each segment: {@link IrtjHnswVectorsFormat} (Lucene99's HNSW files
-     * scored with our Vector API dot product; readable by any Lucene 9.12 with irtj-index on the
-     * class path, which registers it by SPI) or, for int8, Lucene's
+     * its own SPI name into each segment: {@link IrtjHnswVectorsFormat} (Lucene99's HNSW files,
+     * the graph built by irtj's {@link HnswBuilder} at flush and merge, scored with our Vector API
+     * dot product; readable by any Lucene 9.12 with irtj-index on the class path, which registers
+     * it by SPI) or, for int8, Lucene's
      * Lucene99HnswScalarQuantizedVectorsFormat (Lucene's own quantized scorer). M and the beam
      * width matter only when writing.
      */

@@ -51,6 +51,31 @@ class LuceneIndexScorerPropertiesTest {
         assertTrue(Math.abs(simd - ref) <= tol, () -> "dims " + dims + ": simd " + simd + " ref " + ref);
     }
 
+    /**
+     * The builder's row-against-row dot product ({@link VectorDot#dot(float[], int, float[], int, int)}:
+     * the eight-accumulator scalar loop below {@link VectorDot#SHORT_ROWS} floats, the vector loop
+     * from there) and both of its loops on their own, against the reference on copies of the rows,
+     * at random offsets in larger arrays; same tolerances (the loops sum in other orders).
+     */
+    @Property(tries = 300)
+    void rowDotMatchesTheScalarReferenceAtAnyOffset(@ForAll @IntRange(min = 1, max = 600) int dims, @ForAll @IntRange(min = 0, max = 37) int aOff,
+                                                   @ForAll @IntRange(min = 0, max = 53) int bOff, @ForAll long seed) {
+        Rng rng = new Rng(seed);
+        float[] a = new float[aOff + dims + 5], b = new float[bOff + dims + 3];
+        for (int i = 0; i < a.length; i++) a[i] = (float) rng.nextGaussian();
+        for (int i = 0; i < b.length; i++) b[i] = (float) rng.nextGaussian();
+        float[] ra = java.util.Arrays.copyOfRange(a, aOff, aOff + dims), rb = java.util.Arrays.copyOfRange(b, bOff, bOff + dims);
+        double mag = 0;
+        for (int i = 0; i < dims; i++) mag += Math.abs((double) ra[i] * rb[i]);
+        float ref = VectorDot.scalar(ra, rb);
+        double tol = ATOL * mag + RTOL * Math.abs(ref);
+        float used = VectorDot.dot(a, aOff, b, bOff, dims), plain = VectorDot.shortRows(a, aOff, b, bOff, dims);
+        float simd = VectorDot.Simd.dot(a, aOff, b, bOff, dims);
+        assertTrue(Math.abs(used - ref) <= tol, () -> "dims " + dims + ": row dot " + used + " ref " + ref);
+        assertTrue(Math.abs(plain - ref) <= tol, () -> "dims " + dims + ": eight-accumulator loop " + plain + " ref " + ref);
+        assertTrue(Math.abs(simd - ref) <= tol, () -> "dims " + dims + ": vector loop " + simd + " ref " + ref);
+    }
+
     @Property(tries = 100)
     void scorerScoreIsLucenesDotProductScore(@ForAll @IntRange(min = 1, max = 1024) int dims, @ForAll long seed) {
         Rng rng = new Rng(seed);

@@ -157,8 +157,8 @@ public final class IndexBench {
     }
 
     /**
-     * Upserts every base vector in batches of 1000, then commits (Lucene builds the HNSW graph
-     * as documents arrive, and flushes at the commit); prints {@code RESULT op=OP} with wall
+     * Upserts every base vector in batches of 1000, then commits (irtj's index builds the HNSW
+     * graph at the flush, Lucene's builder and plain Lucene as documents arrive); prints {@code RESULT op=OP} with wall
      * seconds, the process's CPU seconds (JIT compiler and GC threads included) and the JIT's
      * compilation seconds over the same span (its compiler threads' time, also inside the CPU
      * figure), unless op is null. Index opening is outside the span, as FAISS's index
