@@ -205,6 +205,11 @@ public final class Var {
     public Var matmul(Var o) { return LinearAlgebra.matmul(this, o); }
     /** x·Wᵀ + b; bias may be null. */
     public Var linear(Var weight, Var bias) { return LinearAlgebra.linear(this, weight, bias); }
+    /**
+     * gelu(x·Wᵀ + b), exact (erf) GELU, as one fused op forward (bias and GELU in the GEMM's
+     * stores) and backward (GELU's gradient and the bias gradient in one pass); bias required.
+     */
+    public Var linearGelu(Var weight, Var bias) { return LinearAlgebra.linearGelu(this, weight, bias); }
     /** Stride-equals-kernel convolution (patch embedding); bias may be null. */
     public Var conv2dPatch(Var weight, Var bias) { return LinearAlgebra.conv2dPatch(this, weight, bias); }
 

@@ -155,6 +155,32 @@ class GradCheckPropertiesTest {
         check(in -> in[0].linear(in[1], null), x, weight);
     }
 
+    @Property(tries = TRIES)
+    void linearGelu(@ForAll("small") Tensor x, @ForAll("small") Tensor w) {
+        Tensor weight = w.reshape(-1, 1).expand(-1, x.shape(-1)).contiguous().add(Tensor.arange(x.shape(-1), DType.F64).mul(0.1));
+        Tensor bias = Tensor.arange(weight.shape(0), DType.F64).mul(0.2).sub(0.3);
+        check(in -> in[0].linearGelu(in[1], in[2]), x, weight, bias);
+        // The fused op is the composition it replaces, forward and backward (F64, reference backend).
+        Var[] fused = {Var.param(x), Var.param(weight), Var.param(bias)};
+        Var[] composed = {Var.param(x), Var.param(weight), Var.param(bias)};
+        Var yf = fused[0].linearGelu(fused[1], fused[2]), yc = composed[0].linear(composed[1], composed[2]).gelu();
+        assertClose("forward", yc.data(), yf.data());
+        Tensor dy = Tensor.randn(new dev.irtj.tensor.Rng(x.numel()), DType.F64, yf.shape());
+        yf.backward(dy);
+        yc.backward(dy);
+        for (int i = 0; i < 3; i++) assertClose("gradient of input " + i, composed[i].grad(), fused[i].grad());
+    }
+
+    private static void assertClose(String what, Tensor expected, Tensor actual) {
+        org.junit.jupiter.api.Assertions.assertArrayEquals(expected.shape(), actual.shape(), what + ": shape");
+        double[] e = expected.toDoubleArray(), a = actual.toDoubleArray();
+        for (int i = 0; i < e.length; i++) {
+            if (Math.abs(a[i] - e[i]) > 1e-12 + 1e-12 * Math.abs(e[i])) {
+                org.junit.jupiter.api.Assertions.fail(what + ": element " + i + " expected " + e[i] + ", got " + a[i]);
+            }
+        }
+    }
+
     @Property(tries = 10)
     void conv2dPatch(@ForAll("patchInputs") Tensor[] p) {
         check(in -> in[0].conv2dPatch(in[1], in[2]), p);

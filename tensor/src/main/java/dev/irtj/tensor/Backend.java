@@ -121,6 +121,21 @@ public interface Backend {
         return gemm(GemmShape.resolve(a, transA, b, transB, c0), alpha, beta);
     }
 
+    /**
+     * A Linear layer followed by the exact (erf) GELU, as one call: z = op(A)·op(B) for the plan
+     * (x·Wᵀ, no c0) and y = gelu(z + bias), bias [n] added along the last dim. z, the product
+     * without the bias, is what {@link #linearGeluBackward} needs (a backend may then fuse the
+     * bias into its GELU kernels, as CUDA's {@code bias_gelu} does, or into the GEMM's stores).
+     */
+    LinearGeluResult linearGelu(GemmShape plan, Tensor bias);
+
+    /**
+     * Gradients of {@link #linearGelu} behind the product: dz = dy·gelu'(z + bias) and
+     * db = Σ over all leading dims of dz ([n]); {@link Tensor} has checked dy has z's shape and
+     * bias is [n].
+     */
+    Tensor[] linearGeluBackward(Tensor z, Tensor bias, Tensor dy);
+
     /** softmax(scale·x) over the last dim, or its log when {@code log}. */
     Tensor softmax(Tensor x, double scale, boolean log);
 
@@ -147,6 +162,10 @@ public interface Backend {
 
     /** Output of {@link #layerNorm}: y, and per-row mean and 1/std (shape x.shape[:-1]). */
     record LayerNormResult(Tensor y, Tensor mean, Tensor rstd) {
+    }
+
+    /** Output of {@link #linearGelu}: y = gelu(z + bias), and z = x·Wᵀ without the bias. */
+    record LinearGeluResult(Tensor y, Tensor z) {
     }
 
     /** Scalars of one AdamW step. */

@@ -339,6 +339,22 @@ public final class ReferenceBackend implements Backend {
         return out;
     }
 
+    /** The composition it replaces: the product, then the bias added and GELU applied elementwise. */
+    @Override
+    public LinearGeluResult linearGelu(GemmShape plan, Tensor bias) {
+        Tensor z = gemm(plan, 1.0, 0.0);
+        return new LinearGeluResult(unary(UnaryOp.GELU, binary(BinaryOp.ADD, z, bias), 0, 0), z);
+    }
+
+    /** GELU's backward at z + bias, then the column sum over every leading dim. */
+    @Override
+    public Tensor[] linearGeluBackward(Tensor z, Tensor bias, Tensor dy) {
+        Tensor dz = unaryBackward(UnaryOp.GELU, binary(BinaryOp.ADD, z, bias), dy, 0, 0);
+        int[] leading = new int[dz.rank() - 1];
+        for (int d = 0; d < leading.length; d++) leading[d] = d;
+        return new Tensor[] {dz, reduce(ReductionPlan.resolve(ReduceOp.SUM, dz, leading, false))};
+    }
+
     private static int[] batchShape(Tensor t) {
         int[] s = t.shape();
         return java.util.Arrays.copyOf(s, s.length - 2);

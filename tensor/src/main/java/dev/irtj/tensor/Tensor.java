@@ -607,15 +607,57 @@ public final class Tensor {
 
     /** x·Wᵀ + b (bias may be null), as in torch.nn.functional.linear. */
     public Tensor linear(Tensor weight, Tensor bias) {
-        if (weight.rank() != 2) throw new IllegalArgumentException("linear weight must be 2-D, got " + Shape.str(weight.shape));
-        if (shape(-1) != weight.shape(1)) {
-            throw new IllegalArgumentException("linear: input " + Shape.str(shape) + " vs weight " + Shape.str(weight.shape()));
-        }
-        if (bias != null && (bias.rank() != 1 || bias.shape(0) != weight.shape(0))) {
-            throw new IllegalArgumentException("linear: bias " + Shape.str(bias.shape()) + " vs weight " + Shape.str(weight.shape()));
-        }
+        checkLinear("linear", weight, bias);
         if (rank() == 1) return unsqueeze(0).linear(weight, bias).squeeze(0);
         return backend().gemm(GemmShape.resolve(this, false, weight, true, bias), 1.0, bias == null ? 0.0 : 1.0);
+    }
+
+    /**
+     * gelu(x·Wᵀ + b) with the exact (erf) GELU, as one backend call (a CPU backend applies the
+     * bias and the GELU as the GEMM stores its tiles), together with z = x·Wᵀ without the bias,
+     * which {@link #linearGeluBackward} needs. Weight [n, k], bias [n] (required).
+     */
+    public Backend.LinearGeluResult linearGelu(Tensor weight, Tensor bias) {
+        if (bias == null) throw new IllegalArgumentException("linear_gelu needs a bias; use linear(weight, null).gelu() without one");
+        checkLinear("linear_gelu", weight, bias);
+        if (!dtype().isFloating()) throw new IllegalArgumentException("linear_gelu is not defined for " + dtype() + " tensors");
+        checkSameDevice(bias);
+        checkSameDtype(bias);
+        if (rank() == 1) {
+            Backend.LinearGeluResult r = unsqueeze(0).linearGelu(weight, bias);
+            return new Backend.LinearGeluResult(r.y().squeeze(0), r.z().squeeze(0));
+        }
+        return backend().linearGelu(GemmShape.resolve(this, false, weight, true, null), bias);
+    }
+
+    /**
+     * On z of {@link #linearGelu}: {dz, db} for upstream dy, where dz = dy·gelu'(z + bias) (the
+     * gradient behind the product) and db = dz summed over every leading dim, in one pass.
+     */
+    public Tensor[] linearGeluBackward(Tensor bias, Tensor dy) {
+        if (!dtype().isFloating()) throw new IllegalArgumentException("linear_gelu is not defined for " + dtype() + " tensors");
+        if (rank() == 0) throw new IllegalArgumentException("linear_gelu backward: z must have rank >= 1");
+        checkSameDevice(bias);
+        checkSameDtype(bias);
+        checkSameDevice(dy);
+        checkSameDtype(dy);
+        if (bias.rank() != 1 || bias.shape(0) != shape(-1)) {
+            throw new IllegalArgumentException("linear_gelu backward: bias " + Shape.str(bias.shape()) + " vs z " + Shape.str(shape));
+        }
+        if (!Arrays.equals(dy.shape, shape)) {
+            throw new IllegalArgumentException("linear_gelu backward: dy " + Shape.str(dy.shape) + " vs z " + Shape.str(shape));
+        }
+        return backend().linearGeluBackward(this, bias, dy);
+    }
+
+    private void checkLinear(String op, Tensor weight, Tensor bias) {
+        if (weight.rank() != 2) throw new IllegalArgumentException(op + " weight must be 2-D, got " + Shape.str(weight.shape));
+        if (rank() == 0 || shape(-1) != weight.shape(1)) {
+            throw new IllegalArgumentException(op + ": input " + Shape.str(shape) + " vs weight " + Shape.str(weight.shape()));
+        }
+        if (bias != null && (bias.rank() != 1 || bias.shape(0) != weight.shape(0))) {
+            throw new IllegalArgumentException(op + ": bias " + Shape.str(bias.shape()) + " vs weight " + Shape.str(weight.shape()));
+        }
     }
 
     /**

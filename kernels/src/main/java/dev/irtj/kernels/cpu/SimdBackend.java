@@ -265,6 +265,22 @@ public final class SimdBackend implements Backend {
     }
 
     @Override
+    public LinearGeluResult linearGelu(GemmShape plan, Tensor bias) {
+        if (!f32(plan.a()) || !f32(plan.b())) return ref.linearGelu(plan, bias);
+        return GemmDispatch.linearGelu(this, plan, packed(bias), 0);
+    }
+
+    @Override
+    public Tensor[] linearGeluBackward(Tensor z, Tensor bias, Tensor dy) {
+        if (!f32(z)) return ref.linearGeluBackward(z, bias, dy);
+        int n = z.shape(-1), rows = z.numel() / Math.max(n, 1);
+        Tensor zz = dense(z), g = dense(dy);
+        Tensor dz = newF32(z.shape()), db = newF32(n);
+        GeluKernels.biasGeluBackward(data(zz), off(zz), packed(bias), 0, data(g), off(g), data(dz), 0, data(db), 0, rows, n);
+        return new Tensor[] {dz, db};
+    }
+
+    @Override
     public Tensor softmax(Tensor x, double scale, boolean log) {
         if (!f32(x)) return ref.softmax(x, scale, log);
         Tensor in = dense(x);

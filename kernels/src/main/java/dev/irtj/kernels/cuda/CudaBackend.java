@@ -409,6 +409,22 @@ public final class CudaBackend implements Backend {
         return out;
     }
 
+    /** The configured GEMM for z = x·Wᵀ, then {@code bias_gelu}'s forward kernel adds the bias and applies GELU in one pass. */
+    @Override
+    public LinearGeluResult linearGelu(GemmShape plan, Tensor bias) {
+        Tensor z = gemm(plan, 1.0, 0.0);
+        return new LinearGeluResult(biasGelu(z, bias, false), z);
+    }
+
+    /** {@code bias_gelu}'s backward kernel (bias added inside), then the bias gradient as a column sum. */
+    @Override
+    public Tensor[] linearGeluBackward(Tensor z, Tensor bias, Tensor dy) {
+        Tensor dz = biasGeluBackward(z, bias, dy, false);
+        int[] leading = new int[dz.rank() - 1];
+        for (int d = 0; d < leading.length; d++) leading[d] = d;
+        return new Tensor[] {dz, reduce(ReductionPlan.resolve(ReduceOp.SUM, dz, leading, false))};
+    }
+
     private Tensor checkBias(Tensor x, Tensor bias, String op) {
         requireCuda(x, op);
         requireCuda(bias, op);
