@@ -160,6 +160,14 @@ public interface Backend {
      */
     void adamw(Tensor param, Tensor grad, Tensor m, Tensor v, AdamWStep step);
 
+    /**
+     * One AdamW step of many parameters in one call, each updated exactly as
+     * {@link #adamw(Tensor, Tensor, Tensor, Tensor, AdamWStep)} would update it, with the step's
+     * weight decay where the entry {@code decays} and none elsewhere ({@link Tensor} has checked
+     * each entry's devices, dtypes and shapes).
+     */
+    void adamw(List<AdamWParameter> params, AdamWStep step);
+
     /** Output of {@link #layerNorm}: y, and per-row mean and 1/std (shape x.shape[:-1]). */
     record LayerNormResult(Tensor y, Tensor mean, Tensor rstd) {
     }
@@ -170,5 +178,9 @@ public interface Backend {
 
     /** Scalars of one AdamW step. */
     record AdamWStep(long step, double lr, double beta1, double beta2, double eps, double weightDecay) {
+        /** These scalars for one parameter of a many-parameter step: without weight decay unless it decays. */
+        public AdamWStep forParameter(boolean decays) {
+            return decays ? this : new AdamWStep(step, lr, beta1, beta2, eps, 0.0);
+        }
     }
 }

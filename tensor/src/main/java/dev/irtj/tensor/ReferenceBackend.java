@@ -506,6 +506,12 @@ public final class ReferenceBackend implements Backend {
         return fromRows(x.dtype(), x.shape(), gs);
     }
 
+    /** Parameter by parameter, in order. */
+    @Override
+    public void adamw(List<AdamWParameter> params, AdamWStep s) {
+        for (AdamWParameter e : params) adamw(e.param(), e.grad(), e.m(), e.v(), s.forParameter(e.decays()));
+    }
+
     @Override
     public void adamw(Tensor param, Tensor grad, Tensor m, Tensor v, AdamWStep s) {
         HostStorage p = host(param), g = host(grad), hm = host(m), hv = host(v);

@@ -813,6 +813,28 @@ public final class Tensor {
      */
     public void adamwUpdate(Tensor grad, Tensor m, Tensor v, long step, double lr, double beta1, double beta2,
                             double eps, double weightDecay) {
+        checkAdamW(grad, m, v);
+        backend().adamw(this, grad, m, v, new Backend.AdamWStep(step, lr, beta1, beta2, eps, weightDecay));
+    }
+
+    /**
+     * One AdamW step of every listed parameter in place, as one backend call (a backend may walk
+     * them all in one pass): each is updated exactly as {@link #adamwUpdate(Tensor, Tensor,
+     * Tensor, long, double, double, double, double, double)} would, with {@code weightDecay}
+     * where its entry {@code decays} and none elsewhere. All entries are on one device.
+     */
+    public static void adamwUpdate(List<AdamWParameter> params, long step, double lr, double beta1, double beta2,
+                                   double eps, double weightDecay) {
+        if (params.isEmpty()) return;
+        Tensor first = params.get(0).param();
+        for (AdamWParameter e : params) {
+            first.checkSameDevice(e.param());
+            e.param().checkAdamW(e.grad(), e.m(), e.v());
+        }
+        first.backend().adamw(List.copyOf(params), new Backend.AdamWStep(step, lr, beta1, beta2, eps, weightDecay));
+    }
+
+    private void checkAdamW(Tensor grad, Tensor m, Tensor v) {
         for (Tensor t : new Tensor[] {grad, m, v}) {
             checkSameDevice(t);
             checkSameDtype(t);
@@ -820,7 +842,6 @@ public final class Tensor {
                 throw new IllegalArgumentException("adamw: parameter " + Shape.str(shape) + " with gradient or moment " + Shape.str(t.shape));
             }
         }
-        backend().adamw(this, grad, m, v, new Backend.AdamWStep(step, lr, beta1, beta2, eps, weightDecay));
     }
 
     private void checkIndex(Tensor index, int wantRank) {

@@ -1,5 +1,6 @@
 package dev.irtj.kernels.cpu;
 
+import dev.irtj.tensor.AdamWParameter;
 import dev.irtj.tensor.Backend;
 import dev.irtj.tensor.BinaryOp;
 import dev.irtj.tensor.DType;
@@ -352,12 +353,48 @@ public final class SimdBackend implements Backend {
         return out;
     }
 
+    /**
+     * Every F32 parameter in one pass of {@link AdamWKernel#stepAll} over the pool (one split of
+     * all their elements instead of one per tensor); others go to the reference one by one.
+     */
     @Override
-    public void adamw(Tensor param, Tensor grad, Tensor m, Tensor v, AdamWStep s) {
-        boolean fast = f32(param) && f32(grad) && f32(m) && f32(v) && param.isContiguous() && grad.isContiguous()
+    public void adamw(List<AdamWParameter> params, AdamWStep s) {
+        List<AdamWParameter> fast = new java.util.ArrayList<>(params.size());
+        for (AdamWParameter e : params) {
+            if (adamwFast(e.param(), e.grad(), e.m(), e.v())) {
+                fast.add(e);
+            } else {
+                ref.adamw(e.param(), e.grad(), e.m(), e.v(), s.forParameter(e.decays()));
+            }
+        }
+        int n = fast.size();
+        float[][] p = new float[n][], g = new float[n][], m = new float[n][], v = new float[n][];
+        int[] offsets = new int[n], counts = new int[n];
+        boolean[] decays = new boolean[n];
+        for (int i = 0; i < n; i++) {
+            AdamWParameter e = fast.get(i);
+            p[i] = data(e.param());
+            g[i] = data(e.grad());
+            m[i] = data(e.m());
+            v[i] = data(e.v());
+            offsets[i] = e.param().offset();
+            counts[i] = e.param().numel();
+            decays[i] = e.decays();
+        }
+        AdamWKernel.stepAll(p, g, m, v, offsets, counts, decays, s.step(),
+                (float) s.lr(), (float) s.beta1(), (float) s.beta2(), (float) s.eps(), (float) s.weightDecay());
+    }
+
+    /** F32, contiguous and at one offset: what {@link AdamWKernel} takes. */
+    private static boolean adamwFast(Tensor param, Tensor grad, Tensor m, Tensor v) {
+        return f32(param) && f32(grad) && f32(m) && f32(v) && param.isContiguous() && grad.isContiguous()
                 && m.isContiguous() && v.isContiguous() && param.offset() == m.offset() && m.offset() == v.offset()
                 && v.offset() == grad.offset();
-        if (!fast) {
+    }
+
+    @Override
+    public void adamw(Tensor param, Tensor grad, Tensor m, Tensor v, AdamWStep s) {
+        if (!adamwFast(param, grad, m, v)) {
             ref.adamw(param, grad, m, v, s);
             return;
         }

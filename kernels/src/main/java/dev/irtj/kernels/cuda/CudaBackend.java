@@ -1,5 +1,6 @@
 package dev.irtj.kernels.cuda;
 
+import dev.irtj.tensor.AdamWParameter;
 import dev.irtj.tensor.Backend;
 import dev.irtj.tensor.BinaryOp;
 import dev.irtj.tensor.DType;
@@ -757,6 +758,12 @@ public final class CudaBackend implements Backend {
                     new KernelArgs().data(in).data(g).data(out).i(n).d(eps));
         }
         return out;
+    }
+
+    /** One launch of the AdamW kernel per parameter (no multi-tensor kernel yet), queued back to back without waiting. */
+    @Override
+    public void adamw(List<AdamWParameter> params, AdamWStep s) {
+        for (AdamWParameter e : params) adamw(e.param(), e.grad(), e.m(), e.v(), s.forParameter(e.decays()));
     }
 
     @Override
