@@ -226,6 +226,8 @@ public final class Var {
     public Var logSoftmax() { return RowOps.softmax(this, 1.0, true); }
     /** Layer norm over the last dim; weight and bias may be null. */
     public Var layerNorm(Var weight, Var bias, double eps) { return RowOps.layerNorm(this, weight, bias, eps); }
+    /** The residual add this + r (same shape) and layer norm of the sum, computed in one pass; weight/bias may be null. */
+    public ResidualNorm addLayerNorm(Var r, Var weight, Var bias, double eps) { return RowOps.addLayerNorm(this, r, weight, bias, eps); }
     public Var l2Normalize(double eps) { return RowOps.l2Normalize(this, eps); }
     public Var l2Normalize() { return l2Normalize(1e-12); }
 

@@ -145,6 +145,14 @@ public interface Backend {
     /** Layer norm over the last dim; weight/bias may be null, and {@link Tensor} has checked they are [n] and floating like x. */
     LayerNormResult layerNorm(Tensor x, Tensor weight, Tensor bias, double eps);
 
+    /**
+     * A residual add followed by layer norm, in one pass: h = x + r (same shape, no broadcasting)
+     * and layer norm of h over the last dim, as {@link #layerNorm} would compute it; h is kept
+     * because the residual stream goes on with it. The backward is {@link #layerNormBackward}
+     * on h.
+     */
+    AddLayerNormResult addLayerNorm(Tensor x, Tensor r, Tensor weight, Tensor bias, double eps);
+
     /** Gradients of layer norm: dx, and dweight/dbias (null when weight/bias is null). */
     Tensor[] layerNormBackward(Tensor dy, Tensor x, Tensor weight, Tensor mean, Tensor rstd, boolean withBias);
 
@@ -170,6 +178,10 @@ public interface Backend {
 
     /** Output of {@link #layerNorm}: y, and per-row mean and 1/std (shape x.shape[:-1]). */
     record LayerNormResult(Tensor y, Tensor mean, Tensor rstd) {
+    }
+
+    /** Output of {@link #addLayerNorm}: the sum h = x + r, and layer norm of h with its statistics. */
+    record AddLayerNormResult(Tensor h, LayerNormResult norm) {
     }
 
     /** Output of {@link #linearGelu}: y = gelu(z + bias), and z = x·Wᵀ without the bias. */

@@ -339,6 +339,13 @@ public final class ReferenceBackend implements Backend {
         return out;
     }
 
+    /** The composition it replaces: the elementwise sum, then layer norm of it. */
+    @Override
+    public AddLayerNormResult addLayerNorm(Tensor x, Tensor r, Tensor weight, Tensor bias, double eps) {
+        Tensor h = binary(BinaryOp.ADD, x, r);
+        return new AddLayerNormResult(h, layerNorm(h, weight, bias, eps));
+    }
+
     /** The composition it replaces: the product, then the bias added and GELU applied elementwise. */
     @Override
     public LinearGeluResult linearGelu(GemmShape plan, Tensor bias) {

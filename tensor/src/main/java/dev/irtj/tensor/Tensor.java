@@ -716,6 +716,23 @@ public final class Tensor {
     }
 
     /**
+     * h = this + r (same shape) and layer norm of h over the last dim, in one backend call (one
+     * pass over the rows on the CPU): the residual add of a pre-norm transformer block and the
+     * norm that follows it. Checked as {@link #layerNormWithStatistics}, plus r's shape.
+     */
+    public Backend.AddLayerNormResult addLayerNorm(Tensor r, Tensor weight, Tensor bias, double eps) {
+        if (!dtype().isFloating()) throw new IllegalArgumentException("add_layer_norm is not defined for " + dtype() + " tensors");
+        checkSameDevice(r);
+        checkSameDtype(r);
+        if (!Arrays.equals(r.shape, shape)) {
+            throw new IllegalArgumentException("add_layer_norm: residual " + Shape.str(r.shape) + " vs input " + Shape.str(shape) + "; expected the same shape");
+        }
+        checkRowParameter(weight, "weight");
+        checkRowParameter(bias, "bias");
+        return backend().addLayerNorm(this, r, weight, bias, eps);
+    }
+
+    /**
      * Gradients of layer norm for this input x and upstream dy: {dx, dweight (null without a
      * weight), dbias (null unless withBias)}.
      */

@@ -314,6 +314,19 @@ public final class SimdBackend implements Backend {
         return new LayerNormResult(out, mean, rstd);
     }
 
+    @Override
+    public AddLayerNormResult addLayerNorm(Tensor x, Tensor r, Tensor weight, Tensor bias, double eps) {
+        if (!f32(x)) return ref.addLayerNorm(x, r, weight, bias, eps);
+        int n = x.shape(-1), rows = x.numel() / Math.max(n, 1);
+        Tensor in = dense(x), res = dense(r);
+        Tensor h = newF32(x.shape()), out = newF32(x.shape());
+        int[] rowShape = Arrays.copyOf(x.shape(), x.rank() - 1);
+        Tensor mean = newF32(rowShape), rstd = newF32(rowShape);
+        LayerNormKernels.addForward(data(in), off(in), data(res), off(res), packed(weight), packed(bias), data(h), 0,
+                data(out), 0, data(mean), data(rstd), rows, n, (float) eps);
+        return new AddLayerNormResult(h, new LayerNormResult(out, mean, rstd));
+    }
+
     /** The elements of a small parameter vector as an array starting at 0 (null stays null). */
     private static float[] packed(Tensor t) {
         if (t == null) return null;

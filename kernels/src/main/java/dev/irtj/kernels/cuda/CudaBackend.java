@@ -410,6 +410,13 @@ public final class CudaBackend implements Backend {
         return out;
     }
 
+    /** The add kernel, then the layer-norm kernel on the sum (no fused kernel on the GPU yet). */
+    @Override
+    public AddLayerNormResult addLayerNorm(Tensor x, Tensor r, Tensor weight, Tensor bias, double eps) {
+        Tensor h = binary(BinaryOp.ADD, x, r);
+        return new AddLayerNormResult(h, layerNorm(h, weight, bias, eps));
+    }
+
     /** The configured GEMM for z = x·Wᵀ, then {@code bias_gelu}'s forward kernel adds the bias and applies GELU in one pass. */
     @Override
     public LinearGeluResult linearGelu(GemmShape plan, Tensor bias) {

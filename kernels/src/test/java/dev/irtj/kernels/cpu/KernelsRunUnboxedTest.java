@@ -65,6 +65,7 @@ class KernelsRunUnboxedTest {
         kernels.put("softmax", () -> cpu.softmax(scores, 0.125, false));
         kernels.put("softmax backward", () -> cpu.softmaxBackward(probs, up, 0.125, false));
         kernels.put("layer norm", () -> cpu.layerNorm(rows, ln, lb, 1e-6).y());
+        kernels.put("add + layer norm (residual)", () -> cpu.addLayerNorm(rows, g, ln, lb, 1e-6).norm().y());
         kernels.put("layer norm backward", () -> cpu.layerNormBackward(g, rows, ln, norm.mean(), norm.rstd(), true)[0]);
         kernels.put("add", () -> cpu.binary(BinaryOp.ADD, rows, g));
         StringBuilder boxed = new StringBuilder();
