@@ -203,18 +203,15 @@ public final class GeluKernels {
             ThreadLocal.withInitial(() -> new float[][] {new float[GELU_CHUNK], new float[GELU_CHUNK], new float[GELU_CHUNK], new float[GELU_CHUNK]});
 
     /**
-     * The epilogue of {@link Sgemm#sgemmBiasGelu}, on the calling thread, for a block of C the
-     * GEMM has just finished (still in cache): for rows [0, rows) and columns [0, cols), row
-     * stride {@code ld} in both c and z, z[r, j] = c[r, j] (the product, kept for the backward)
-     * and c[r, j] = gelu(c[r, j] + bias[biasOff + j]). The same operations as
-     * {@link #gelu} on the materialised sum, so an element does not depend on the block split.
+     * The epilogue of {@link Sgemm#sgemmBiasGelu}, on the calling thread, for a block of the
+     * product z the GEMM has just finished (still in cache): for rows [0, rows) and columns
+     * [0, cols), row stride {@code ld} in both z and y, y[r, j] = gelu(z[r, j] + bias[biasOff + j]).
+     * The same operations as {@link #gelu} on the materialised sum, so an element does not
+     * depend on the block split.
      */
-    static void biasGeluBlock(float[] c, int cOff, int ld, float[] z, int zOff, float[] bias, int biasOff, int rows, int cols) {
+    static void biasGeluBlock(float[] z, int zOff, int ld, float[] bias, int biasOff, float[] y, int yOff, int rows, int cols) {
         float[][] scratch = BIAS_GELU_SCRATCH.get();
-        for (int r = 0; r < rows; r++) {
-            System.arraycopy(c, cOff + r * ld, z, zOff + r * ld, cols);
-            biasGeluRow(z, zOff + r * ld, bias, biasOff, null, 0, c, cOff + r * ld, cols, scratch);
-        }
+        for (int r = 0; r < rows; r++) biasGeluRow(z, zOff + r * ld, bias, biasOff, null, 0, y, yOff + r * ld, cols, scratch);
     }
 
     /**

@@ -116,10 +116,11 @@ public final class Sgemm {
     /**
      * A Linear layer and its exact (erf) GELU in one product: {@code Z = op(A)·op(B)} and
      * {@code C = gelu(Z + bias)} (one bias value per column), both m x n with leading dimension
-     * {@code ldc}. The bias and GELU are applied to each block of C right after its last k slice
-     * is stored, while it is still in cache ({@link GeluKernels#biasGeluBlock}), so neither the
-     * pre-activation nor the activation costs a pass of its own over memory. Z, the product
-     * without the bias, is what the backward ({@link GeluKernels#biasGeluBackward}) needs.
+     * {@code ldc}. The product's tiles are stored into Z, and each block of Z, right after its
+     * last k slice is stored and while it is still in cache, is turned into its block of C
+     * ({@link GeluKernels#biasGeluBlock}), so the activation costs no pass of its own over
+     * memory. Z, the product without the bias, is what the backward
+     * ({@link GeluKernels#biasGeluBackward}) needs.
      */
     public static void sgemmBiasGelu(boolean transA, boolean transB, int m, int n, int k,
                                      float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
@@ -135,16 +136,21 @@ public final class Sgemm {
             throw new IllegalArgumentException("C or Z (" + m + " x " + n + ", ldc " + ldc + ") does not fit its array");
         }
         if (z == c) throw new IllegalArgumentException("sgemmBiasGelu: Z and C must be different arrays");
+        // The product itself is stored into Z; the epilogue reads each finished block of Z and
+        // writes gelu(Z + bias) into C.
         run(new Problem(transA, transB, m, n, k, 1f, a, aOff, lda, b, bOff, ldb,
-                0f, c, cOff, ldc, null, 0, new Epilogue(z, zOff, bias, biasOff)));
+                0f, z, zOff, ldc, null, 0, new Epilogue(c, cOff, bias, biasOff)));
     }
 
-    /** Z and the bias of {@link #sgemmBiasGelu}; C's rows are finished by bias + GELU once their last k slice is stored. */
-    private record Epilogue(float[] z, int zOff, float[] bias, int biasOff) {
-        /** Rows [row, row + rows) and columns [col, col + cols) of C (which starts at cOff, row stride ldc). */
-        void apply(float[] c, int cOff, int ldc, int row, int rows, int col, int cols) {
-            int at = row * ldc + col;
-            GeluKernels.biasGeluBlock(c, cOff + at, ldc, z, zOff + at, bias, biasOff + col, rows, cols);
+    /**
+     * The activation output and the bias of {@link #sgemmBiasGelu}: once a block of the product
+     * has its last k slice stored, bias + GELU of it goes to {@code y} (same leading dimension).
+     */
+    private record Epilogue(float[] y, int yOff, float[] bias, int biasOff) {
+        /** Rows [row, row + rows) and columns [col, col + cols) of the product (which starts at zOff, row stride ld). */
+        void apply(float[] z, int zOff, int ld, int row, int rows, int col, int cols) {
+            int at = row * ld + col;
+            GeluKernels.biasGeluBlock(z, zOff + at, ld, bias, biasOff + col, y, yOff + at, rows, cols);
         }
     }
 
