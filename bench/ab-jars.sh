@@ -4,7 +4,9 @@
 # in fresh JVMs for ROUNDS rounds, medians per case, ratio candidate/baseline; the load average
 # is printed before every run (the machine is shared).
 #
-#   bench/ab-jars.sh BASE_JAR CAND_JAR [ROUNDS=3] [THREADS=2] [REPS=3]
+#   [CASES=REGEX] bench/ab-jars.sh BASE_JAR CAND_JAR [ROUNDS=3] [THREADS=2] [REPS=3]
+#
+# CASES keeps only the cases whose name matches (grep -E), e.g. CASES='b8|Ti' on a busy machine.
 #
 # Build a baseline from another commit without touching this checkout, e.g.
 #   git archive main | tar -x -C /tmp/base && (cd /tmp/base && mvn -B -q -DskipTests package)
@@ -24,6 +26,12 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2
 cases=("DeiT-S/16 224 b8|--img-size 224 --patch 16 --dim 384 --depth 12 --heads 6 --batch 8"
        "DeiT-S/16 224 b32|--img-size 224 --patch 16 --dim 384 --depth 12 --heads 6 --batch 32"
        "DeiT-Ti/16 224 b32|--img-size 224 --patch 16 --dim 192 --depth 12 --heads 3 --batch 32")
+if [ -n "${CASES:-}" ]; then
+  kept=()
+  for c in "${cases[@]}"; do if echo "${c%%|*}" | grep -Eq "$CASES"; then kept+=("$c"); fi; done
+  [ ${#kept[@]} -gt 0 ] || { echo "ab-jars.sh: CASES='$CASES' matches none of the cases" >&2; exit 2; }
+  cases=("${kept[@]}")
+fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 echo "threads=$threads rounds=$rounds reps=$reps (median of reps per run, then median over rounds)"
