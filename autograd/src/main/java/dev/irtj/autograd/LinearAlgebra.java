@@ -41,6 +41,29 @@ final class LinearAlgebra {
     }
 
     /**
+     * gelu(x·Wᵀ + b) through {@link Tensor#linearGelu}: the node keeps z = x·Wᵀ (the product
+     * without the bias, saved rather than recomputed: recomputing costs a GEMM, saving costs the
+     * same [rows × n] the unfused pair kept for GELU's input), and its backward turns the
+     * upstream gradient into dz and db in one pass ({@link Tensor#linearGeluBackward}) before the
+     * two products of {@link #linear}'s backward.
+     */
+    static Var linearGelu(Var x, Var weight, Var bias) {
+        if (bias == null) throw new IllegalArgumentException("linearGelu needs a bias; use linear(weight, null).gelu() without one");
+        if (x.rank() == 1) return linearGelu(x.unsqueeze(0), weight, bias).squeeze(0);
+        Tensor xd = x.data(), wd = weight.data(), bd = bias.data();
+        var r = xd.linearGelu(wd, bd);
+        Tensor z = r.z();
+        return Var.result(r.y(), "linear_gelu", g -> {
+            int n = wd.shape(0), k = wd.shape(1);
+            Tensor[] dzDb = z.linearGeluBackward(bd, g);
+            Tensor dz = dzDb[0], dz2 = dz.reshape(-1, n);
+            Tensor gx = x.requiresGrad() ? dz.gemm(false, wd, false) : null;
+            Tensor gw = weight.requiresGrad() ? dz2.gemm(true, xd.reshape(-1, k), false) : null;
+            return new Tensor[] {gx, gw, bias.requiresGrad() ? dzDb[1] : null};
+        }, x, weight, bias);
+    }
+
+    /**
      * Stride-equals-kernel convolution as reshape + GEMM, composed of differentiable views and
      * {@link #linear}, so its backward needs no code of its own.
      */

@@ -30,6 +30,31 @@ final class RowOps {
                 : Var.result(r.y(), "layer_norm", backward, x, weight, bias);
     }
 
+    /**
+     * h = x + r and layer norm of h from one fused Tensor op; two nodes record it: h as an add
+     * (its gradient passes to x and r) and the norm as {@link #layerNorm} of h, so h's gradient
+     * is the sum of what the residual stream and the norm send back.
+     */
+    static ResidualNorm addLayerNorm(Var x, Var r, Var weight, Var bias, double eps) {
+        Tensor wd = weight == null ? null : weight.data(), bd = bias == null ? null : bias.data();
+        var out = x.data().addLayerNorm(r.data(), wd, bd, eps);
+        Tensor hd = out.h(), mean = out.norm().mean(), rstd = out.norm().rstd();
+        Var h = Var.result(hd, "add", g -> new Tensor[] {x.requiresGrad() ? g : null, r.requiresGrad() ? g : null}, x, r);
+        Backward backward = g -> {
+            Tensor[] grads = hd.layerNormBackward(g, wd, mean, rstd, bias != null);
+            if (weight == null) return bias == null ? new Tensor[] {grads[0]} : new Tensor[] {grads[0], grads[2]};
+            return bias == null ? new Tensor[] {grads[0], grads[1]} : grads;
+        };
+        Var y;
+        if (weight == null) {
+            y = bias == null ? Var.result(out.norm().y(), "layer_norm", backward, h) : Var.result(out.norm().y(), "layer_norm", backward, h, bias);
+        } else {
+            y = bias == null ? Var.result(out.norm().y(), "layer_norm", backward, h, weight)
+                    : Var.result(out.norm().y(), "layer_norm", backward, h, weight, bias);
+        }
+        return new ResidualNorm(h, y);
+    }
+
     static Var l2Normalize(Var x, double eps) {
         Tensor xd = x.data();
         return Var.result(xd.l2Normalize(eps), "l2_normalize",

@@ -205,6 +205,11 @@ public final class Var {
     public Var matmul(Var o) { return LinearAlgebra.matmul(this, o); }
     /** x·Wᵀ + b; bias may be null. */
     public Var linear(Var weight, Var bias) { return LinearAlgebra.linear(this, weight, bias); }
+    /**
+     * gelu(x·Wᵀ + b), exact (erf) GELU, as one fused op forward (bias and GELU in the GEMM's
+     * stores) and backward (GELU's gradient and the bias gradient in one pass); bias required.
+     */
+    public Var linearGelu(Var weight, Var bias) { return LinearAlgebra.linearGelu(this, weight, bias); }
     /** Stride-equals-kernel convolution (patch embedding); bias may be null. */
     public Var conv2dPatch(Var weight, Var bias) { return LinearAlgebra.conv2dPatch(this, weight, bias); }
 
@@ -221,6 +226,8 @@ public final class Var {
     public Var logSoftmax() { return RowOps.softmax(this, 1.0, true); }
     /** Layer norm over the last dim; weight and bias may be null. */
     public Var layerNorm(Var weight, Var bias, double eps) { return RowOps.layerNorm(this, weight, bias, eps); }
+    /** The residual add this + r (same shape) and layer norm of the sum, computed in one pass; weight/bias may be null. */
+    public ResidualNorm addLayerNorm(Var r, Var weight, Var bias, double eps) { return RowOps.addLayerNorm(this, r, weight, bias, eps); }
     public Var l2Normalize(double eps) { return RowOps.l2Normalize(this, eps); }
     public Var l2Normalize() { return l2Normalize(1e-12); }
 

@@ -155,6 +155,52 @@ class GradCheckPropertiesTest {
         check(in -> in[0].linear(in[1], null), x, weight);
     }
 
+    @Property(tries = TRIES)
+    void linearGelu(@ForAll("small") Tensor x, @ForAll("small") Tensor w) {
+        Tensor weight = w.reshape(-1, 1).expand(-1, x.shape(-1)).contiguous().add(Tensor.arange(x.shape(-1), DType.F64).mul(0.1));
+        Tensor bias = Tensor.arange(weight.shape(0), DType.F64).mul(0.2).sub(0.3);
+        check(in -> in[0].linearGelu(in[1], in[2]), x, weight, bias);
+        // The fused op is the composition it replaces, forward and backward (F64, reference backend).
+        Var[] fused = {Var.param(x), Var.param(weight), Var.param(bias)};
+        Var[] composed = {Var.param(x), Var.param(weight), Var.param(bias)};
+        Var yf = fused[0].linearGelu(fused[1], fused[2]), yc = composed[0].linear(composed[1], composed[2]).gelu();
+        assertClose("forward", yc.data(), yf.data());
+        Tensor dy = Tensor.randn(new dev.irtj.tensor.Rng(x.numel()), DType.F64, yf.shape());
+        yf.backward(dy);
+        yc.backward(dy);
+        for (int i = 0; i < 3; i++) assertClose("gradient of input " + i, composed[i].grad(), fused[i].grad());
+    }
+
+    @Property(tries = TRIES)
+    void addLayerNorm(@ForAll("small") Tensor x) {
+        int n = x.shape(-1);
+        Tensor r = x.mul(-0.7).add(Tensor.arange(n, DType.F64).mul(0.3)).contiguous();
+        Tensor w = Tensor.arange(n, DType.F64).mul(0.2).add(0.9), b = Tensor.arange(n, DType.F64).mul(-0.1);
+        // Both outputs feed the checked value, so h's gradient is the sum of the two paths, as in a block.
+        check(in -> { ResidualNorm o = in[0].addLayerNorm(in[1], in[2], in[3], 1e-5); return o.sum().mul(0.3).add(o.normed()); }, x, r, w, b);
+        check(in -> in[0].addLayerNorm(in[1], null, null, 1e-5).normed(), x, r);
+        Var[] fused = {Var.param(x), Var.param(r), Var.param(w), Var.param(b)};
+        Var[] composed = {Var.param(x), Var.param(r), Var.param(w), Var.param(b)};
+        ResidualNorm of = fused[0].addLayerNorm(fused[1], fused[2], fused[3], 1e-6);
+        Var hc = composed[0].add(composed[1]), yc = hc.layerNorm(composed[2], composed[3], 1e-6);
+        assertClose("sum", hc.data(), of.sum().data());
+        assertClose("norm", yc.data(), of.normed().data());
+        Tensor c = Tensor.randn(new dev.irtj.tensor.Rng(n), DType.F64, x.shape());
+        of.sum().mul(Var.constant(c)).add(of.normed()).sum().backward();
+        hc.mul(Var.constant(c)).add(yc).sum().backward();
+        for (int i = 0; i < 4; i++) assertClose("gradient of input " + i, composed[i].grad(), fused[i].grad());
+    }
+
+    private static void assertClose(String what, Tensor expected, Tensor actual) {
+        org.junit.jupiter.api.Assertions.assertArrayEquals(expected.shape(), actual.shape(), what + ": shape");
+        double[] e = expected.toDoubleArray(), a = actual.toDoubleArray();
+        for (int i = 0; i < e.length; i++) {
+            if (Math.abs(a[i] - e[i]) > 1e-12 + 1e-12 * Math.abs(e[i])) {
+                org.junit.jupiter.api.Assertions.fail(what + ": element " + i + " expected " + e[i] + ", got " + a[i]);
+            }
+        }
+    }
+
     @Property(tries = 10)
     void conv2dPatch(@ForAll("patchInputs") Tensor[] p) {
         check(in -> in[0].conv2dPatch(in[1], in[2]), p);

@@ -127,6 +127,21 @@ public interface Backend {
         return gemm(GemmShape.resolve(a, transA, b, transB, c0), alpha, beta);
     }
 
+    /**
+     * A Linear layer followed by the exact (erf) GELU, as one call: z = op(A)·op(B) for the plan
+     * (x·Wᵀ, no c0) and y = gelu(z + bias), bias [n] added along the last dim. z, the product
+     * without the bias, is what {@link #linearGeluBackward} needs (a backend may then fuse the
+     * bias into its GELU kernels, as CUDA's {@code bias_gelu} does, or into the GEMM's stores).
+     */
+    LinearGeluResult linearGelu(GemmShape plan, Tensor bias);
+
+    /**
+     * Gradients of {@link #linearGelu} behind the product: dz = dy·gelu'(z + bias) and
+     * db = Σ over all leading dims of dz ([n]); {@link Tensor} has checked dy has z's shape and
+     * bias is [n].
+     */
+    Tensor[] linearGeluBackward(Tensor z, Tensor bias, Tensor dy);
+
     /** softmax(scale·x) over the last dim, or its log when {@code log}. */
     Tensor softmax(Tensor x, double scale, boolean log);
 
@@ -135,6 +150,14 @@ public interface Backend {
 
     /** Layer norm over the last dim; weight/bias may be null, and {@link Tensor} has checked they are [n] and floating like x. */
     LayerNormResult layerNorm(Tensor x, Tensor weight, Tensor bias, double eps);
+
+    /**
+     * A residual add followed by layer norm, in one pass: h = x + r (same shape, no broadcasting)
+     * and layer norm of h over the last dim, as {@link #layerNorm} would compute it; h is kept
+     * because the residual stream goes on with it. The backward is {@link #layerNormBackward}
+     * on h.
+     */
+    AddLayerNormResult addLayerNorm(Tensor x, Tensor r, Tensor weight, Tensor bias, double eps);
 
     /** Gradients of layer norm: dx, and dweight/dbias (null when weight/bias is null). */
     Tensor[] layerNormBackward(Tensor dy, Tensor x, Tensor weight, Tensor mean, Tensor rstd, boolean withBias);
@@ -150,6 +173,14 @@ public interface Backend {
      * (1-based). All four tensors are contiguous and of one shape.
      */
     void adamw(Tensor param, Tensor grad, Tensor m, Tensor v, AdamWStep step);
+
+    /**
+     * One AdamW step of many parameters in one call, each updated exactly as
+     * {@link #adamw(Tensor, Tensor, Tensor, Tensor, AdamWStep)} would update it, with the step's
+     * weight decay where the entry {@code decays} and none elsewhere ({@link Tensor} has checked
+     * each entry's devices, dtypes and shapes).
+     */
+    void adamw(List<AdamWParameter> params, AdamWStep step);
 
     // ---- fused attention ----------------------------------------------------------------------
 
@@ -175,7 +206,19 @@ public interface Backend {
     record LayerNormResult(Tensor y, Tensor mean, Tensor rstd) {
     }
 
+    /** Output of {@link #addLayerNorm}: the sum h = x + r, and layer norm of h with its statistics. */
+    record AddLayerNormResult(Tensor h, LayerNormResult norm) {
+    }
+
+    /** Output of {@link #linearGelu}: y = gelu(z + bias), and z = x·Wᵀ without the bias. */
+    record LinearGeluResult(Tensor y, Tensor z) {
+    }
+
     /** Scalars of one AdamW step. */
     record AdamWStep(long step, double lr, double beta1, double beta2, double eps, double weightDecay) {
+        /** These scalars for one parameter of a many-parameter step: without weight decay unless it decays. */
+        public AdamWStep forParameter(boolean decays) {
+            return decays ? this : new AdamWStep(step, lr, beta1, beta2, eps, 0.0);
+        }
     }
 }

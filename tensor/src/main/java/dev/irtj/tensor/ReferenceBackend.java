@@ -364,6 +364,29 @@ public final class ReferenceBackend implements Backend {
         return out;
     }
 
+    /** The composition it replaces: the elementwise sum, then layer norm of it. */
+    @Override
+    public AddLayerNormResult addLayerNorm(Tensor x, Tensor r, Tensor weight, Tensor bias, double eps) {
+        Tensor h = binary(BinaryOp.ADD, x, r);
+        return new AddLayerNormResult(h, layerNorm(h, weight, bias, eps));
+    }
+
+    /** The composition it replaces: the product, then the bias added and GELU applied elementwise. */
+    @Override
+    public LinearGeluResult linearGelu(GemmShape plan, Tensor bias) {
+        Tensor z = gemm(plan, 1.0, 0.0);
+        return new LinearGeluResult(unary(UnaryOp.GELU, binary(BinaryOp.ADD, z, bias), 0, 0), z);
+    }
+
+    /** GELU's backward at z + bias, then the column sum over every leading dim. */
+    @Override
+    public Tensor[] linearGeluBackward(Tensor z, Tensor bias, Tensor dy) {
+        Tensor dz = unaryBackward(UnaryOp.GELU, binary(BinaryOp.ADD, z, bias), dy, 0, 0);
+        int[] leading = new int[dz.rank() - 1];
+        for (int d = 0; d < leading.length; d++) leading[d] = d;
+        return new Tensor[] {dz, reduce(ReductionPlan.resolve(ReduceOp.SUM, dz, leading, false))};
+    }
+
     private static int[] batchShape(Tensor t) {
         int[] s = t.shape();
         return java.util.Arrays.copyOf(s, s.length - 2);
@@ -513,6 +536,12 @@ public final class ReferenceBackend implements Backend {
             }
         }
         return fromRows(x.dtype(), x.shape(), gs);
+    }
+
+    /** Parameter by parameter, in order. */
+    @Override
+    public void adamw(List<AdamWParameter> params, AdamWStep s) {
+        for (AdamWParameter e : params) adamw(e.param(), e.grad(), e.m(), e.v(), s.forParameter(e.decays()));
     }
 
     @Override

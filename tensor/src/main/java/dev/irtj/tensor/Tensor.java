@@ -615,15 +615,57 @@ public final class Tensor {
 
     /** x·Wᵀ + b (bias may be null), as in torch.nn.functional.linear. */
     public Tensor linear(Tensor weight, Tensor bias) {
-        if (weight.rank() != 2) throw new IllegalArgumentException("linear weight must be 2-D, got " + Shape.str(weight.shape));
-        if (shape(-1) != weight.shape(1)) {
-            throw new IllegalArgumentException("linear: input " + Shape.str(shape) + " vs weight " + Shape.str(weight.shape()));
-        }
-        if (bias != null && (bias.rank() != 1 || bias.shape(0) != weight.shape(0))) {
-            throw new IllegalArgumentException("linear: bias " + Shape.str(bias.shape()) + " vs weight " + Shape.str(weight.shape()));
-        }
+        checkLinear("linear", weight, bias);
         if (rank() == 1) return unsqueeze(0).linear(weight, bias).squeeze(0);
         return backend().gemm(GemmShape.resolve(this, false, weight, true, bias), 1.0, bias == null ? 0.0 : 1.0);
+    }
+
+    /**
+     * gelu(x·Wᵀ + b) with the exact (erf) GELU, as one backend call (a CPU backend applies the
+     * bias and the GELU as the GEMM stores its tiles), together with z = x·Wᵀ without the bias,
+     * which {@link #linearGeluBackward} needs. Weight [n, k], bias [n] (required).
+     */
+    public Backend.LinearGeluResult linearGelu(Tensor weight, Tensor bias) {
+        if (bias == null) throw new IllegalArgumentException("linear_gelu needs a bias; use linear(weight, null).gelu() without one");
+        checkLinear("linear_gelu", weight, bias);
+        if (!dtype().isFloating()) throw new IllegalArgumentException("linear_gelu is not defined for " + dtype() + " tensors");
+        checkSameDevice(bias);
+        checkSameDtype(bias);
+        if (rank() == 1) {
+            Backend.LinearGeluResult r = unsqueeze(0).linearGelu(weight, bias);
+            return new Backend.LinearGeluResult(r.y().squeeze(0), r.z().squeeze(0));
+        }
+        return backend().linearGelu(GemmShape.resolve(this, false, weight, true, null), bias);
+    }
+
+    /**
+     * On z of {@link #linearGelu}: {dz, db} for upstream dy, where dz = dy·gelu'(z + bias) (the
+     * gradient behind the product) and db = dz summed over every leading dim, in one pass.
+     */
+    public Tensor[] linearGeluBackward(Tensor bias, Tensor dy) {
+        if (!dtype().isFloating()) throw new IllegalArgumentException("linear_gelu is not defined for " + dtype() + " tensors");
+        if (rank() == 0) throw new IllegalArgumentException("linear_gelu backward: z must have rank >= 1");
+        checkSameDevice(bias);
+        checkSameDtype(bias);
+        checkSameDevice(dy);
+        checkSameDtype(dy);
+        if (bias.rank() != 1 || bias.shape(0) != shape(-1)) {
+            throw new IllegalArgumentException("linear_gelu backward: bias " + Shape.str(bias.shape()) + " vs z " + Shape.str(shape));
+        }
+        if (!Arrays.equals(dy.shape, shape)) {
+            throw new IllegalArgumentException("linear_gelu backward: dy " + Shape.str(dy.shape) + " vs z " + Shape.str(shape));
+        }
+        return backend().linearGeluBackward(this, bias, dy);
+    }
+
+    private void checkLinear(String op, Tensor weight, Tensor bias) {
+        if (weight.rank() != 2) throw new IllegalArgumentException(op + " weight must be 2-D, got " + Shape.str(weight.shape));
+        if (rank() == 0 || shape(-1) != weight.shape(1)) {
+            throw new IllegalArgumentException(op + ": input " + Shape.str(shape) + " vs weight " + Shape.str(weight.shape()));
+        }
+        if (bias != null && (bias.rank() != 1 || bias.shape(0) != weight.shape(0))) {
+            throw new IllegalArgumentException(op + ": bias " + Shape.str(bias.shape()) + " vs weight " + Shape.str(weight.shape()));
+        }
     }
 
     /**
@@ -679,6 +721,23 @@ public final class Tensor {
         checkRowParameter(weight, "weight");
         checkRowParameter(bias, "bias");
         return backend().layerNorm(this, weight, bias, eps);
+    }
+
+    /**
+     * h = this + r (same shape) and layer norm of h over the last dim, in one backend call (one
+     * pass over the rows on the CPU): the residual add of a pre-norm transformer block and the
+     * norm that follows it. Checked as {@link #layerNormWithStatistics}, plus r's shape.
+     */
+    public Backend.AddLayerNormResult addLayerNorm(Tensor r, Tensor weight, Tensor bias, double eps) {
+        if (!dtype().isFloating()) throw new IllegalArgumentException("add_layer_norm is not defined for " + dtype() + " tensors");
+        checkSameDevice(r);
+        checkSameDtype(r);
+        if (!Arrays.equals(r.shape, shape)) {
+            throw new IllegalArgumentException("add_layer_norm: residual " + Shape.str(r.shape) + " vs input " + Shape.str(shape) + "; expected the same shape");
+        }
+        checkRowParameter(weight, "weight");
+        checkRowParameter(bias, "bias");
+        return backend().addLayerNorm(this, r, weight, bias, eps);
     }
 
     /**
@@ -798,6 +857,28 @@ public final class Tensor {
      */
     public void adamwUpdate(Tensor grad, Tensor m, Tensor v, long step, double lr, double beta1, double beta2,
                             double eps, double weightDecay) {
+        checkAdamW(grad, m, v);
+        backend().adamw(this, grad, m, v, new Backend.AdamWStep(step, lr, beta1, beta2, eps, weightDecay));
+    }
+
+    /**
+     * One AdamW step of every listed parameter in place, as one backend call (a backend may walk
+     * them all in one pass): each is updated exactly as {@link #adamwUpdate(Tensor, Tensor,
+     * Tensor, long, double, double, double, double, double)} would, with {@code weightDecay}
+     * where its entry {@code decays} and none elsewhere. All entries are on one device.
+     */
+    public static void adamwUpdate(List<AdamWParameter> params, long step, double lr, double beta1, double beta2,
+                                   double eps, double weightDecay) {
+        if (params.isEmpty()) return;
+        Tensor first = params.get(0).param();
+        for (AdamWParameter e : params) {
+            first.checkSameDevice(e.param());
+            e.param().checkAdamW(e.grad(), e.m(), e.v());
+        }
+        first.backend().adamw(List.copyOf(params), new Backend.AdamWStep(step, lr, beta1, beta2, eps, weightDecay));
+    }
+
+    private void checkAdamW(Tensor grad, Tensor m, Tensor v) {
         for (Tensor t : new Tensor[] {grad, m, v}) {
             checkSameDevice(t);
             checkSameDtype(t);
@@ -805,7 +886,6 @@ public final class Tensor {
                 throw new IllegalArgumentException("adamw: parameter " + Shape.str(shape) + " with gradient or moment " + Shape.str(t.shape));
             }
         }
-        backend().adamw(this, grad, m, v, new Backend.AdamWStep(step, lr, beta1, beta2, eps, weightDecay));
     }
 
     private void checkIndex(Tensor index, int wantRank) {

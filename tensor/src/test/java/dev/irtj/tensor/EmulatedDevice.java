@@ -129,6 +129,9 @@ public final class EmulatedDevice {
             return new ReductionPlan(p.op(), host(p.x(), inputs), p.dims(), p.keepdim(), p.perm(), p.keptRank(), p.len(), p.rows(), p.outShape());
         }
         if (a instanceof TopKPlan p) return new TopKPlan(host(p.x(), inputs), p.k(), p.rows(), p.n(), p.outShape());
+        if (a instanceof AdamWParameter p) {
+            return new AdamWParameter(host(p.param(), inputs), host(p.grad(), inputs), host(p.m(), inputs), host(p.v(), inputs), p.decays());
+        }
         if (a instanceof AttentionPlan p) {
             return new AttentionPlan(host(p.q(), inputs), host(p.k(), inputs), host(p.v(), inputs), p.scale(),
                     p.batch(), p.heads(), p.tokens(), p.headDim());
@@ -154,6 +157,12 @@ public final class EmulatedDevice {
         }
         if (r instanceof Backend.LayerNormResult l) {
             return new Backend.LayerNormResult(device(l.y(), inputs), device(l.mean(), inputs), device(l.rstd(), inputs));
+        }
+        if (r instanceof Backend.LinearGeluResult g) return new Backend.LinearGeluResult(device(g.y(), inputs), device(g.z(), inputs));
+        if (r instanceof Backend.AddLayerNormResult a) {
+            Backend.LayerNormResult l = a.norm();
+            return new Backend.AddLayerNormResult(device(a.h(), inputs),
+                    new Backend.LayerNormResult(device(l.y(), inputs), device(l.mean(), inputs), device(l.rstd(), inputs)));
         }
         if (r instanceof Backend.AttentionResult a) return new Backend.AttentionResult(device(a.out(), inputs), device(a.lse(), inputs));
         if (r instanceof TopK k) return new TopK(device(k.values(), inputs), device(k.indices(), inputs));

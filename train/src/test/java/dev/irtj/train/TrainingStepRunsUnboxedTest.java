@@ -26,8 +26,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * A whole training step of a small ViT (forward, contrastive + KoLeo loss, backward, gradient
  * clipping, AdamW) on the Vector API backend runs its kernels compiled, not boxed: the
  * kernel-by-kernel check ({@code KernelsRunUnboxedTest} in kernels) extended to the mix of
- * kernels, shapes and call sites of a real step (the fused attention forward and backward
- * included, through the model's self-attention), where one vector shape too many or one helper C2
+ * kernels, shapes and call sites of a real step (the fused attention forward and backward, through
+ * the model's self-attention, and the fused Linear + GELU of every MLP, forward and backward,
+ * included), where one vector shape too many or one helper C2
  * declines to inline makes every Vector API call allocate. Boxed, such a step allocates gigabytes
  * (about 3 GB per step was seen when it happened); compiled, what remains is the step's own
  * bookkeeping (autograd nodes, pooled-buffer misses, per-call scratch), which this test bounds at

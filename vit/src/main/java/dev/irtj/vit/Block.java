@@ -1,5 +1,6 @@
 package dev.irtj.vit;
 
+import dev.irtj.autograd.ResidualNorm;
 import dev.irtj.autograd.Var;
 import dev.irtj.autograd.nn.DropPath;
 import dev.irtj.autograd.nn.LayerNorm;
@@ -27,8 +28,9 @@ public final class Block extends Module {
         return dropPath;
     }
 
+    /** The first residual add and norm2 run as one fused op ({@link LayerNorm#forwardResidual}). */
     public Var forward(Var x) {
-        Var h = x.add(dropPath.forward(attn.forward(norm1.forward(x))));
-        return h.add(dropPath.forward(mlp.forward(norm2.forward(h))));
+        ResidualNorm h = norm2.forwardResidual(x, dropPath.forward(attn.forward(norm1.forward(x))));
+        return h.sum().add(dropPath.forward(mlp.forward(h.normed())));
     }
 }

@@ -6,7 +6,7 @@ import dev.irtj.autograd.nn.Module;
 import dev.irtj.tensor.DType;
 import dev.irtj.tensor.Rng;
 
-/** fc1 → exact (erf) GELU → fc2. */
+/** fc1 → exact (erf) GELU → fc2; fc1 and its GELU run as one fused op ({@link Linear#forwardGelu}). */
 public final class Mlp extends Module {
     private final Linear fc1;
     private final Linear fc2;
@@ -17,6 +17,6 @@ public final class Mlp extends Module {
     }
 
     public Var forward(Var x) {
-        return fc2.forward(fc1.forward(x).gelu());
+        return fc2.forward(fc1.forwardGelu(x));
     }
 }

@@ -1,5 +1,6 @@
 package dev.irtj.autograd.nn;
 
+import dev.irtj.autograd.ResidualNorm;
 import dev.irtj.autograd.Var;
 import dev.irtj.tensor.DType;
 import dev.irtj.tensor.Tensor;
@@ -18,5 +19,10 @@ public final class LayerNorm extends Module {
 
     public Var forward(Var x) {
         return x.layerNorm(weight.var(), bias.var(), eps);
+    }
+
+    /** x + r and this norm of the sum, in one pass (a pre-norm block's residual add and its next norm). */
+    public ResidualNorm forwardResidual(Var x, Var r) {
+        return x.addLayerNorm(r, weight.var(), bias.var(), eps);
     }
 }

@@ -22,6 +22,14 @@ public final class Linear extends Module {
         return x.linear(weight.var(), bias == null ? null : bias.var());
     }
 
+    /**
+     * gelu(x·Wᵀ + b) with the exact (erf) GELU: the fused {@link Var#linearGelu} when the layer
+     * has a bias, else the product followed by GELU.
+     */
+    public Var forwardGelu(Var x) {
+        return bias == null ? x.linear(weight.var(), null).gelu() : x.linearGelu(weight.var(), bias.var());
+    }
+
     public Parameter weight() {
         return weight;
     }

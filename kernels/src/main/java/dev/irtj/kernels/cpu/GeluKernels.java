@@ -6,8 +6,10 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import static dev.irtj.kernels.cpu.ExpKernel.EXP_HI;
+import static dev.irtj.kernels.cpu.KernelBlocks.ROW_BLOCK;
 import static dev.irtj.kernels.cpu.KernelBlocks.checkBlock;
 import static dev.irtj.kernels.cpu.KernelBlocks.forElements;
+import static dev.irtj.kernels.cpu.KernelBlocks.rowCost;
 
 /**
  * GELU over F32 elements, forward and backward, in its exact form x·Φ(x) and its tanh form.
@@ -191,6 +193,127 @@ public final class GeluKernels {
             FloatVector v = FloatVector.fromArray(S, x, xo + j);
             FloatVector grad = v.fma(FloatVector.fromArray(S, e, j).mul(invSqrt2Pi), FloatVector.fromArray(S, cdf, j));
             FloatVector.fromArray(S, dy, go + j).mul(grad).intoArray(out, oo + j);
+        }
+    }
+
+    // ---- bias + GELU after a Linear layer ---------------------------------------------------------
+
+    /** Per-thread chunk buffers of the bias + GELU kernels: pre-activation, e^(−a²), small-argument erf, Φ. */
+    private static final ThreadLocal<float[][]> BIAS_GELU_SCRATCH =
+            ThreadLocal.withInitial(() -> new float[][] {new float[GELU_CHUNK], new float[GELU_CHUNK], new float[GELU_CHUNK], new float[GELU_CHUNK]});
+
+    /**
+     * The epilogue of {@link Sgemm#sgemmBiasGelu}, on the calling thread, for a block of the
+     * product z the GEMM has just finished (still in cache): for rows [0, rows) and columns
+     * [0, cols), row stride {@code ld} in both z and y, y[r, j] = gelu(z[r, j] + bias[biasOff + j]).
+     * The same operations as {@link #gelu} on the materialised sum, so an element does not
+     * depend on the block split.
+     */
+    static void biasGeluBlock(float[] z, int zOff, int ld, float[] bias, int biasOff, float[] y, int yOff, int rows, int cols) {
+        float[][] scratch = BIAS_GELU_SCRATCH.get();
+        for (int r = 0; r < rows; r++) biasGeluRow(z, zOff + r * ld, bias, biasOff, null, 0, y, yOff + r * ld, cols, scratch);
+    }
+
+    /**
+     * y = gelu(z + bias) over a [rows × n] block (bias [n]), split over threads by rows: the
+     * bias + GELU pass for products {@link Sgemm#sgemmBiasGelu} cannot take (batched operands).
+     */
+    public static void biasGelu(float[] z, int zOff, float[] bias, int biasOff, float[] y, int yOff, int rows, int n) {
+        checkBlock("z", z, zOff, rows, n);
+        checkBlock("bias", bias, biasOff, 1, n);
+        checkBlock("y", y, yOff, rows, n);
+        Parallel.forRange(rows, rowCost(n, 40), (from, to) -> {
+            float[][] scratch = BIAS_GELU_SCRATCH.get();
+            for (int r = from; r < to; r++) biasGeluRow(z, zOff + r * n, bias, biasOff, null, 0, y, yOff + r * n, n, scratch);
+        });
+    }
+
+    /**
+     * GELU's backward behind a Linear layer's bias, with the bias gradient in the same pass:
+     * dz = dy·gelu'(z + bias) over a [rows × n] block and db[j] = Σ_r dz[r, j]. Each block of
+     * {@value KernelBlocks#ROW_BLOCK} rows sums its columns in row order while its rows are
+     * computed, and the block sums are combined in {@link ReductionKernels}'s fixed pairwise tree:
+     * the same additions as {@link ReductionKernels#sumDownColumns} on dz, so the result depends
+     * on neither the thread split nor the fusion.
+     */
+    public static void biasGeluBackward(float[] z, int zOff, float[] bias, int biasOff, float[] dy, int dyOff,
+                                        float[] dz, int dzOff, float[] db, int dbOff, int rows, int n) {
+        checkBlock("z", z, zOff, rows, n);
+        checkBlock("bias", bias, biasOff, 1, n);
+        checkBlock("dy", dy, dyOff, rows, n);
+        checkBlock("dz", dz, dzOff, rows, n);
+        checkBlock("db", db, dbOff, 1, n);
+        int blocks = (rows + ROW_BLOCK - 1) / ROW_BLOCK;
+        if (blocks <= 1) {
+            biasGeluBackwardBlock(z, zOff, bias, biasOff, dy, dyOff, dz, dzOff, db, dbOff, rows, n, BIAS_GELU_SCRATCH.get());
+            return;
+        }
+        float[] partial = new float[blocks * n];
+        Parallel.forRange(blocks, (long) ROW_BLOCK * n * 50, (b0, b1) -> {
+            float[][] scratch = BIAS_GELU_SCRATCH.get();
+            for (int blk = b0; blk < b1; blk++) {
+                int r0 = blk * ROW_BLOCK, count = Math.min(rows, r0 + ROW_BLOCK) - r0;
+                biasGeluBackwardBlock(z, zOff + r0 * n, bias, biasOff, dy, dyOff + r0 * n, dz, dzOff + r0 * n,
+                        partial, blk * n, count, n, scratch);
+            }
+        });
+        ReductionKernels.combineBlocks(partial, blocks, n);
+        System.arraycopy(partial, 0, db, dbOff, n);
+    }
+
+    /** One row block of {@link #biasGeluBackward}: its dz rows, and their column sums (rows added in order) at sum[so..]. */
+    private static void biasGeluBackwardBlock(float[] z, int zo, float[] bias, int bo, float[] dy, int go, float[] dz, int dzo,
+                                              float[] sum, int so, int rows, int n, float[][] scratch) {
+        if (rows == 0) {
+            java.util.Arrays.fill(sum, so, so + n, 0f);
+            return;
+        }
+        for (int r = 0; r < rows; r++) {
+            int row = dzo + r * n;
+            biasGeluRow(z, zo + r * n, bias, bo, dy, go + r * n, dz, row, n, scratch);
+            if (r == 0) {
+                System.arraycopy(dz, row, sum, so, n);
+            } else {
+                int j = 0;
+                for (; j <= n - L; j += L) {
+                    FloatVector.fromArray(S, sum, so + j).add(FloatVector.fromArray(S, dz, row + j)).intoArray(sum, so + j);
+                }
+                for (; j < n; j++) sum[so + j] += dz[row + j];
+            }
+        }
+    }
+
+    /**
+     * One row of n: the pre-activation p = z + bias formed chunk by chunk in scratch, then
+     * out = gelu(p) when {@code dy} is null, else out = dy·gelu'(p). out may be z itself.
+     */
+    private static void biasGeluRow(float[] z, int zo, float[] bias, int bo, float[] dy, int go, float[] out, int oo, int n,
+                                    float[][] scratch) {
+        float[] pre = scratch[0], e = scratch[1], small = scratch[2], cdf = scratch[3];
+        int i = 0;
+        while (i <= n - L) {
+            int len = Math.min(GELU_CHUNK, (n - i) / L * L);
+            addBiasPass(z, zo + i, bias, bo + i, pre, len);
+            geluExpPass(pre, 0, e, len);
+            geluErfSmallPass(pre, 0, small, len);
+            geluCdfPass(pre, 0, e, small, cdf, len);
+            if (dy == null) {
+                geluOutPass(pre, 0, cdf, out, oo + i, len);
+            } else {
+                geluGradPass(pre, 0, e, cdf, dy, go + i, out, oo + i, len);
+            }
+            i += len;
+        }
+        for (; i < n; i++) {
+            float v = z[zo + i] + bias[bo + i];
+            out[oo + i] = dy != null ? dy[go + i] * geluGrad(v) : gelu(v);
+        }
+    }
+
+    /** pre[j] = z[zo + j] + bias[bo + j] (len a multiple of the vector length). */
+    private static void addBiasPass(float[] z, int zo, float[] bias, int bo, float[] pre, int len) {
+        for (int j = 0; j < len; j += L) {
+            FloatVector.fromArray(S, z, zo + j).add(FloatVector.fromArray(S, bias, bo + j)).intoArray(pre, j);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.irtj.kernels.cpu;
 
+import dev.irtj.tensor.Backend;
 import dev.irtj.tensor.DType;
 import dev.irtj.tensor.GemmShape;
 import dev.irtj.tensor.HostStorage;
@@ -43,9 +44,7 @@ final class GemmDispatch {
         Operand opA = operand(backend, a, transA, batch);
         Operand opB = operand(backend, b, transB, batch);
         int strideA = opA.uniformStride(), strideB = opB.uniformStride();
-        // A Linear layer on [batch, tokens, features]: B is shared and A's items are stacked
-        // rows, so the batch is one tall product (no per-item edge tiles, one packing of B).
-        boolean stackedRows = items > 1 && strideB == 0 && !opA.trans && strideA == m * opA.ld;
+        boolean stackedRows = stackedRows(items, opA, opB, m);
         boolean single = items == 1 || stackedRows;
         Tensor bias = single && beta == 1f ? columnBias(c0, outShape) : null;
         float effectiveBeta = 0f;
@@ -71,6 +70,42 @@ final class GemmDispatch {
                     betaFinal, c, i * m * n, n));
         }
         return out;
+    }
+
+    /**
+     * z = op(A)·op(B) and y = gelu(z + bias) for a Linear layer followed by GELU (plan without
+     * c0, bias a contiguous [n] from {@code biasOff}). A single or row-stacked product (every
+     * Linear on [batch, tokens, features]) runs {@link Sgemm#sgemmBiasGelu}, whose epilogue forms
+     * y as each block of z is stored; other batched layouts multiply first and then make one bias
+     * + GELU pass over z.
+     */
+    static Backend.LinearGeluResult linearGelu(SimdBackend backend, GemmShape plan, float[] bias, int biasOff) {
+        int m = plan.m(), n = plan.n(), k = plan.k();
+        int[] outShape = plan.outShape();
+        int items = plan.batch();
+        Tensor y = Tensor.contiguousView(HostStorage.allocate(DType.F32, Shape.numel(outShape), false), outShape);
+        if (y.numel() == 0) return new Backend.LinearGeluResult(y, Tensor.contiguousView(HostStorage.allocate(DType.F32, 0, false), outShape));
+        Operand opA = operand(backend, plan.a(), plan.transA(), plan.batchShape());
+        Operand opB = operand(backend, plan.b(), plan.transB(), plan.batchShape());
+        if (items == 1 || stackedRows(items, opA, opB, m)) {
+            Tensor z = Tensor.contiguousView(HostStorage.allocate(DType.F32, Shape.numel(outShape), false), outShape);
+            Sgemm.sgemmBiasGelu(opA.trans, opB.trans, items * m, n, k, opA.data, opA.offsets[0], opA.ld,
+                    opB.data, opB.offsets[0], opB.ld, ((HostStorage) y.storage()).f32(), 0, n,
+                    ((HostStorage) z.storage()).f32(), 0, bias, biasOff);
+            return new Backend.LinearGeluResult(y, z);
+        }
+        Tensor z = gemm(backend, plan, 1f, 0f);
+        GeluKernels.biasGelu(((HostStorage) z.storage()).f32(), 0, bias, biasOff, ((HostStorage) y.storage()).f32(), 0,
+                items * m, n);
+        return new Backend.LinearGeluResult(y, z);
+    }
+
+    /**
+     * A Linear layer on [batch, tokens, features]: B is shared and A's items are stacked rows,
+     * so the batch is one tall product (no per-item edge tiles, one packing of B).
+     */
+    private static boolean stackedRows(int items, Operand opA, Operand opB, int m) {
+        return items > 1 && opB.uniformStride() == 0 && !opA.trans && opA.uniformStride() == m * opA.ld;
     }
 
     /**

@@ -46,6 +46,35 @@ public final class LayerNormKernels {
         });
     }
 
+    /**
+     * The residual add and the layer norm after it, one row at a time: h = x + r, then
+     * {@link #forward}'s normalisation of that row of h while it is in L1, so h is written once
+     * and never read back from memory. Bit for bit the add followed by {@link #forward}.
+     */
+    public static void addForward(float[] x, int xOff, float[] r, int rOff, float[] w, float[] b, float[] h, int hOff,
+                                  float[] y, int yOff, float[] mean, float[] rstd, int rows, int n, float eps) {
+        checkBlock("x", x, xOff, rows, n);
+        checkBlock("r", r, rOff, rows, n);
+        checkBlock("h", h, hOff, rows, n);
+        checkBlock("y", y, yOff, rows, n);
+        if (w != null) checkBlock("w", w, 0, 1, n);
+        if (b != null) checkBlock("b", b, 0, 1, n);
+        if (mean != null) checkBlock("mean", mean, 0, rows, 1);
+        if (rstd != null) checkBlock("rstd", rstd, 0, rows, 1);
+        Parallel.forRange(rows, rowCost(n, 8), (from, to) -> {
+            float[] scratch = new float[L];
+            for (int row = from; row < to; row++) {
+                int xo = xOff + row * n, ro = rOff + row * n, ho = hOff + row * n;
+                int j = 0;
+                for (; j <= n - L; j += L) {
+                    FloatVector.fromArray(S, x, xo + j).add(FloatVector.fromArray(S, r, ro + j)).intoArray(h, ho + j);
+                }
+                for (; j < n; j++) h[ho + j] = x[xo + j] + r[ro + j];
+                layerNormRow(h, ho, w, b, y, yOff + row * n, mean, rstd, row, n, eps, scratch);
+            }
+        });
+    }
+
     private static void layerNormRow(float[] x, int xo, float[] w, float[] b, float[] y, int yo,
                                      float[] meanOut, float[] rstdOut, int r, int n, float eps, float[] scratch) {
         // Corrected two-pass statistics: with d = x − m0 around the first-pass mean m0,

@@ -109,13 +109,59 @@ public final class Sgemm {
         if (m == 0 || n == 0) {
             return;
         }
-        if (k == 0 || alpha == 0f) {
-            scaleC(m, n, beta, c, cOff, ldc);
-            if (bias != null) addBias(m, n, bias, biasOff, c, cOff, ldc);
+        run(new Problem(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb,
+                beta, c, cOff, ldc, bias, biasOff, null));
+    }
+
+    /**
+     * A Linear layer and its exact (erf) GELU in one product: {@code Z = op(A)·op(B)} and
+     * {@code C = gelu(Z + bias)} (one bias value per column), both m x n with leading dimension
+     * {@code ldc}. The product's tiles are stored into Z, and each block of Z, right after its
+     * last k slice is stored and while it is still in cache, is turned into its block of C
+     * ({@link GeluKernels#biasGeluBlock}), so the activation costs no pass of its own over
+     * memory. Z, the product without the bias, is what the backward
+     * ({@link GeluKernels#biasGeluBackward}) needs.
+     */
+    public static void sgemmBiasGelu(boolean transA, boolean transB, int m, int n, int k,
+                                     float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                                     float[] c, int cOff, int ldc, float[] z, int zOff, float[] bias, int biasOff) {
+        checkArguments(transA, transB, m, n, k, lda, ldb, ldc);
+        if (bias == null || z == null) throw new NullPointerException("sgemmBiasGelu needs a bias and an output for Z");
+        if (biasOff < 0 || biasOff + n > bias.length) {
+            throw new IllegalArgumentException("bias of length " + bias.length + " from " + biasOff + " has no " + n + " columns");
+        }
+        if (m == 0 || n == 0) return;
+        long lastZ = zOff + (long) (m - 1) * ldc + n, lastC = cOff + (long) (m - 1) * ldc + n;
+        if (zOff < 0 || lastZ > z.length || cOff < 0 || lastC > c.length) {
+            throw new IllegalArgumentException("C or Z (" + m + " x " + n + ", ldc " + ldc + ") does not fit its array");
+        }
+        if (z == c) throw new IllegalArgumentException("sgemmBiasGelu: Z and C must be different arrays");
+        // The product itself is stored into Z; the epilogue reads each finished block of Z and
+        // writes gelu(Z + bias) into C.
+        run(new Problem(transA, transB, m, n, k, 1f, a, aOff, lda, b, bOff, ldb,
+                0f, z, zOff, ldc, null, 0, new Epilogue(c, cOff, bias, biasOff)));
+    }
+
+    /**
+     * The activation output and the bias of {@link #sgemmBiasGelu}: once a block of the product
+     * has its last k slice stored, bias + GELU of it goes to {@code y} (same leading dimension).
+     */
+    private record Epilogue(float[] y, int yOff, float[] bias, int biasOff) {
+        /** Rows [row, row + rows) and columns [col, col + cols) of the product (which starts at zOff, row stride ld). */
+        void apply(float[] z, int zOff, int ld, int row, int rows, int col, int cols) {
+            int at = row * ld + col;
+            GeluKernels.biasGeluBlock(z, zOff + at, ld, bias, biasOff + col, y, yOff + at, rows, cols);
+        }
+    }
+
+    private static void run(Problem problem) {
+        int m = problem.m(), n = problem.n(), k = problem.k();
+        if (k == 0 || problem.alpha() == 0f) {
+            scaleC(m, n, problem.beta(), problem.c(), problem.cOff(), problem.ldc());
+            if (problem.bias() != null) addBias(m, n, problem.bias(), problem.biasOff(), problem.c(), problem.cOff(), problem.ldc());
+            if (problem.epilogue() != null) problem.epilogue().apply(problem.c(), problem.cOff(), problem.ldc(), 0, m, 0, n);
             return;
         }
-        Problem problem = new Problem(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb,
-                beta, c, cOff, ldc, bias, biasOff);
         long macs = (long) m * n * k;
         int threads = GemmPool.parallelism();
         if (threads == 1 || macs < PARALLEL_THRESHOLD_MACS || GemmPool.insideTask()) {
@@ -179,7 +225,7 @@ public final class Sgemm {
             for (int item = first; item < end; item++) {
                 Problem problem = new Problem(transA, transB, m, n, k, alpha,
                         a, aOff + item * strideA, lda, b, bOff + item * strideB, ldb,
-                        beta, c, cOff + item * strideC, ldc, null, 0);
+                        beta, c, cOff + item * strideC, ldc, null, 0, null);
                 boolean notFirst = item > first;
                 multiplySingleThreaded(problem, workspace, shareA && notFirst, shareB && notFirst);
             }
@@ -192,7 +238,7 @@ public final class Sgemm {
     /** Immutable description of one product, so that blocks of it can be handed to threads. */
     private record Problem(boolean transA, boolean transB, int m, int n, int k, float alpha,
                            float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
-                           float beta, float[] c, int cOff, int ldc, float[] bias, int biasOff) {}
+                           float beta, float[] c, int cOff, int ldc, float[] bias, int biasOff, Epilogue epilogue) {}
 
     /**
      * Multi-threaded product. For each k slice (and column block) the threads first pack the
@@ -248,6 +294,9 @@ public final class Sgemm {
                     multiplyPackedBlocks(mc, cols, kc, packedA, packedB, firstCol * kc, beta,
                             pr.c(), pr.cOff() + ic * pr.ldc() + jcBlock + firstCol, pr.ldc(), local.tile,
                             pcSlice == 0 ? pr.bias() : null, pr.biasOff() + jcBlock + firstCol);
+                    if (pr.epilogue() != null && pcSlice + kc == k) {
+                        pr.epilogue().apply(pr.c(), pr.cOff(), pr.ldc(), ic, mc, jcBlock + firstCol, cols);
+                    }
                 });
             }
         }
@@ -272,7 +321,7 @@ public final class Sgemm {
             Problem slice = new Problem(pr.transA(), pr.transB(), m, n, end - first, pr.alpha(),
                     pr.a(), pr.aOff() + first * aStep, pr.lda(), pr.b(), pr.bOff() + first * bStep, pr.ldb(),
                     intoC ? pr.beta() : 0f, target, intoC ? pr.cOff() : 0, intoC ? pr.ldc() : n,
-                    intoC ? pr.bias() : null, pr.biasOff());
+                    intoC ? pr.bias() : null, pr.biasOff(), null);
             multiplySingleThreaded(slice, WORKSPACE.get(), false, false);
         });
         int rowTasks = Math.min(m, 2 * threads);
@@ -281,6 +330,7 @@ public final class Sgemm {
             for (int part = 1; part < parts; part++) {
                 addRows(partials[part], firstRow, endRow, n, pr.c(), pr.cOff(), pr.ldc());
             }
+            if (pr.epilogue() != null) pr.epilogue().apply(pr.c(), pr.cOff(), pr.ldc(), firstRow, endRow - firstRow, 0, n);
         });
     }
 
@@ -331,6 +381,7 @@ public final class Sgemm {
                     multiplyPackedBlocks(mc, nc, kc, packedA, packedB, 0, beta,
                             pr.c(), pr.cOff() + ic * pr.ldc() + jc, pr.ldc(), ws.tile,
                             pc == 0 ? pr.bias() : null, pr.biasOff() + jc);
+                    if (pr.epilogue() != null && pc + kc == k) pr.epilogue().apply(pr.c(), pr.cOff(), pr.ldc(), ic, mc, jc, nc);
                 }
             }
         }

@@ -1,6 +1,7 @@
 package dev.irtj.kernels.cpu;
 
 import dev.irtj.tensor.AttentionPlan;
+import dev.irtj.tensor.AdamWParameter;
 import dev.irtj.tensor.Backend;
 import dev.irtj.tensor.BinaryOp;
 import dev.irtj.tensor.DType;
@@ -279,6 +280,22 @@ public final class SimdBackend implements Backend {
     }
 
     @Override
+    public LinearGeluResult linearGelu(GemmShape plan, Tensor bias) {
+        if (!f32(plan.a()) || !f32(plan.b())) return ref.linearGelu(plan, bias);
+        return GemmDispatch.linearGelu(this, plan, packed(bias), 0);
+    }
+
+    @Override
+    public Tensor[] linearGeluBackward(Tensor z, Tensor bias, Tensor dy) {
+        if (!f32(z)) return ref.linearGeluBackward(z, bias, dy);
+        int n = z.shape(-1), rows = z.numel() / Math.max(n, 1);
+        Tensor zz = dense(z), g = dense(dy);
+        Tensor dz = newF32(z.shape()), db = newF32(n);
+        GeluKernels.biasGeluBackward(data(zz), off(zz), packed(bias), 0, data(g), off(g), data(dz), 0, data(db), 0, rows, n);
+        return new Tensor[] {dz, db};
+    }
+
+    @Override
     public Tensor softmax(Tensor x, double scale, boolean log) {
         if (!f32(x)) return ref.softmax(x, scale, log);
         Tensor in = dense(x);
@@ -309,6 +326,19 @@ public final class SimdBackend implements Backend {
         LayerNormKernels.forward(data(in), off(in), packed(weight), packed(bias), data(out), 0,
                 data(mean), data(rstd), rows, n, (float) eps);
         return new LayerNormResult(out, mean, rstd);
+    }
+
+    @Override
+    public AddLayerNormResult addLayerNorm(Tensor x, Tensor r, Tensor weight, Tensor bias, double eps) {
+        if (!f32(x)) return ref.addLayerNorm(x, r, weight, bias, eps);
+        int n = x.shape(-1), rows = x.numel() / Math.max(n, 1);
+        Tensor in = dense(x), res = dense(r);
+        Tensor h = newF32(x.shape()), out = newF32(x.shape());
+        int[] rowShape = Arrays.copyOf(x.shape(), x.rank() - 1);
+        Tensor mean = newF32(rowShape), rstd = newF32(rowShape);
+        LayerNormKernels.addForward(data(in), off(in), data(res), off(res), packed(weight), packed(bias), data(h), 0,
+                data(out), 0, data(mean), data(rstd), rows, n, (float) eps);
+        return new AddLayerNormResult(h, new LayerNormResult(out, mean, rstd));
     }
 
     /** The elements of a small parameter vector as an array starting at 0 (null stays null). */
@@ -350,12 +380,48 @@ public final class SimdBackend implements Backend {
         return out;
     }
 
+    /**
+     * Every F32 parameter in one pass of {@link AdamWKernel#stepAll} over the pool (one split of
+     * all their elements instead of one per tensor); others go to the reference one by one.
+     */
     @Override
-    public void adamw(Tensor param, Tensor grad, Tensor m, Tensor v, AdamWStep s) {
-        boolean fast = f32(param) && f32(grad) && f32(m) && f32(v) && param.isContiguous() && grad.isContiguous()
+    public void adamw(List<AdamWParameter> params, AdamWStep s) {
+        List<AdamWParameter> fast = new java.util.ArrayList<>(params.size());
+        for (AdamWParameter e : params) {
+            if (adamwFast(e.param(), e.grad(), e.m(), e.v())) {
+                fast.add(e);
+            } else {
+                ref.adamw(e.param(), e.grad(), e.m(), e.v(), s.forParameter(e.decays()));
+            }
+        }
+        int n = fast.size();
+        float[][] p = new float[n][], g = new float[n][], m = new float[n][], v = new float[n][];
+        int[] offsets = new int[n], counts = new int[n];
+        boolean[] decays = new boolean[n];
+        for (int i = 0; i < n; i++) {
+            AdamWParameter e = fast.get(i);
+            p[i] = data(e.param());
+            g[i] = data(e.grad());
+            m[i] = data(e.m());
+            v[i] = data(e.v());
+            offsets[i] = e.param().offset();
+            counts[i] = e.param().numel();
+            decays[i] = e.decays();
+        }
+        AdamWKernel.stepAll(p, g, m, v, offsets, counts, decays, s.step(),
+                (float) s.lr(), (float) s.beta1(), (float) s.beta2(), (float) s.eps(), (float) s.weightDecay());
+    }
+
+    /** F32, contiguous and at one offset: what {@link AdamWKernel} takes. */
+    private static boolean adamwFast(Tensor param, Tensor grad, Tensor m, Tensor v) {
+        return f32(param) && f32(grad) && f32(m) && f32(v) && param.isContiguous() && grad.isContiguous()
                 && m.isContiguous() && v.isContiguous() && param.offset() == m.offset() && m.offset() == v.offset()
                 && v.offset() == grad.offset();
-        if (!fast) {
+    }
+
+    @Override
+    public void adamw(Tensor param, Tensor grad, Tensor m, Tensor v, AdamWStep s) {
+        if (!adamwFast(param, grad, m, v)) {
             ref.adamw(param, grad, m, v, s);
             return;
         }

@@ -1,6 +1,7 @@
 package dev.irtj.kernels.cuda;
 
 import dev.irtj.tensor.AttentionPlan;
+import dev.irtj.tensor.AdamWParameter;
 import dev.irtj.tensor.Backend;
 import dev.irtj.tensor.BinaryOp;
 import dev.irtj.tensor.DType;
@@ -419,6 +420,29 @@ public final class CudaBackend implements Backend {
         return out;
     }
 
+    /** The add kernel, then the layer-norm kernel on the sum (no fused kernel on the GPU yet). */
+    @Override
+    public AddLayerNormResult addLayerNorm(Tensor x, Tensor r, Tensor weight, Tensor bias, double eps) {
+        Tensor h = binary(BinaryOp.ADD, x, r);
+        return new AddLayerNormResult(h, layerNorm(h, weight, bias, eps));
+    }
+
+    /** The configured GEMM for z = x·Wᵀ, then {@code bias_gelu}'s forward kernel adds the bias and applies GELU in one pass. */
+    @Override
+    public LinearGeluResult linearGelu(GemmShape plan, Tensor bias) {
+        Tensor z = gemm(plan, 1.0, 0.0);
+        return new LinearGeluResult(biasGelu(z, bias, false), z);
+    }
+
+    /** {@code bias_gelu}'s backward kernel (bias added inside), then the bias gradient as a column sum. */
+    @Override
+    public Tensor[] linearGeluBackward(Tensor z, Tensor bias, Tensor dy) {
+        Tensor dz = biasGeluBackward(z, bias, dy, false);
+        int[] leading = new int[dz.rank() - 1];
+        for (int d = 0; d < leading.length; d++) leading[d] = d;
+        return new Tensor[] {dz, reduce(ReductionPlan.resolve(ReduceOp.SUM, dz, leading, false))};
+    }
+
     private Tensor checkBias(Tensor x, Tensor bias, String op) {
         requireCuda(x, op);
         requireCuda(bias, op);
@@ -770,6 +794,12 @@ public final class CudaBackend implements Backend {
                     new KernelArgs().data(in).data(g).data(out).i(n).d(eps));
         }
         return out;
+    }
+
+    /** One launch of the AdamW kernel per parameter (no multi-tensor kernel yet), queued back to back without waiting. */
+    @Override
+    public void adamw(List<AdamWParameter> params, AdamWStep s) {
+        for (AdamWParameter e : params) adamw(e.param(), e.grad(), e.m(), e.v(), s.forParameter(e.decays()));
     }
 
     @Override

@@ -60,11 +60,17 @@ class KernelsRunUnboxedTest {
         kernels.put("gemm g·W", () -> cpu.gemm(g, false, w, false, 1, null, 0));
         kernels.put("gemm gᵀ·x (long k, split over threads)", () -> cpu.gemm(tall, true, tall2, false, 1, null, 0));
         kernels.put("gemm batched attention", () -> cpu.gemm(scores, false, values, false, 1, null, 0));
+        Tensor fc1In = randn(256, 384), fc1W = randn(1536, 384), fc1B = randn(1536);
+        Tensor pre = cpu.linearGelu(dev.irtj.tensor.GemmShape.resolve(fc1In, false, fc1W, true, null), fc1B).z();
+        kernels.put("linear + gelu (bias and GELU in the GEMM epilogue)",
+                () -> cpu.linearGelu(dev.irtj.tensor.GemmShape.resolve(fc1In, false, fc1W, true, null), fc1B).y());
+        kernels.put("gelu backward + bias gradient", () -> cpu.linearGeluBackward(pre, fc1B, dx)[0]);
         kernels.put("gelu", () -> cpu.unary(UnaryOp.GELU, x, 0, 0));
         kernels.put("gelu backward", () -> cpu.unaryBackward(UnaryOp.GELU, x, dx, 0, 0));
         kernels.put("softmax", () -> cpu.softmax(scores, 0.125, false));
         kernels.put("softmax backward", () -> cpu.softmaxBackward(probs, up, 0.125, false));
         kernels.put("layer norm", () -> cpu.layerNorm(rows, ln, lb, 1e-6).y());
+        kernels.put("add + layer norm (residual)", () -> cpu.addLayerNorm(rows, g, ln, lb, 1e-6).norm().y());
         kernels.put("layer norm backward", () -> cpu.layerNormBackward(g, rows, ln, norm.mean(), norm.rstd(), true)[0]);
         kernels.put("add", () -> cpu.binary(BinaryOp.ADD, rows, g));
         kernels.put("fused attention", () -> cpu.attention(attention).out());

@@ -179,6 +179,32 @@ class CudaBackendTest {
                 cuda().biasGeluBackward(onGpu(x), gpu(bias), gpu(dy), tanhForm), rtol, atol);
     }
 
+    // The fused Linear + GELU (GEMM, then bias_gelu) against the reference composition on the
+    // issue's odd sizes: z as the GEMM tests (F32 rtol 1e-4, atol 1e-4·√k; F64 1e-12), y and dz
+    // as the unary ops on the same z, db a column sum (F32 rtol 1e-4, atol 1e-4·√rows).
+    @Property(tries = 12)
+    void linearGeluForwardAndBackward(@ForAll("linearGeluSizes") int[] s, @ForAll long seed, @ForAll("floats") DType dtype) {
+        Rng rng = new Rng(seed);
+        int rows = s[0], n = s[1], k = s[2];
+        Tensor x = Tensor.randn(rng, dtype, rows, k), w = Tensor.randn(rng, dtype, n, k), b = Tensor.randn(rng, dtype, n);
+        boolean f64 = dtype == DType.F64;
+        Backend.LinearGeluResult got = cuda().linearGelu(dev.irtj.tensor.GemmShape.resolve(gpu(x), false, gpu(w), true, null), gpu(b));
+        Tensor zRef = REF.gemm(x, false, w, true, 1, null, 0);
+        assertClose("z", zRef, got.z(), f64 ? 1e-12 : 1e-4, f64 ? 1e-12 : 1e-4 * Math.sqrt(k));
+        Tensor z = got.z().to(dev.irtj.tensor.Device.CPU), dy = Tensor.randn(rng, dtype, rows, n);
+        double rtol = rtol(dtype, 2e-5), atol = f64 ? 1e-14 : 2e-6;
+        assertClose("y", REF.unary(UnaryOp.GELU, REF.binary(BinaryOp.ADD, z, b), 0, 0), got.y(), rtol, atol);
+        Tensor[] want = REF.linearGeluBackward(z, b, dy), grads = cuda().linearGeluBackward(got.z(), gpu(b), gpu(dy));
+        assertClose("dz", want[0], grads[0], rtol, atol);
+        assertClose("db", want[1], grads[1], f64 ? 1e-12 : 1e-4, (f64 ? 1e-12 : 1e-4) * Math.sqrt(rows));
+    }
+
+    @Provide
+    Arbitrary<int[]> linearGeluSizes() {
+        return Combinators.combine(Arbitraries.of(1, 17, 197, 257), Arbitraries.of(1, 17, 384, 1536), Arbitraries.of(1, 17, 384))
+                .as((r, n, k) -> new int[] {r, n, k});
+    }
+
     // Sums of up to 70 000 terms in a tree instead of a line: F32 rtol 1e-4, atol 1e-4·√n;
     // F64 rtol 1e-12, atol 1e-12·√n; max/min and the arg-reductions are exact.
     @Property(tries = 40)

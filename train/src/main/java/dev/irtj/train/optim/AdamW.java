@@ -1,6 +1,7 @@
 package dev.irtj.train.optim;
 
 import dev.irtj.autograd.nn.Parameter;
+import dev.irtj.tensor.AdamWParameter;
 import dev.irtj.tensor.DType;
 import dev.irtj.tensor.Device;
 import dev.irtj.tensor.LongLived;
@@ -14,7 +15,7 @@ import java.util.Map;
 
 /**
  * AdamW with PyTorch's rule (decoupled weight decay, bias correction), one fused backend call
- * per parameter. Following timm, parameters of rank ≤ 1 (biases, norms) and the position /
+ * for all parameters. Following timm, parameters of rank ≤ 1 (biases, norms) and the position /
  * class / distillation tokens get no weight decay.
  */
 public final class AdamW {
@@ -66,9 +67,10 @@ public final class AdamW {
         return step;
     }
 
-    /** Updates every parameter that has a gradient. */
+    /** Updates every parameter that has a gradient, all in one fused call (one pass on the CPU backend). */
     public void step() {
         step++;
+        List<AdamWParameter> update = new ArrayList<>(slots.size());
         for (Slot s : slots) {
             Tensor g = s.param.grad();
             if (g == null) continue;
@@ -77,8 +79,9 @@ public final class AdamW {
                 s.m = LongLived.adopt(Tensor.zeros(p.device(), p.dtype(), p.shape()));
                 s.v = LongLived.adopt(Tensor.zeros(p.device(), p.dtype(), p.shape()));
             }
-            p.adamwUpdate(g.contiguous(), s.m, s.v, step, lr, beta1, beta2, eps, s.decay ? weightDecay : 0.0);
+            update.add(new AdamWParameter(p, g.contiguous(), s.m, s.v, s.decay));
         }
+        Tensor.adamwUpdate(update, step, lr, beta1, beta2, eps, weightDecay);
     }
 
     /**
