@@ -49,13 +49,23 @@
 #   CASES     "deit_s_b8 deit_s_b32 deit_s_b64 deit_ti_b32 small_b128" (any subset, any order)
 #   THREADS   "1 2"
 #   ROUNDS    3      fresh irtj + DJL processes per case and thread count
-#   REPS      5      timed repetitions per phase (median); WARMUP 2 untimed first
+#   REPS      5      timed repetitions per phase (median; keep it odd: both sides take the
+#                    upper middle one of an even count); WARMUP 2 untimed first (DJL's
+#                    TorchScript profiling executor optimizes its graphs during the first two calls)
 #   ATTENTION sdpa   or manual: DJL runs bench/vit_pytorch.py's materialized softmax(q kᵀ) v
+#   OMP_WAIT  PASSIVE  DJL's OMP_WAIT_POLICY. libtorch's OpenMP (libgomp) by default spins its
+#                    waiting threads: on a machine shared with other processes that burns CPU the
+#                    other load needs, doubles DJL's CPU time per image at 2 threads and makes its
+#                    wall-clock figures swing; PASSIVE lets them sleep, as irtj's pool does.
+#                    ACTIVE (or "default", leaving it unset) restores libgomp's spinning, which
+#                    may be faster on an idle machine
 #   CHECK     1      0 skips the equivalence check (the TorchScript files are still made)
 #   KEEP      0      1 keeps the work folder (weights, check files, TorchScript, raw results)
-# Runtime on 2 loaded Zen-5 cores: the full default run takes about 2 hours (DeiT-S b64 at 1
-# thread dominates); `THREADS=2 ROUNDS=3 REPS=3 WARMUP=1` about 30-40 minutes; a smoke test:
-# `CASES=small_b128 THREADS=2 ROUNDS=1 REPS=2 WARMUP=1` about 2 minutes.
+# Runtime on this project's 2-core machine: `CASES="small_b128 deit_ti_b32" THREADS=2 ROUNDS=3
+# REPS=3` took 20 minutes at load 6-18; the full default run is dominated by DeiT-S batch 64 (an
+# irtj process times 3 phases x 7 repetitions of 64 images: minutes each on an idle machine), so
+# plan 1.5-2 quiet hours for it; a smoke test, `CASES=small_b128 THREADS=2 ROUNDS=1 REPS=1
+# WARMUP=2`, takes 2-3 minutes.
 #
 # Usage: bench/vit-vs-djl.sh            (after a merge: the same command, nothing else to set)
 set -euo pipefail
@@ -67,6 +77,7 @@ REPS="${REPS:-5}"
 WARMUP="${WARMUP:-2}"
 ATTENTION="${ATTENTION:-sdpa}"
 CHECK="${CHECK:-1}"
+OMP_WAIT="${OMP_WAIT:-PASSIVE}"
 KEEP="${KEEP:-0}"
 py=/usr/bin/python3
 
@@ -86,6 +97,8 @@ for t in $THREADS; do [[ "$t" =~ ^[1-9][0-9]*$ ]] || { echo "vit-vs-djl.sh: THRE
 for v in ROUNDS REPS; do [[ "${!v}" =~ ^[1-9][0-9]*$ ]] || { echo "vit-vs-djl.sh: $v must be a whole number >= 1, got '${!v}'" >&2; exit 2; }; done
 [[ "$WARMUP" =~ ^[0-9]+$ ]] || { echo "vit-vs-djl.sh: WARMUP must be a whole number >= 0, got '$WARMUP'" >&2; exit 2; }
 [[ "$ATTENTION" == sdpa || "$ATTENTION" == manual ]] || { echo "vit-vs-djl.sh: ATTENTION must be sdpa or manual, got '$ATTENTION'" >&2; exit 2; }
+case "$OMP_WAIT" in PASSIVE|ACTIVE|default) ;; *) echo "vit-vs-djl.sh: OMP_WAIT must be PASSIVE, ACTIVE or default, got '$OMP_WAIT'" >&2; exit 2 ;; esac
+omp_wait=(); [ "$OMP_WAIT" != default ] && omp_wait=(OMP_WAIT_POLICY="$OMP_WAIT")
 
 need=()
 $py -c "import torch, numpy" 2>/dev/null || need+=(python3-torch python3-numpy)
@@ -101,7 +114,7 @@ if [ "$KEEP" = 1 ]; then echo "work folder (kept): $work"; else trap 'rm -rf "$w
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 started=$(date +%s)
 
-echo "== vit-vs-djl.sh $(date -u '+%Y-%m-%d %H:%M UTC'); CASES='$CASES' THREADS='$THREADS' ROUNDS=$ROUNDS REPS=$REPS WARMUP=$WARMUP ATTENTION=$ATTENTION"
+echo "== vit-vs-djl.sh $(date -u '+%Y-%m-%d %H:%M UTC'); CASES='$CASES' THREADS='$THREADS' ROUNDS=$ROUNDS REPS=$REPS WARMUP=$WARMUP ATTENTION=$ATTENTION OMP_WAIT=$OMP_WAIT"
 echo "load average before: $(load)  ($(nproc) CPUs; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'))"
 echo "irtj: $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?') $(git -C "$root" status --porcelain 2>/dev/null | grep -q . && echo '(uncommitted changes)'); java: $(java -version 2>&1 | head -1)"
 
@@ -119,7 +132,7 @@ irtj_run() { # threads args...
 }
 djl_run() { # threads args...
   local t="$1"; shift
-  OMP_NUM_THREADS="$t" MKL_NUM_THREADS="$t" java -XX:+UseParallelGC -Dai.djl.offline=true \
+  env ${omp_wait[@]+"${omp_wait[@]}"} OMP_NUM_THREADS="$t" MKL_NUM_THREADS="$t" java -XX:+UseParallelGC -Dai.djl.offline=true \
       -Dai.djl.pytorch.num_threads="$t" -Dai.djl.pytorch.num_interop_threads=1 \
       -cp "$djl_cp" dev.irtj.bench.djl.DjlVitBench "$@" 2>>"$work/djl.log" \
     || { echo "vit-vs-djl.sh: DjlVitBench failed (threads $t, $*):" >&2; tail -5 "$work/djl.log" >&2; exit 1; }
