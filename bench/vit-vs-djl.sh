@@ -62,7 +62,7 @@
 #   CHECK     1      0 skips the equivalence check (the TorchScript files are still made)
 #   KEEP      0      1 keeps the work folder (weights, check files, TorchScript, raw results)
 # Runtime on this project's 2-core machine: `CASES="small_b128 deit_ti_b32" THREADS=2 ROUNDS=3
-# REPS=3` took 20 minutes at load 6-18; the full default run is dominated by DeiT-S batch 64 (an
+# REPS=3` took 12-20 minutes at load 4-18 (1 thread: 14); the full default run is dominated by DeiT-S batch 64 (an
 # irtj process times 3 phases x 7 repetitions of 64 images: minutes each on an idle machine), so
 # plan 1.5-2 quiet hours for it; a smoke test, `CASES=small_b128 THREADS=2 ROUNDS=1 REPS=1
 # WARMUP=2`, takes 2-3 minutes.
