@@ -40,10 +40,11 @@ class BenchCommandTest {
         for (String key : new String[]{"backend", "threads", "batch", "forward_img_s", "fwd_bwd_img_s", "train_step_img_s", "device", "tf32"}) {
             assertTrue(r.out().contains(key + "="), key + " in " + r.out());
         }
-        // Images per CPU second: the process used at least some CPU time per repetition, so the figure is finite and positive.
+        // Images per CPU second: positive; Infinity where a repetition of this tiny model took
+        // less than the process CPU clock's tick (seen on a loaded machine), never NaN or negative.
         for (String key : new String[]{"forward_img_cpu_s", "fwd_bwd_img_cpu_s", "train_step_img_cpu_s"}) {
             double v = number(r.out(), key);
-            assertTrue(v > 0 && Double.isFinite(v), key + " = " + v);
+            assertTrue(v > 0, key + " = " + v);
         }
         double heap = number(r.out(), "peak_heap_mb"), rss = number(r.out(), "peak_rss_mb");
         assertTrue(heap > 0, "peak heap " + heap);
