@@ -71,27 +71,13 @@ final class SimilarityBlocks {
         checkPair(queries, database);
         checkBlock(queryBlock, "query");
         checkBlock(databaseBlock, "database");
-        int nq = queries.shape(0), nd = database.shape(0);
-        if (nq == 0 || nd == 0) return;
-        // The outer scope releases F32 copies made here; the inner one each block's product.
-        try (MemoryScope all = MemoryScope.open()) {
-            Tensor q = queries.to(DType.F32), d = database.to(DType.F32);
-            for (int qs = 0; qs < nq; qs += queryBlock) {
-                int ql = Math.min(queryBlock, nq - qs);
-                Tensor qb = q.narrow(0, qs, ql);
-                for (int ds = 0; ds < nd; ds += databaseBlock) {
-                    int dl = Math.min(databaseBlock, nd - ds);
-                    try (MemoryScope block = MemoryScope.open()) {
-                        Tensor s = qb.matmul(d.narrow(0, ds, dl).mT());
-                        if (s.storage() instanceof HostStorage h && s.isContiguous() && s.dtype() == DType.F32) {
-                            consumer.accept(qs, ql, ds, dl, h.f32(), s.offset()); // no copy on the host
-                        } else {
-                            consumer.accept(qs, ql, ds, dl, s.toFloatArray(), 0);
-                        }
-                    }
-                }
+        walk(queries, database, queryBlock, databaseBlock, (qs, ql, ds, dl, s) -> {
+            if (s.storage() instanceof HostStorage h && s.isContiguous() && s.dtype() == DType.F32) {
+                consumer.accept(qs, ql, ds, dl, h.f32(), s.offset()); // no copy on the host
+            } else {
+                consumer.accept(qs, ql, ds, dl, s.toFloatArray(), 0);
             }
-        }
+        });
     }
 
     /**
@@ -104,8 +90,27 @@ final class SimilarityBlocks {
         checkBlock(queryBlock, "query");
         checkBlock(databaseBlock, "database");
         if (perBlock < 1) throw new IllegalArgumentException("a block's top-k needs k >= 1, got " + perBlock);
+        walk(queries, database, queryBlock, databaseBlock, (qs, ql, ds, dl, s) -> {
+            TopK best = s.topk(Math.min(perBlock, dl));
+            consumer.accept(qs, ql, ds, best.values().shape(1), best.values().toFloatArray(), best.indices().toLongArray());
+        });
+    }
+
+    /** One block's product S[qs..qs+ql, ds..ds+dl] on the tensors' device, valid during the call only. */
+    @FunctionalInterface
+    private interface BlockProduct {
+        void accept(int qs, int ql, int ds, int dl, Tensor scores);
+    }
+
+    /**
+     * The block walk both consumers share (arguments already checked): query blocks in order and,
+     * inside each, database blocks in order, each product computed in F32 (F64 inputs are
+     * converted first) and released before the next.
+     */
+    private static void walk(Tensor queries, Tensor database, int queryBlock, int databaseBlock, BlockProduct body) {
         int nq = queries.shape(0), nd = database.shape(0);
         if (nq == 0 || nd == 0) return;
+        // The outer scope releases F32 copies made here; the inner one each block's product.
         try (MemoryScope all = MemoryScope.open()) {
             Tensor q = queries.to(DType.F32), d = database.to(DType.F32);
             for (int qs = 0; qs < nq; qs += queryBlock) {
@@ -114,8 +119,7 @@ final class SimilarityBlocks {
                 for (int ds = 0; ds < nd; ds += databaseBlock) {
                     int dl = Math.min(databaseBlock, nd - ds);
                     try (MemoryScope block = MemoryScope.open()) {
-                        TopK best = qb.matmul(d.narrow(0, ds, dl).mT()).topk(Math.min(perBlock, dl));
-                        consumer.accept(qs, ql, ds, best.values().shape(1), best.values().toFloatArray(), best.indices().toLongArray());
+                        body.accept(qs, ql, ds, dl, qb.matmul(d.narrow(0, ds, dl).mT()));
                     }
                 }
             }
