@@ -33,9 +33,8 @@ public final class Parallel {
      * hand-off.
      */
     public static void forRange(int n, long costPerItem, Range body) {
-        int chunks = (int) Math.min(THREADS, Math.max(1, (n * Math.max(1, costPerItem)) / 32_768));
-        chunks = Math.min(chunks, n);
-        if (chunks <= 1 || POOL == null || ForkJoinTask.inForkJoinPool()) {
+        int chunks = workersFor(n, costPerItem);
+        if (chunks == 1) {
             if (n > 0) body.run(0, n);
             return;
         }
@@ -62,9 +61,8 @@ public final class Parallel {
      * (each writes its own outputs). Inline, like {@link #forRange}, when small or nested.
      */
     public static void forEachItem(int n, long costPerItem, Item body) {
-        int workers = (int) Math.min(THREADS, Math.max(1, (n * Math.max(1, costPerItem)) / 32_768));
-        workers = Math.min(workers, n);
-        if (workers <= 1 || POOL == null || ForkJoinTask.inForkJoinPool()) {
+        int workers = workersFor(n, costPerItem);
+        if (workers == 1) {
             for (int i = 0; i < n; i++) body.run(i);
             return;
         }
@@ -76,5 +74,16 @@ public final class Parallel {
         for (int w = 1; w < workers; w++) tasks.add(POOL.submit(claim));
         claim.run();
         for (ForkJoinTask<?> t : tasks) t.join();
+    }
+
+    /**
+     * How many threads [0, n) is worth at {@code costPerItem} rough element operations per item:
+     * up to {@link #threads()}, at most n, and 1 (run inline) when the work is too small for a
+     * hand-off, there is no pool, or the caller already runs on one of its threads.
+     */
+    private static int workersFor(int n, long costPerItem) {
+        int workers = (int) Math.min(THREADS, Math.max(1, (n * Math.max(1, costPerItem)) / 32_768));
+        workers = Math.min(workers, n);
+        return workers <= 1 || POOL == null || ForkJoinTask.inForkJoinPool() ? 1 : workers;
     }
 }
