@@ -48,8 +48,12 @@ class BenchCommandTest {
         }
         double heap = number(r.out(), "peak_heap_mb"), rss = number(r.out(), "peak_rss_mb");
         assertTrue(heap > 0, "peak heap " + heap);
-        // The resident set holds at least the heap that was in use (where /proc/self/status exists).
-        if (Files.isReadable(Path.of("/proc/self/status"))) assertTrue(rss >= heap, "peak RSS " + rss + " MB >= peak heap " + heap + " MB");
+        // The resident set is read where /proc/self/status exists, else -1. It is not compared
+        // with the heap: G1 counts whole eden regions and handed-out TLABs as used, pages never
+        // touched are not resident, so used heap can exceed the peak RSS (a CI run saw 1943 MB of
+        // heap against 1927 MB resident in this shared test JVM).
+        if (Files.isReadable(Path.of("/proc/self/status"))) assertTrue(rss > 0, "peak RSS " + rss + " MB");
+        else assertTrue(rss <= 0, "no /proc/self/status, yet peak RSS " + rss + " MB");
     }
 
     @Test
