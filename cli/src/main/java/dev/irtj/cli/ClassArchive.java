@@ -19,8 +19,8 @@ import java.util.SplittableRandom;
  * the classes that commands load: irt's command line, and an index built, searched, updated and
  * merged in a temporary folder (Lucene's indexing chain, flush, codecs and readers, irt's graph
  * builder and walk). Later runs map those classes from the archive, parsed and verified, instead
- * of loading them from the jar: in a fresh process that was a measured part of an index build's
- * CPU time (bench/README.md, "Where the fresh build's CPU seconds go").
+ * of loading them from the jar: in a fresh process that takes opening an index from ~0.5 to
+ * ~0.2 CPU s (bench/README.md, branch {@code coldbuild}).
  *
  * <p>Not a command: nothing a user runs. It prints nothing and exits 0 when the work succeeded.
  */

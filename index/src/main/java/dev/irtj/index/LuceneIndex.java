@@ -551,8 +551,9 @@ public final class LuceneIndex implements VectorIndex {
      * documents too ({@code idDocValues}: Lucene refuses a field whose doc values change).
      * Why no more: nothing read the stored fields, and the per-field doc values only for
      * documents without a summary, while writing them was a measured part of an index build's
-     * CPU time in a fresh JVM (0.2-0.3 s of 1.5 for 9000 documents; each kind of field is more
-     * indexing and flush code to warm up; bench/README.md).
+     * CPU time in a fresh JVM (~0.25 s of 1.7 for 9000 documents, the id's sorted doc values
+     * 0.15 of it: each kind of field is more indexing and flush code to warm up; bench/README.md,
+     * branch coldbuild).
      */
     static Document document(IndexedImage img, boolean idDocValues) throws JsonProcessingException {
         Document doc = new Document();
