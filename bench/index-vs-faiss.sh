@@ -14,6 +14,7 @@
 # Implementations, each in a fresh process, interleaved RUNS times (medians are reported):
 #   irtj        LuceneIndex through VectorIndex (dev.irtj.bench.index.IndexBench --impl irtj), JDK 17
 #   irtj-lucenesearch, irtj-lucenebuild   the same with Lucene's graph search / Lucene's graph builder  [LUCENE_SEARCH=0 / LUCENE_BUILD=0 skip]
+#   irtj-noarchive   irtj without the class-data-sharing archive the JDK 17 rows map, as ./irt does  [NO_ARCHIVE_ROW=1 adds it]
 #   lucene9     the same harness in plain Lucene 9.12 calls (PlainLuceneIndex), JDK 17  [PLAIN9=0 skips]
 #   lucene10    PlainLuceneIndex compiled against Lucene LUCENE10 on JDK25 (Panama vector code on)  [PLAIN10=0 skips]
 #   faiss-hnsw, faiss-flat, hnswlib   bench/index/ann_python.py on Debian's python3-faiss / python3-hnswlib
@@ -27,6 +28,7 @@
 # Knobs (environment): DIMS=384 QUERIES=1000 RANDOM_QUERIES=$QUERIES M=16 BEAM=100 THREADS=1,2 RUNS=1
 #   MIN_SECONDS=2 EF_RANDOM=10,160,640,1280,1920,2560 EF_DEMO=10,20,40,80,160 EXACT_QUERIES=200
 #   DEMO=1 DEMO_RUN= LUCENE_SEARCH=1 LUCENE_BUILD=1 RANDOM_SET=1 WARM_BUILDS=2 PLAIN9=1 PLAIN10=1 LUCENE10=10.3.2 JDK25=/usr/lib/jvm/temurin-25-jdk-amd64
+#   CLASS_ARCHIVE=1 (the JDK 17 rows map a CDS archive, as ./irt does) NO_ARCHIVE_ROW=0 (1: also irtj without it)
 #   WORK=(temporary) HEAP=8g
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -50,6 +52,8 @@ WARM_BUILDS="${WARM_BUILDS:-2}" # the JVM rows build the index again this many t
 DEMO_RUN="${DEMO_RUN:-}"
 PLAIN9="${PLAIN9:-1}"
 PLAIN10="${PLAIN10:-1}"
+CLASS_ARCHIVE="${CLASS_ARCHIVE:-1}"  # 1: the JDK 17 rows map a class-data-sharing archive, as ./irt does
+NO_ARCHIVE_ROW="${NO_ARCHIVE_ROW:-0}" # 1: also irtj without it, row irtj-noarchive
 LUCENE10="${LUCENE10:-10.3.2}"
 JDK25="${JDK25:-/usr/lib/jvm/temurin-25-jdk-amd64}"
 HEAP="${HEAP:-8g}"
@@ -78,6 +82,21 @@ JAR="$root/bench/target/benchmarks.jar"
 # -Dirtj.threads=1: irtj's backend computes each exact search on the calling thread, so the
 # harness's T threads are the only parallelism (as for FAISS's one-query calls).
 J17=(java --add-modules jdk.incubator.vector -XX:+UseParallelGC -Xmx"$HEAP" -Dirtj.threads=1 -cp "$JAR")
+# The JDK 17 rows run as the irt launcher runs irt (../irt): with a dynamic class-data-sharing
+# archive of the classes dev.irtj.cli.ClassArchive loads (irt's command line; an index built,
+# searched, updated and merged), made once for this jar with the rows' own JVM flags, checked by
+# a JVM that must map it, and mapped by every row's process. CLASS_ARCHIVE=0 runs them without
+# it; NO_ARCHIVE_ROW=1 adds the row irtj-noarchive (irtj without it) to every run.
+J17_PLAIN=("${J17[@]}")
+if [[ "$CLASS_ARCHIVE" == 1 || "$NO_ARCHIVE_ROW" == 1 ]]; then
+    ARCHIVE="$WORK/benchmarks.jsa"
+    quiet=(-Xlog:cds=off -Xlog:cds+dynamic=off)
+    echo "archiving the classes of dev.irtj.cli.ClassArchive's run (-XX:ArchiveClassesAtExit) ..." >&2
+    "${J17[@]}" "${quiet[@]}" -XX:ArchiveClassesAtExit="$ARCHIVE" dev.irtj.cli.ClassArchive >/dev/null 2>&1 \
+        && "${J17[@]}" "${quiet[@]}" -Xshare:on -XX:SharedArchiveFile="$ARCHIVE" -XX:ErrorFile=/dev/null -version >/dev/null 2>&1 \
+        || { echo "the class archive could not be made or mapped (JDK 17's CDS)" >&2; exit 1; }
+    [[ "$CLASS_ARCHIVE" == 1 ]] && J17+=(-XX:SharedArchiveFile="$ARCHIVE" "${quiet[@]}")
+fi
 
 # The JDK 25 side: Lucene 10 from Maven Central, and the harness compiled against it. Only
 # IndexBench, PlainLuceneIndex and the three VectorIndex contract files: LuceneIndex itself is
@@ -131,6 +150,13 @@ for entry in "${datasets[@]}"; do
         echo "INFO load average at the start of run $run: $(cut -d' ' -f1-3 /proc/loadavg)" | tag "$name" >> "$RESULTS"
         echo "$name run $run: irtj (LuceneIndex, JDK 17) ..." >&2
         "${J17[@]}" dev.irtj.bench.index.IndexBench --impl irtj --label irtj "${common[@]}" --work "$WORK" 2>&1 | lucene_log | tag "$name" >> "$RESULTS"
+        if [[ "$NO_ARCHIVE_ROW" == 1 ]]; then
+            echo "$name run $run: irtj without the class archive ..." >&2
+            # Its builds are the point: one short search point only.
+            "${J17_PLAIN[@]}" dev.irtj.bench.index.IndexBench --impl irtj --label irtj-noarchive "${common[@]}" \
+                --exact-queries -1 --ef "${efs%%,*}" --threads 1 --warmup-seconds 0.2 --min-seconds 0.2 --work "$WORK" 2>&1 \
+                | lucene_log | tag "$name" >> "$RESULTS"
+        fi
         if [[ "$LUCENE_SEARCH" == 1 ]]; then
             echo "$name run $run: irtj with Lucene's graph search (-Dirtj.index.walk=false) ..." >&2
             "${J17[@]}" -Dirtj.index.walk=false dev.irtj.bench.index.IndexBench --impl irtj --label irtj-lucenesearch "${common[@]}" \

@@ -27,7 +27,7 @@ import statistics
 import sys
 from collections import defaultdict
 
-HNSW = ["irtj", "irtj-lucenesearch", "irtj-lucenebuild", "lucene9", "lucene10", "faiss-hnsw", "hnswlib"]
+HNSW = ["irtj", "irtj-noarchive", "irtj-lucenesearch", "irtj-lucenebuild", "lucene9", "lucene10", "faiss-hnsw", "hnswlib"]
 EXACT = ["irtj-exact", "lucene9-exact", "lucene10-exact", "faiss-flat"]
 TARGET_RECALL = 0.98
 

@@ -19,8 +19,9 @@ import java.util.Map;
  * <p>Why: the search profile on the 48-d demo descriptors had a quarter of a query's time in
  * reading its ten hits: eight doc-values iterators per segment per query, and the id's sorted
  * doc values decompressing an LZ4 block of its terms dictionary per hit. A binary doc value is
- * an address lookup and a copy. The per-field doc values stay (stamps() and older segments use
- * them; the id's sorted doc values are its term order).
+ * an address lookup and a copy. Since then it is the only place a document keeps these fields
+ * (see {@link LuceneIndex#document}); documents of older layouts keep them in per-field doc
+ * values too, and those written before summaries existed only there.
  *
  * <p>Layout (Lucene's DataOutput encodings): a version byte (1); id and path as strings; a
  * label flag byte (0 none, 1 present) followed by the label as a zig-zag vlong; bytes and
@@ -76,6 +77,19 @@ final class HitSummary {
         String json = in.readString();
         Map<String, String> metadata = json.isEmpty() ? Map.of() : JSON.readValue(json, METADATA);
         return new IndexedImage(id, path, null, label, bytes, modified, width, height, metadata);
+    }
+
+    /** The id and what says whether the file changed ({@link VectorIndex#stamps}), without decoding the metadata. */
+    static Map.Entry<String, IndexedImage.Stamp> stamp(BytesRef summary, Supplier<String> where) throws IOException {
+        ByteArrayDataInput in = input(summary, where);
+        String id = in.readString();
+        String path = in.readString();
+        byte flag = in.readByte();
+        if (flag != 0 && flag != 1) throw new IOException(where.get() + ": a hit summary with label flag " + flag + " (expected 0 or 1)");
+        if (flag == 1) in.readZLong();
+        long bytes = in.readZLong();
+        long modified = in.readZLong();
+        return Map.entry(id, new IndexedImage.Stamp(path, bytes, modified));
     }
 
     /** The id alone (the first field), for ordering ties without decoding the rest. */

@@ -13,12 +13,13 @@ import org.apache.lucene.document.BinaryDocValuesField;
 import org.apache.lucene.document.Document;
 import org.apache.lucene.document.Field;
 import org.apache.lucene.document.KnnFloatVectorField;
-import org.apache.lucene.document.NumericDocValuesField;
 import org.apache.lucene.document.SortedDocValuesField;
-import org.apache.lucene.document.StoredField;
 import org.apache.lucene.document.StringField;
 import org.apache.lucene.index.BinaryDocValues;
 import org.apache.lucene.index.DirectoryReader;
+import org.apache.lucene.index.DocValuesType;
+import org.apache.lucene.index.FieldInfo;
+import org.apache.lucene.index.FieldInfos;
 import org.apache.lucene.index.FloatVectorValues;
 import org.apache.lucene.index.IndexReader;
 import org.apache.lucene.index.IndexWriter;
@@ -240,6 +241,13 @@ public final class LuceneIndex implements VectorIndex {
     private final Map<IndexReader.CacheKey, Optional<SegmentGraph>> segmentGraphs = new ConcurrentHashMap<>();
     private volatile boolean walk = WALK_DEFAULT;
     private volatile Matrix matrix;           // exact mode: the vectors of one reader generation
+    /**
+     * Writer: whether new documents also carry the id's sorted doc values, as every document of
+     * the first two layouts did. Lucene holds each field to one schema per index, so an index
+     * whose id field has them keeps writing them; a new index (or one with no documents of an
+     * older layout left) has none ({@link #document}).
+     */
+    private boolean idDocValues;
 
     private LuceneIndex(Path dir, Directory directory, IndexWriter writer, SearcherManager manager, Identity identity, Options options) {
         this.dir = dir;
@@ -299,7 +307,14 @@ public final class LuceneIndex implements VectorIndex {
                 writer.setLiveCommitData(commitData(describer, options).entrySet());
                 if (!exists) writer.commit();   // readers can open the folder (and see the describer) at once
                 SearcherManager manager = new SearcherManager(writer, true, false, null);
-                return new LuceneIndex(abs, directory, writer, manager, describer, options);
+                LuceneIndex index = new LuceneIndex(abs, directory, writer, manager, describer, options);
+                try {
+                    index.idDocValues = index.idHasDocValues();
+                } catch (IOException | RuntimeException e) {
+                    manager.close();
+                    throw e;
+                }
+                return index;
             } catch (IOException | RuntimeException e) {
                 writer.rollback();
                 throw e;
@@ -412,6 +427,17 @@ public final class LuceneIndex implements VectorIndex {
                 + "; descriptors of different models are not comparable (use another index folder, or the index's model)";
     }
 
+    /** Whether the index's id field has sorted doc values (documents of the first two layouts). */
+    private boolean idHasDocValues() throws IOException {
+        IndexSearcher s = manager.acquire();
+        try {
+            FieldInfo id = FieldInfos.getMergedFieldInfos(s.getIndexReader()).fieldInfo(F_ID);
+            return id != null && id.getDocValuesType() == DocValuesType.SORTED;
+        } finally {
+            manager.release(s);
+        }
+    }
+
     /** Read-only: identity and options from the commit the searcher's reader sees. */
     private void readCommitData(IndexSearcher s) throws IOException {
         Map<String, String> data = ((DirectoryReader) s.getIndexReader()).getIndexCommit().getUserData();
@@ -494,7 +520,7 @@ public final class LuceneIndex implements VectorIndex {
         int dims = identity.dims();
         // Check every image before writing any, so a bad one leaves the batch unwritten.
         for (IndexedImage img : images) check(img, dims);
-        for (IndexedImage img : images) w.updateDocument(new Term(F_ID, img.id()), document(img));
+        for (IndexedImage img : images) w.updateDocument(new Term(F_ID, img.id()), document(img, idDocValues));
     }
 
     private void check(IndexedImage img, int dims) {
@@ -516,33 +542,31 @@ public final class LuceneIndex implements VectorIndex {
         }
     }
 
-    // Package-private: LuceneIndexScorerTest writes old-format segments of the same documents.
-    static Document document(IndexedImage img) throws JsonProcessingException {
+    /**
+     * A document of the current layout: the id as an indexed term (what replaces and deletes
+     * find; not stored), everything else a hit reports in one {@link HitSummary} doc value, and
+     * the vector. The two earlier layouts also stored each field and kept it in a doc value of
+     * its own (the first without a summary); their segments stay readable ({@link FieldReader},
+     * {@link IdReader}), and an index holding them gets the id's sorted doc values in new
+     * documents too ({@code idDocValues}: Lucene refuses a field whose doc values change).
+     * Why no more: nothing read the stored fields, and the per-field doc values only for
+     * documents without a summary, while writing them was a measured part of an index build's
+     * CPU time in a fresh JVM (~0.25 s of 1.7 for 9000 documents, the id's sorted doc values
+     * 0.15 of it: each kind of field is more indexing and flush code to warm up; bench/README.md,
+     * branch coldbuild).
+     */
+    static Document document(IndexedImage img, boolean idDocValues) throws JsonProcessingException {
         Document doc = new Document();
-        doc.add(new StringField(F_ID, img.id(), Field.Store.YES));
-        doc.add(new SortedDocValuesField(F_ID, new BytesRef(img.id())));
-        doc.add(new StoredField(F_PATH, img.path()));
-        doc.add(new BinaryDocValuesField(F_PATH, new BytesRef(img.path())));
-        if (img.label() != null) {
-            doc.add(new StoredField(F_LABEL, img.label()));
-            doc.add(new NumericDocValuesField(F_LABEL, img.label()));
-        }
-        doc.add(new StoredField(F_BYTES, img.bytes()));
-        doc.add(new NumericDocValuesField(F_BYTES, img.bytes()));
-        doc.add(new StoredField(F_MODIFIED, img.modified()));
-        doc.add(new NumericDocValuesField(F_MODIFIED, img.modified()));
-        doc.add(new StoredField(F_WIDTH, img.width()));
-        doc.add(new NumericDocValuesField(F_WIDTH, img.width()));
-        doc.add(new StoredField(F_HEIGHT, img.height()));
-        doc.add(new NumericDocValuesField(F_HEIGHT, img.height()));
-        if (!img.metadata().isEmpty()) {
-            String json = JSON.writeValueAsString(img.metadata());
-            doc.add(new StoredField(F_METADATA, json));
-            doc.add(new BinaryDocValuesField(F_METADATA, new BytesRef(json)));
-        }
+        doc.add(new StringField(F_ID, img.id(), Field.Store.NO));
+        if (idDocValues) doc.add(new SortedDocValuesField(F_ID, new BytesRef(img.id())));
         doc.add(new BinaryDocValuesField(F_SUMMARY, HitSummary.encode(img)));
         doc.add(new KnnFloatVectorField(F_VECTOR, img.vector(), VectorSimilarityFunction.DOT_PRODUCT));
         return doc;
+    }
+
+    // Package-private: LuceneIndexScorerTest writes old-format segments of the same documents.
+    static Document document(IndexedImage img) throws JsonProcessingException {
+        return document(img, false);
     }
 
     @Override
@@ -780,17 +804,9 @@ public final class LuceneIndex implements VectorIndex {
                     int l = ReaderUtil.subIndex(ExactScan.index(keys[a + j]), leaves);
                     LeafReader r = leaves.get(l).reader();
                     int base = leaves.get(l).docBase, end = base + r.maxDoc();
-                    BinaryDocValues summaries = r.getBinaryDocValues(F_SUMMARY);
-                    SortedDocValues sorted = null;
+                    IdReader idReader = new IdReader(r);
                     for (; j < len && ExactScan.index(keys[a + j]) < end; j++) {
-                        int doc = ExactScan.index(keys[a + j]) - base;
-                        if (summaries != null && summaries.advanceExact(doc)) {
-                            int at = doc;
-                            ids[j] = HitSummary.id(summaries.binaryValue(), () -> dir + " document " + at);
-                        } else {
-                            if (sorted == null) sorted = r.getSortedDocValues(F_ID);
-                            ids[j] = idOf(sorted, doc);
-                        }
+                        ids[j] = idReader.id(ExactScan.index(keys[a + j]) - base);
                         order[j] = j;
                     }
                 }
@@ -839,9 +855,27 @@ public final class LuceneIndex implements VectorIndex {
         for (float x : query) if (!Float.isFinite(x)) throw new IllegalArgumentException("the query has a non-finite component");
     }
 
-    private static String idOf(SortedDocValues ids, int doc) throws IOException {
-        if (!ids.advanceExact(doc)) throw new IOException("document " + doc + " has no id");
-        return ids.lookupOrd(ids.ordValue()).utf8ToString();
+    /**
+     * Documents' ids in one leaf, asked in increasing doc order (doc values iterate forward):
+     * from the {@link HitSummary} where a document has one, else from the id's sorted doc values
+     * (documents written before summaries existed).
+     */
+    private final class IdReader {
+        private final LeafReader reader;
+        private final BinaryDocValues summaries;
+        private SortedDocValues sorted;
+
+        IdReader(LeafReader reader) throws IOException {
+            this.reader = reader;
+            this.summaries = reader.getBinaryDocValues(F_SUMMARY);
+        }
+
+        String id(int doc) throws IOException {
+            if (summaries != null && summaries.advanceExact(doc)) return HitSummary.id(summaries.binaryValue(), () -> dir + " document " + doc);
+            if (sorted == null) sorted = reader.getSortedDocValues(F_ID);
+            if (sorted == null || !sorted.advanceExact(doc)) throw new IOException("document " + doc + " of " + dir + " has no id");
+            return sorted.lookupOrd(sorted.ordValue()).utf8ToString();
+        }
     }
 
     /** The vectors of one reader generation, rows ordered by id (so Knn's index tie-break is by id). */
@@ -876,11 +910,11 @@ public final class LuceneIndex implements VectorIndex {
             LeafReader r = leaves.get(l).reader();
             FloatVectorValues vectors = r.getFloatVectorValues(F_VECTOR);
             if (vectors == null) continue;
-            SortedDocValues ids = r.getSortedDocValues(F_ID);
+            IdReader ids = new IdReader(r);
             Bits live = r.getLiveDocs();
             for (int doc = vectors.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = vectors.nextDoc()) {
                 if (live != null && !live.get(doc)) continue;
-                rows.add(new Row(idOf(ids, doc), l, doc, vectors.vectorValue().clone()));
+                rows.add(new Row(ids.id(doc), l, doc, vectors.vectorValue().clone()));
             }
         }
         rows.sort(Comparator.comparing(Row::id));
@@ -922,10 +956,10 @@ public final class LuceneIndex implements VectorIndex {
     }
 
     /**
-     * The images of documents (leaf, doc), without vectors, from doc values only: stored fields
-     * are kept for tools (Luke) but reading them decompresses a block per hit, which would cost
-     * more than the graph search itself. Each document's {@link HitSummary} is read where it has
-     * one; documents written before summaries existed are read field by field. Doc values
+     * The images of documents (leaf, doc), without vectors, from doc values only (the stored
+     * fields of older layouts are never read: that decompresses a block per hit, which would
+     * cost more than the graph search itself). Each document's {@link HitSummary} is read where
+     * it has one; documents written before summaries existed are read field by field. Doc values
      * iterate forward, so each leaf's documents are read in doc order and put back in the asked
      * order.
      */
@@ -1002,15 +1036,23 @@ public final class LuceneIndex implements VectorIndex {
             Map<String, IndexedImage.Stamp> out = new HashMap<>();
             for (LeafReaderContext leaf : s.getIndexReader().leaves()) {
                 LeafReader r = leaf.reader();
+                BinaryDocValues summaries = r.getBinaryDocValues(F_SUMMARY);
+                // Documents written before summaries existed: their per-field doc values.
                 SortedDocValues ids = r.getSortedDocValues(F_ID);
-                if (ids == null) continue;
                 BinaryDocValues paths = r.getBinaryDocValues(F_PATH);
                 NumericDocValues bytes = r.getNumericDocValues(F_BYTES), modified = r.getNumericDocValues(F_MODIFIED);
                 Bits live = r.getLiveDocs();
-                for (int doc = ids.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = ids.nextDoc()) {
+                for (int doc = 0; doc < r.maxDoc(); doc++) {
                     if (live != null && !live.get(doc)) continue;
-                    if (!paths.advanceExact(doc) || !bytes.advanceExact(doc) || !modified.advanceExact(doc)) {
-                        throw new IOException("document " + doc + " of " + dir + " lacks its path, bytes or modified time");
+                    int at = doc;
+                    if (summaries != null && summaries.advanceExact(doc)) {
+                        Map.Entry<String, IndexedImage.Stamp> e = HitSummary.stamp(summaries.binaryValue(), () -> dir + " document " + at);
+                        out.put(e.getKey(), e.getValue());
+                        continue;
+                    }
+                    if (ids == null || paths == null || bytes == null || modified == null || !ids.advanceExact(doc) || !paths.advanceExact(doc)
+                            || !bytes.advanceExact(doc) || !modified.advanceExact(doc)) {
+                        throw new IOException("document " + doc + " of " + dir + " has neither a hit summary nor its id, path, bytes and modified time");
                     }
                     out.put(ids.lookupOrd(ids.ordValue()).utf8ToString(),
                             new IndexedImage.Stamp(paths.binaryValue().utf8ToString(), bytes.longValue(), modified.longValue()));

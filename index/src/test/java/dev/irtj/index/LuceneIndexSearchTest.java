@@ -1,9 +1,15 @@
 package dev.irtj.index;
 
-import org.apache.lucene.document.Document;
+import org.apache.lucene.index.BinaryDocValues;
 import org.apache.lucene.index.DirectoryReader;
+import org.apache.lucene.index.DocValuesType;
+import org.apache.lucene.index.FieldInfo;
+import org.apache.lucene.index.FieldInfos;
+import org.apache.lucene.index.IndexOptions;
 import org.apache.lucene.index.IndexWriter;
 import org.apache.lucene.index.IndexWriterConfig;
+import org.apache.lucene.index.LeafReaderContext;
+import org.apache.lucene.index.ReaderUtil;
 import org.apache.lucene.index.SegmentInfos;
 import org.apache.lucene.index.StoredFields;
 import org.apache.lucene.search.IndexSearcher;
@@ -21,14 +27,16 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The HNSW search path: its candidates are exactly those of Lucene's {@link KnnFloatVectorQuery}
- * (which it no longer runs), and hits read from {@link HitSummary} equal those read field by field
- * from segments written before summaries, alone or merged with newer ones.
+ * (which it no longer runs), and documents of every layout LuceneIndex has written read back
+ * alike, alone or merged with newer ones.
  */
 class LuceneIndexSearchTest {
     /**
@@ -60,7 +68,6 @@ class LuceneIndexSearchTest {
             List<float[]> queries = Vectors.units(22, 40, 16);
             try (Directory d = FSDirectory.open(dir); DirectoryReader r = DirectoryReader.open(d)) {
                 IndexSearcher searcher = new IndexSearcher(r);
-                StoredFields stored = r.storedFields();
                 for (int[] kEf : new int[][] {{10, 10}, {10, 40}, {5, 100}, {30, 20}}) {
                     int k = kEf[0], ef = kEf[1], n = Math.max(k, ef);
                     for (float[] q : queries) {
@@ -68,7 +75,7 @@ class LuceneIndexSearchTest {
                         }
                         List<Scored> expected = new ArrayList<>();
                         for (ScoreDoc sd : searcher.search(new KnnFloatVectorQuery(LuceneIndex.F_VECTOR, q, n), n).scoreDocs) {
-                            String id = stored.document(sd.doc).get(LuceneIndex.F_ID);
+                            String id = summaryId(r, sd.doc);
                             expected.add(new Scored(id, VectorDot.dot(byId.get(id), q)));
                         }
                         expected.sort(Comparator.comparing((Scored s) -> -s.score()).thenComparing(Scored::id));
@@ -85,48 +92,100 @@ class LuceneIndexSearchTest {
     }
 
     /**
-     * Documents written without a summary (as before it existed) in segments of their own, then
-     * merged with summarized ones into one segment holding both kinds: every hit, in HNSW and exact
-     * search and by id, is the image as written (without its vector).
+     * An index written in the two earlier layouts (every field stored and in its own doc value,
+     * without and then with a summary: {@link LegacyDocuments}), one segment each, to which
+     * LuceneIndex then adds a third segment (its layout, with the id's sorted doc values that
+     * Lucene's schema check requires there), then all merged into one segment holding the three
+     * kinds: every hit, in HNSW and exact search and by id, is the image as written (without its
+     * vector), stamps() has every image's, and an upsert replaces an old document.
      */
     @Test
-    void documentsWithoutSummariesAreReadFieldByField(@TempDir Path dir) throws IOException {
+    void documentsOfEveryLayoutAreReadAloneAndMerged(@TempDir Path dir) throws IOException {
         List<float[]> data = Vectors.units(23, 300, 16);
         List<IndexedImage> images = new ArrayList<>(Vectors.images(data));
-        // One image without a label and without metadata, one with both.
-        images.set(7, new IndexedImage(images.get(7).id(), "/elsewhere/seven.png", data.get(7), null, 1, 2, 3, 4, Map.of()));
-        images.set(250, new IndexedImage(images.get(250).id(), "/data/250.png", data.get(250), 9L, 5, 6, 7, 8,
-                Map.of("caption", "two hundred fifty", "k", "v")));
-        try (LuceneIndex index = LuceneIndex.open(dir, Vectors.MODEL_A, LuceneIndex.Options.defaults())) {
-            index.upsert(images.subList(0, 150));
-            index.commit();
+        // One image without a label and without metadata, one with both, in each layout.
+        for (int i : new int[] {7, 107, 207}) {
+            images.set(i, new IndexedImage(images.get(i).id(), "/elsewhere/" + i + ".png", data.get(i), null, 1, 2, 3, 4, Map.of()));
         }
+        for (int i : new int[] {50, 150, 250}) {
+            images.set(i, new IndexedImage(images.get(i).id(), "/data/" + i + ".png", data.get(i), 9L, 5, 6, 7, 8,
+                    Map.of("caption", "number " + i, "k", "v")));
+        }
+        // An empty index with the describer recorded, then the old writer's two segments.
+        LuceneIndex.open(dir, Vectors.MODEL_A, LuceneIndex.Options.defaults()).close();
         try (Directory d = FSDirectory.open(dir);
              IndexWriter w = new IndexWriter(d, new IndexWriterConfig().setOpenMode(IndexWriterConfig.OpenMode.APPEND))) {
             w.setLiveCommitData(SegmentInfos.readLatestCommit(d).getUserData().entrySet());
-            for (IndexedImage img : images.subList(150, 300)) {
-                Document doc = LuceneIndex.document(img);
-                doc.removeField(LuceneIndex.F_SUMMARY);
-                w.addDocument(doc);
-            }
+            for (IndexedImage img : images.subList(0, 100)) w.addDocument(LegacyDocuments.fieldByField(img));
+            w.commit();
+            for (IndexedImage img : images.subList(100, 200)) w.addDocument(LegacyDocuments.withSummary(img));
             w.commit();
         }
+        try (LuceneIndex index = LuceneIndex.open(dir, Vectors.MODEL_A, LuceneIndex.Options.defaults())) {
+            index.upsert(images.subList(200, 300));
+            index.commit();
+        }
+        Map<String, IndexedImage.Stamp> stamps = new HashMap<>();
+        for (IndexedImage img : images) stamps.put(img.id(), img.stamp());
         for (boolean merged : new boolean[] {false, true}) {
             try (LuceneIndex index = LuceneIndex.open(dir, Vectors.MODEL_A, LuceneIndex.Options.defaults())) {
                 if (merged) index.merge(1);
-                assertEquals(merged ? 1 : 2, index.segments());
-                for (int i : new int[] {0, 7, 149, 150, 250, 299}) {
+                assertEquals(merged ? 1 : 3, index.segments());
+                for (int i : new int[] {0, 7, 50, 99, 100, 107, 150, 199, 200, 207, 250, 299}) {
                     IndexedImage want = withoutVector(images.get(i));
                     assertEquals(want, index.search(data.get(i), 3, 20).get(0).image(), "hnsw " + i + " merged " + merged);
                     assertEquals(want, index.searchExact(data.get(i), 3).get(0).image(), "exact " + i + " merged " + merged);
                     assertEquals(want, withoutVector(index.get(want.id()).orElseThrow()), "get " + i + " merged " + merged);
                 }
-                // Every hit of a broad search, from both kinds of document at once.
+                // Every hit of a broad search, from all kinds of document at once.
                 for (VectorIndex.Hit h : index.search(data.get(140), 300, 300)) {
                     int i = Integer.parseInt(h.image().id().substring(4, 10));
                     assertEquals(withoutVector(images.get(i)), h.image(), "hit " + i + " merged " + merged);
                 }
+                assertEquals(stamps, index.stamps(), "merged " + merged);
             }
+        }
+        // An upsert finds old documents by their id term and replaces them.
+        try (LuceneIndex index = LuceneIndex.open(dir, Vectors.MODEL_A, LuceneIndex.Options.defaults())) {
+            List<IndexedImage> changed = new ArrayList<>();
+            for (int i : new int[] {20, 120, 280}) {
+                IndexedImage old = images.get(i);
+                changed.add(new IndexedImage(old.id(), "/moved/" + i + ".png", old.vector(), 3L, 11, 12, 13, 14, Map.of("new", "yes")));
+            }
+            index.upsert(changed);
+            index.commit();
+            assertEquals(300, index.info().count());
+            for (IndexedImage img : changed) {
+                assertEquals(withoutVector(img), index.search(img.vector(), 1, 20).get(0).image());
+                assertEquals(img.stamp(), index.stamps().get(img.id()));
+            }
+        }
+    }
+
+    /**
+     * A new index's documents are the current layout: the id an indexed term without doc values,
+     * the summary, the vector; no stored fields, no other field.
+     */
+    @Test
+    void aNewIndexWritesTheIdTermTheSummaryAndTheVectorOnly(@TempDir Path dir) throws IOException {
+        List<IndexedImage> images = Vectors.images(Vectors.units(24, 50, 16));
+        try (LuceneIndex index = LuceneIndex.open(dir, Vectors.MODEL_A, LuceneIndex.Options.defaults())) {
+            index.upsert(images);
+            index.commit();
+            index.upsert(images.subList(0, 5));   // replaced by their id terms
+            index.commit();
+            assertEquals(50, index.info().count());
+        }
+        try (Directory d = FSDirectory.open(dir); DirectoryReader r = DirectoryReader.open(d)) {
+            FieldInfos infos = FieldInfos.getMergedFieldInfos(r);
+            Set<String> names = new TreeSet<>();
+            for (FieldInfo f : infos) names.add(f.name);
+            assertEquals(new TreeSet<>(List.of(LuceneIndex.F_ID, LuceneIndex.F_SUMMARY, LuceneIndex.F_VECTOR)), names);
+            assertEquals(DocValuesType.NONE, infos.fieldInfo(LuceneIndex.F_ID).getDocValuesType());
+            assertEquals(IndexOptions.DOCS, infos.fieldInfo(LuceneIndex.F_ID).getIndexOptions());
+            assertEquals(DocValuesType.BINARY, infos.fieldInfo(LuceneIndex.F_SUMMARY).getDocValuesType());
+            StoredFields stored = r.storedFields();
+            for (int doc = 0; doc < r.maxDoc(); doc++) assertEquals(List.of(), stored.document(doc).getFields(), "document " + doc);
         }
     }
 
@@ -144,6 +203,14 @@ class LuceneIndexSearchTest {
             assertEquals(List.of(), index.search(q, 5, 50));
             assertEquals(List.of(), index.searchExact(q, 5));
         }
+    }
+
+    /** The id in the hit summary of a top-level document of r. */
+    private static String summaryId(DirectoryReader r, int doc) throws IOException {
+        LeafReaderContext leaf = r.leaves().get(ReaderUtil.subIndex(doc, r.leaves()));
+        BinaryDocValues summaries = leaf.reader().getBinaryDocValues(LuceneIndex.F_SUMMARY);
+        assertTrue(summaries.advanceExact(doc - leaf.docBase), "document " + doc + " has a summary");
+        return HitSummary.id(summaries.binaryValue(), () -> "document " + doc);
     }
 
     private static IndexedImage withoutVector(IndexedImage img) {
