@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A/B of two builds of irt on the ViT cases of issue 14: `irt bench` images/s (forward,
+# A/B of two builds of irt on the four ViT cases of issue 14: `irt bench` images/s (forward,
 # forward+backward, training step with AdamW) of a baseline jar and a candidate jar, alternated
 # in fresh JVMs for ROUNDS rounds, medians per case, ratio candidate/baseline; also the CPU
 # seconds of each whole run (user + sys, ratio baseline/candidate), the steadier figure on a
@@ -27,7 +27,8 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2
 
 cases=("DeiT-S/16 224 b8|--img-size 224 --patch 16 --dim 384 --depth 12 --heads 6 --batch 8"
        "DeiT-S/16 224 b32|--img-size 224 --patch 16 --dim 384 --depth 12 --heads 6 --batch 32"
-       "DeiT-Ti/16 224 b32|--img-size 224 --patch 16 --dim 192 --depth 12 --heads 3 --batch 32")
+       "DeiT-Ti/16 224 b32|--img-size 224 --patch 16 --dim 192 --depth 12 --heads 3 --batch 32"
+       "ViT 28x28 p4 b128|--img-size 28 --patch 4 --in-chans 1 --dim 192 --depth 6 --heads 3 --batch 128")
 if [ -n "${CASES:-}" ]; then
   kept=()
   for c in "${cases[@]}"; do if echo "${c%%|*}" | grep -Eq "$CASES"; then kept+=("$c"); fi; done

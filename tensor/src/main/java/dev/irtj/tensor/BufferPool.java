@@ -8,11 +8,16 @@ import java.util.Map;
 /**
  * Host arrays returned by released storage, kept by dtype and exact length so that a training
  * loop, which allocates the same shapes every step, reuses them instead of churning the garbage
- * collector. The pool is bounded ({@code -Dirtj.pool.mb}, default an eighth of the heap, at most 1024 MiB); beyond the bound,
- * recycled arrays are simply dropped for the collector.
+ * collector. The pool is bounded ({@code -Dirtj.pool.mb}, default a quarter of the heap); beyond the bound,
+ * recycled arrays are simply dropped for the collector. The bound must hold a step's temporaries:
+ * at the former default (an eighth of the heap, at most 1 GiB) a DeiT-S batch-32 training step,
+ * whose activations and gradients are about 2.7 GB, found only 1 GiB back in the pool and
+ * allocated 1.7 GB of new arrays every step, which the young collections then copied while they
+ * were live (bench/README.md, "Where a training step's time goes"). Pooled arrays never cost a
+ * run its memory: an allocation that fails empties the pool and is tried once more.
  */
 public final class BufferPool {
-    private static final long LIMIT_BYTES = Long.getLong("irtj.pool.mb", Math.min(1024L, Runtime.getRuntime().maxMemory() >> 23)) << 20;
+    private static final long LIMIT_BYTES = Long.getLong("irtj.pool.mb", Runtime.getRuntime().maxMemory() >> 22) << 20;
     private static final Map<Long, ArrayDeque<Object>> FREE = new HashMap<>();
     private static long pooledBytes;
     private static long hits;
@@ -30,11 +35,14 @@ public final class BufferPool {
         Object array = q == null ? null : q.pollLast();
         if (array == null) {
             misses++;
-            return switch (dtype) {
-                case F32 -> new float[length];
-                case F64 -> new double[length];
-                case I64 -> new long[length];
-            };
+            try {
+                return newArray(dtype, length);
+            } catch (OutOfMemoryError e) {
+                // The pooled arrays of other lengths may be what the heap lacks: give them to the
+                // collector and try once more (a second failure is the run's own).
+                clear();
+                return newArray(dtype, length);
+            }
         }
         hits++;
         pooledBytes -= (long) length * dtype.byteSize();
@@ -46,6 +54,14 @@ public final class BufferPool {
             }
         }
         return array;
+    }
+
+    private static Object newArray(DType dtype, int length) {
+        return switch (dtype) {
+            case F32 -> new float[length];
+            case F64 -> new double[length];
+            case I64 -> new long[length];
+        };
     }
 
     static synchronized void recycle(DType dtype, Object array) {

@@ -69,7 +69,28 @@ final class ExpKernel {
                     .reinterpretShape(S, 0);
             p.mul(twoK).blend(0f, zv.lt(EXP_LO)).intoArray(e, eo + j);
         }
-        for (; j < n; j++) e[eo + j] = exp(z[zo + j]);
+        // The tail repeats exp(float)'s operations here instead of calling it: written out, they
+        // put this method's bytecode above C2's FreqInlineSize (325 bytes), so C2 never inlines
+        // it into a caller but compiles it once on its own. Inlined, its ~20 vector operations
+        // used up most of a caller's node budget (NodeCountInliningCutoff): the fused
+        // attention's online softmax and the Linear + GELU epilogue then stopped inlining the
+        // Vector API calls of their other helpers, which ran boxed (hundreds of MB per DeiT-S
+        // forward; ForwardRunsUnboxedTest). The scalar exp(float) below is the same sequence.
+        for (; j < n; j++) {
+            float zj = z[zo + j];
+            float zc = Math.min(Math.max(zj, EXP_LO), EXP_HI);
+            float t = Math.fma(zc, LOG2E, ROUND_MAGIC);
+            float k = t - ROUND_MAGIC;
+            float r = Math.fma(k, -LN2_LO, Math.fma(k, -LN2_HI, zc));
+            float q = Math.fma(r, EQ4, EQ3);
+            q = Math.fma(q, r, EQ2);
+            q = Math.fma(q, r, EQ1);
+            q = Math.fma(q, r, EQ0);
+            q = Math.fma(q, r, 1f);
+            q = Math.fma(q, r, 1f);
+            float scale = Float.intBitsToFloat((Float.floatToRawIntBits(t) << 23) + (127 << 23));
+            e[eo + j] = zj < EXP_LO ? 0f : q * scale;
+        }
     }
 
     /** e^z by the vector lanes' exact operations. */
