@@ -51,7 +51,9 @@ public final class Sgemm {
      * k slice. Long slices amortise the per-tile work (storing the accumulators, merging them
      * into C, and the C cache misses that come with it) over more FMAs: 768 measured 3-8% faster
      * than 256-512 on the ViT shapes. The 8 x KC panel of A (24 KiB) stays in L1; the KC x NR
-     * panel of B (96 KiB) streams from L2, which Zen 4/5 feed fast enough.
+     * panel of B (96 KiB) streams from L2, which Zen 4/5 feed fast enough. On the Sapphire Rapids
+     * host a 256 slice (B panel in its 48 KiB L1, as in Goto/BLIS) made the bare kernel ~10 %
+     * faster but whole products no faster than 768, so one setting serves both (bench/README.md).
      */
     static final int KC = 768;
     /** Row block: the packed MC x KC block of A (288 KiB) plus one B micro-panel stay in L2. */
@@ -429,7 +431,7 @@ public final class Sgemm {
      * one k step per iteration leaves about fifteen scalar instructions (index arithmetic, the
      * two vector loads' bounds checks, the loop test) beside every 16 FMAs; on Intel cores some of
      * them issue on the two ports that also run the 512-bit FMAs. Four steps per iteration cut
-     * that share by four: +8-12 % per CPU second on the ViT shapes on the Sapphire Rapids host
+     * that share by four: +7-13 % per CPU second on whole products on the Sapphire Rapids host
      * (bench/README.md). The broadcasts compile to {@code vbroadcastss zmm, [mem]}, a load-port
      * instruction, so they do not compete with the FMAs (checked in the generated code).
      *
