@@ -14,8 +14,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * The packed SGEMM against its triple-loop reference (which accumulates in double): odd and
- * prime sizes, every remainder of the micro-kernel's unrolled k loop, k beyond one k slice, all
- * four transpose combinations, padded leading dimensions, offsets, α and β, NaN in C when β = 0,
+ * prime sizes, every k from 1 to 13 on full and ragged tiles, k beyond one k slice, all four
+ * transpose combinations, padded leading dimensions, offsets, α and β, NaN in C when β = 0,
  * and batches with a shared (stride 0) operand.
  *
  * <p>Tolerance |a − b| ≤ 1e-5·√k·max|A||B| + 1e-5·|b|: a k-term float dot product against one
@@ -90,12 +90,12 @@ class SgemmTest {
     }
 
     /**
-     * The micro-kernel runs its k loop four steps at a time plus a remainder loop: every k from 1
-     * to 13 (remainders 0-3, with and without whole unrolled iterations; a single k slice, so the
-     * kernel sees k itself), on one full tile and on a ragged one, all transposes, β = 0 and 0.5.
+     * Every k from 1 to 13 (a single k slice, so the micro-kernel sees k itself: each remainder
+     * of an unrolled k loop of 2, 3 or 4 steps, with and without whole unrolled iterations), on
+     * one full tile and on a ragged one, all transposes, β = 0 and 0.5.
      */
     @Property(tries = 60)
-    void everyRemainderOfTheUnrolledKLoop(@ForAll @IntRange(min = 1, max = 13) int k, @ForAll boolean fullTile,
+    void everySmallKOnFullAndRaggedTiles(@ForAll @IntRange(min = 1, max = 13) int k, @ForAll boolean fullTile,
                                           @ForAll boolean transA, @ForAll boolean transB, @ForAll boolean withBeta,
                                           @ForAll long seed) {
         int m = fullTile ? Sgemm.MR : Sgemm.MR + 3, n = fullTile ? Sgemm.NR : Sgemm.NR + 5;
