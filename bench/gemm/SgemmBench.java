@@ -1,15 +1,21 @@
 import dev.irtj.kernels.cpu.GemmPool;
 import dev.irtj.kernels.cpu.Sgemm;
 
+import java.lang.management.ManagementFactory;
 import java.util.Arrays;
 import java.util.Random;
 
 /**
  * Times Sgemm.sgemm (no transposes, alpha 1, beta 0: what numpy's matmul does) on the shapes
  * given as M,N,K arguments after the minimum seconds per shape. Thread count comes from the
- * irtj.threads system property. Prints "RESULT M N K gflops_median gflops_best" per shape.
+ * irtj.threads system property. Prints "RESULT M N K gflops_median gflops_best gflops_per_cpu_s" per
+ * shape; the last is the FLOPs of all measured repetitions over the process's CPU time while they
+ * ran (all threads), the figure that holds up when other processes share the cores.
  */
 public final class SgemmBench {
+
+    private static final com.sun.management.OperatingSystemMXBean PROCESS =
+            ManagementFactory.getPlatformMXBean(com.sun.management.OperatingSystemMXBean.class);
 
     public static void main(String[] args) {
         double minSeconds = Double.parseDouble(args[0]);
@@ -21,7 +27,7 @@ public final class SgemmBench {
             String[] parts = args[i].split(",");
             int m = Integer.parseInt(parts[0]), n = Integer.parseInt(parts[1]), k = Integer.parseInt(parts[2]);
             double[] gflops = timeShape(m, n, k, minSeconds, 5);
-            System.out.printf("RESULT %d %d %d %.2f %.2f%n", m, n, k, gflops[0], gflops[1]);
+            System.out.printf("RESULT %d %d %d %.2f %.2f %.2f%n", m, n, k, gflops[0], gflops[1], gflops[2]);
         }
     }
 
@@ -39,14 +45,17 @@ public final class SgemmBench {
         }
         long[] times = new long[1 << 16];
         int reps = 0;
+        long cpuStart = PROCESS.getProcessCpuTime();
         start = System.nanoTime();
         while (reps < minReps || (System.nanoTime() - start < minNanos && reps < times.length)) {
             long t0 = System.nanoTime();
             Sgemm.sgemm(false, false, m, n, k, 1f, a, 0, k, b, 0, n, 0f, c, 0, n);
             times[reps++] = System.nanoTime() - t0;
         }
+        long cpuNanos = PROCESS.getProcessCpuTime() - cpuStart;
         long[] measured = Arrays.copyOf(times, reps);
         Arrays.sort(measured);
-        return new double[] {2.0 * m * n * k / measured[reps / 2], 2.0 * m * n * k / measured[0]};
+        double flops = 2.0 * m * n * k;
+        return new double[] {flops / measured[reps / 2], flops / measured[0], flops * reps / cpuNanos};
     }
 }

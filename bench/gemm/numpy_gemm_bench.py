@@ -1,6 +1,7 @@
 """Times numpy's float32 matmul (OpenBLAS sgemm) on the shapes given as M,N,K arguments.
 
-Prints one line per shape: "RESULT M N K gflops_median gflops_best", plus an "INFO" line naming the BLAS
+Prints one line per shape: "RESULT M N K gflops_median gflops_best gflops_per_cpu_s" (the last: the
+FLOPs of all measured repetitions over the process's CPU time while they ran, all threads), plus an "INFO" line naming the BLAS
 library that was actually loaded, its core type and thread count, so a run against the wrong
 library (or the slow Haswell core type) is visible in the output.
 """
@@ -37,14 +38,16 @@ def time_shape(m, n, k, min_seconds, min_reps):
     while time.perf_counter() - start < min_seconds:  # warm-up: threads, caches, page faults
         np.matmul(a, b, out=c)
     times = []
+    cpu_start = time.process_time()
     start = time.perf_counter()
     while len(times) < min_reps or time.perf_counter() - start < min_seconds:
         t0 = time.perf_counter()
         np.matmul(a, b, out=c)
         times.append(time.perf_counter() - t0)
+    cpu_seconds = time.process_time() - cpu_start
     times.sort()
     flops = 2.0 * m * n * k
-    return flops / times[len(times) // 2] / 1e9, flops / times[0] / 1e9
+    return flops / times[len(times) // 2] / 1e9, flops / times[0] / 1e9, flops * len(times) / cpu_seconds / 1e9
 
 
 def main():
@@ -53,7 +56,7 @@ def main():
     np.matmul(np.ones((64, 64), np.float32), np.ones((64, 64), np.float32))
     print("INFO " + loaded_blas_info(), flush=True)
     for m, n, k in shapes:
-        print("RESULT %d %d %d %.2f %.2f" % ((m, n, k) + time_shape(m, n, k, min_seconds, 5)), flush=True)
+        print("RESULT %d %d %d %.2f %.2f %.2f" % ((m, n, k) + time_shape(m, n, k, min_seconds, 5)), flush=True)
 
 
 if __name__ == "__main__":

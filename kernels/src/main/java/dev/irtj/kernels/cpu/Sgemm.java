@@ -51,9 +51,13 @@ public final class Sgemm {
      * k slice. Long slices amortise the per-tile work (storing the accumulators, merging them
      * into C, and the C cache misses that come with it) over more FMAs: 768 measured 3-8% faster
      * than 256-512 on the ViT shapes. The 8 x KC panel of A (24 KiB) stays in L1; the KC x NR
-     * panel of B (96 KiB) streams from L2, which Zen 4/5 feed fast enough.
+     * panel of B (96 KiB) streams from L2, which Zen 4/5 feed fast enough. On the Sapphire Rapids
+     * host a 256 slice (B panel in its 48 KiB L1, as in Goto/BLIS) made the bare kernel ~10 %
+     * faster but whole products no faster than 768, so one setting serves both (bench/README.md).
      */
     static final int KC = 768;
+    /** k steps per iteration of the micro-kernel's loop; packed k slices are padded to a multiple. */
+    static final int K_UNROLL = 4;
     /** Row block: the packed MC x KC block of A (288 KiB) plus one B micro-panel stay in L2. */
     static final int MC = 96;
     /** Column block: the packed KC x NC panel of B (9 MiB) lives in L3 and is shared by threads. */
@@ -265,7 +269,8 @@ public final class Sgemm {
             int chunks = ceilDiv(bPanels, panelsPerChunk);
             for (int pc = 0; pc < k; pc += kSlice) {
                 int kc = Math.min(kSlice, k - pc);
-                float[] packedB = ws.packedB(bPanels * NR * kc);
+                int kp = paddedK(kc);
+                float[] packedB = ws.packedB(bPanels * NR * kp);
                 int jcBlock = jc;
                 int pcSlice = pc;
                 int packTasks = Math.min(bPanels, 4 * threads);
@@ -278,7 +283,7 @@ public final class Sgemm {
                         int firstCol = firstPanel * NR;
                         int cols = Math.min(nc, endPanel * NR) - firstCol;
                         packB(pr.transB(), pr.b(), pr.bOff(), pr.ldb(), pcSlice, kc, jcBlock + firstCol,
-                                cols, packedB, firstCol * kc);
+                                cols, packedB, firstCol * kp);
                     });
                 }
                 // Only the first k slice sees the caller's beta; later slices accumulate.
@@ -289,9 +294,9 @@ public final class Sgemm {
                     int firstCol = (task % chunks) * panelsPerChunk * NR;
                     int cols = Math.min(nc, firstCol + panelsPerChunk * NR) - firstCol;
                     Workspace local = WORKSPACE.get();
-                    float[] packedA = local.packedA(roundUp(mc, MR) * kc);
+                    float[] packedA = local.packedA(roundUp(mc, MR) * kp);
                     packA(pr.transA(), pr.a(), pr.aOff(), pr.lda(), ic, mc, pcSlice, kc, pr.alpha(), packedA);
-                    multiplyPackedBlocks(mc, cols, kc, packedA, packedB, firstCol * kc, beta,
+                    multiplyPackedBlocks(mc, cols, kp, packedA, packedB, firstCol * kp, beta,
                             pr.c(), pr.cOff() + ic * pr.ldc() + jcBlock + firstCol, pr.ldc(), local.tile,
                             pcSlice == 0 ? pr.bias() : null, pr.biasOff() + jcBlock + firstCol);
                     if (pr.epilogue() != null && pcSlice + kc == k) {
@@ -366,7 +371,8 @@ public final class Sgemm {
             int nc = Math.min(NC, n - jc);
             for (int pc = 0; pc < k; pc += kSlice) {
                 int kc = Math.min(kSlice, k - pc);
-                float[] packedB = ws.packedB(roundUp(nc, NR) * kc);
+                int kp = paddedK(kc);
+                float[] packedB = ws.packedB(roundUp(nc, NR) * kp);
                 if (!packedBIsCurrent) {
                     packB(pr.transB(), pr.b(), pr.bOff(), pr.ldb(), pc, kc, jc, nc, packedB, 0);
                 }
@@ -374,11 +380,11 @@ public final class Sgemm {
                 float beta = pc == 0 ? pr.beta() : 1f;
                 for (int ic = 0; ic < m; ic += MC) {
                     int mc = Math.min(MC, m - ic);
-                    float[] packedA = ws.packedA(roundUp(mc, MR) * kc);
+                    float[] packedA = ws.packedA(roundUp(mc, MR) * kp);
                     if (!packedAIsCurrent) {
                         packA(pr.transA(), pr.a(), pr.aOff(), pr.lda(), ic, mc, pc, kc, pr.alpha(), packedA);
                     }
-                    multiplyPackedBlocks(mc, nc, kc, packedA, packedB, 0, beta,
+                    multiplyPackedBlocks(mc, nc, kp, packedA, packedB, 0, beta,
                             pr.c(), pr.cOff() + ic * pr.ldc() + jc, pr.ldc(), ws.tile,
                             pc == 0 ? pr.bias() : null, pr.biasOff() + jc);
                     if (pr.epilogue() != null && pc + kc == k) pr.epilogue().apply(pr.c(), pr.cOff(), pr.ldc(), ic, mc, jc, nc);
@@ -425,6 +431,14 @@ public final class Sgemm {
      * <p>The 16 accumulators are spelled out as locals on purpose: that is what lets the JIT keep
      * them in registers for the whole loop (arrays of vectors would be spilled and boxed).
      *
+     * <p>The k loop is unrolled four times by hand. C2 does not unroll a loop body this large, and
+     * one k step per iteration leaves about fifteen scalar instructions (index arithmetic, the
+     * two vector loads' bounds checks, the loop test) beside every 16 FMAs; on Intel cores some of
+     * them issue on the two ports that also run the 512-bit FMAs. Four steps per iteration cut
+     * that share by four: +8-12 % per CPU second on the ViT shapes on the Sapphire Rapids host
+     * (bench/README.md). The broadcasts compile to {@code vbroadcastss zmm, [mem]}, a load-port
+     * instruction, so they do not compete with the FMAs (checked in the generated code).
+     *
      * <p>The result goes to a small scratch tile rather than straight into C. Folding the
      * {@code beta * C} update in here would make the method so large, once the Vector API calls
      * are inlined, that C2 stops inlining part-way through (NodeCountInliningCutoff); every vector
@@ -437,38 +451,119 @@ public final class Sgemm {
         FloatVector acc20 = zero, acc21 = zero, acc30 = zero, acc31 = zero;
         FloatVector acc40 = zero, acc41 = zero, acc50 = zero, acc51 = zero;
         FloatVector acc60 = zero, acc61 = zero, acc70 = zero, acc71 = zero;
-        // The register tile written out row by row (the repeated triples are rows of A, not copies
-        // to factor): accumulators must be locals for C2 to keep them in registers, and an array
-        // or a loop over them would spill or box.
-        for (int p = 0; p < kc; p++) {
+        // The register tile written out row by row, four k steps per iteration (the repeated
+        // triples are rows of A and the repeated blocks k steps, not copies to factor):
+        // accumulators must be locals for C2 to keep them in registers, and an array or a loop
+        // over them would spill or box.
+        // kc is a multiple of K_UNROLL (the packed slices are zero-padded): one loop, always
+        // entered, and no remainder loop whose first use would recompile the method.
+        for (int p = 0; p < kc; p += K_UNROLL) {
             int aRow = aOff + p * MR;
             int bRow = bOff + p * NR;
-            FloatVector b0 = FloatVector.fromArray(SPECIES, b, bRow);
-            FloatVector b1 = FloatVector.fromArray(SPECIES, b, bRow + VLEN);
-            FloatVector ai = FloatVector.broadcast(SPECIES, a[aRow]);
-            acc00 = ai.fma(b0, acc00);
-            acc01 = ai.fma(b1, acc01);
-            ai = FloatVector.broadcast(SPECIES, a[aRow + 1]);
-            acc10 = ai.fma(b0, acc10);
-            acc11 = ai.fma(b1, acc11);
-            ai = FloatVector.broadcast(SPECIES, a[aRow + 2]);
-            acc20 = ai.fma(b0, acc20);
-            acc21 = ai.fma(b1, acc21);
-            ai = FloatVector.broadcast(SPECIES, a[aRow + 3]);
-            acc30 = ai.fma(b0, acc30);
-            acc31 = ai.fma(b1, acc31);
-            ai = FloatVector.broadcast(SPECIES, a[aRow + 4]);
-            acc40 = ai.fma(b0, acc40);
-            acc41 = ai.fma(b1, acc41);
-            ai = FloatVector.broadcast(SPECIES, a[aRow + 5]);
-            acc50 = ai.fma(b0, acc50);
-            acc51 = ai.fma(b1, acc51);
-            ai = FloatVector.broadcast(SPECIES, a[aRow + 6]);
-            acc60 = ai.fma(b0, acc60);
-            acc61 = ai.fma(b1, acc61);
-            ai = FloatVector.broadcast(SPECIES, a[aRow + 7]);
-            acc70 = ai.fma(b0, acc70);
-            acc71 = ai.fma(b1, acc71);
+            FloatVector b00 = FloatVector.fromArray(SPECIES, b, bRow);
+            FloatVector b01 = FloatVector.fromArray(SPECIES, b, bRow + VLEN);
+            FloatVector a0 = FloatVector.broadcast(SPECIES, a[aRow]);
+            acc00 = a0.fma(b00, acc00);
+            acc01 = a0.fma(b01, acc01);
+            a0 = FloatVector.broadcast(SPECIES, a[aRow + 1]);
+            acc10 = a0.fma(b00, acc10);
+            acc11 = a0.fma(b01, acc11);
+            a0 = FloatVector.broadcast(SPECIES, a[aRow + 2]);
+            acc20 = a0.fma(b00, acc20);
+            acc21 = a0.fma(b01, acc21);
+            a0 = FloatVector.broadcast(SPECIES, a[aRow + 3]);
+            acc30 = a0.fma(b00, acc30);
+            acc31 = a0.fma(b01, acc31);
+            a0 = FloatVector.broadcast(SPECIES, a[aRow + 4]);
+            acc40 = a0.fma(b00, acc40);
+            acc41 = a0.fma(b01, acc41);
+            a0 = FloatVector.broadcast(SPECIES, a[aRow + 5]);
+            acc50 = a0.fma(b00, acc50);
+            acc51 = a0.fma(b01, acc51);
+            a0 = FloatVector.broadcast(SPECIES, a[aRow + 6]);
+            acc60 = a0.fma(b00, acc60);
+            acc61 = a0.fma(b01, acc61);
+            a0 = FloatVector.broadcast(SPECIES, a[aRow + 7]);
+            acc70 = a0.fma(b00, acc70);
+            acc71 = a0.fma(b01, acc71);
+            FloatVector b10 = FloatVector.fromArray(SPECIES, b, bRow + 2 * VLEN);
+            FloatVector b11 = FloatVector.fromArray(SPECIES, b, bRow + 2 * VLEN + VLEN);
+            FloatVector a1 = FloatVector.broadcast(SPECIES, a[aRow + 8]);
+            acc00 = a1.fma(b10, acc00);
+            acc01 = a1.fma(b11, acc01);
+            a1 = FloatVector.broadcast(SPECIES, a[aRow + 9]);
+            acc10 = a1.fma(b10, acc10);
+            acc11 = a1.fma(b11, acc11);
+            a1 = FloatVector.broadcast(SPECIES, a[aRow + 10]);
+            acc20 = a1.fma(b10, acc20);
+            acc21 = a1.fma(b11, acc21);
+            a1 = FloatVector.broadcast(SPECIES, a[aRow + 11]);
+            acc30 = a1.fma(b10, acc30);
+            acc31 = a1.fma(b11, acc31);
+            a1 = FloatVector.broadcast(SPECIES, a[aRow + 12]);
+            acc40 = a1.fma(b10, acc40);
+            acc41 = a1.fma(b11, acc41);
+            a1 = FloatVector.broadcast(SPECIES, a[aRow + 13]);
+            acc50 = a1.fma(b10, acc50);
+            acc51 = a1.fma(b11, acc51);
+            a1 = FloatVector.broadcast(SPECIES, a[aRow + 14]);
+            acc60 = a1.fma(b10, acc60);
+            acc61 = a1.fma(b11, acc61);
+            a1 = FloatVector.broadcast(SPECIES, a[aRow + 15]);
+            acc70 = a1.fma(b10, acc70);
+            acc71 = a1.fma(b11, acc71);
+            FloatVector b20 = FloatVector.fromArray(SPECIES, b, bRow + 4 * VLEN);
+            FloatVector b21 = FloatVector.fromArray(SPECIES, b, bRow + 4 * VLEN + VLEN);
+            FloatVector a2 = FloatVector.broadcast(SPECIES, a[aRow + 16]);
+            acc00 = a2.fma(b20, acc00);
+            acc01 = a2.fma(b21, acc01);
+            a2 = FloatVector.broadcast(SPECIES, a[aRow + 17]);
+            acc10 = a2.fma(b20, acc10);
+            acc11 = a2.fma(b21, acc11);
+            a2 = FloatVector.broadcast(SPECIES, a[aRow + 18]);
+            acc20 = a2.fma(b20, acc20);
+            acc21 = a2.fma(b21, acc21);
+            a2 = FloatVector.broadcast(SPECIES, a[aRow + 19]);
+            acc30 = a2.fma(b20, acc30);
+            acc31 = a2.fma(b21, acc31);
+            a2 = FloatVector.broadcast(SPECIES, a[aRow + 20]);
+            acc40 = a2.fma(b20, acc40);
+            acc41 = a2.fma(b21, acc41);
+            a2 = FloatVector.broadcast(SPECIES, a[aRow + 21]);
+            acc50 = a2.fma(b20, acc50);
+            acc51 = a2.fma(b21, acc51);
+            a2 = FloatVector.broadcast(SPECIES, a[aRow + 22]);
+            acc60 = a2.fma(b20, acc60);
+            acc61 = a2.fma(b21, acc61);
+            a2 = FloatVector.broadcast(SPECIES, a[aRow + 23]);
+            acc70 = a2.fma(b20, acc70);
+            acc71 = a2.fma(b21, acc71);
+            FloatVector b30 = FloatVector.fromArray(SPECIES, b, bRow + 6 * VLEN);
+            FloatVector b31 = FloatVector.fromArray(SPECIES, b, bRow + 6 * VLEN + VLEN);
+            FloatVector a3 = FloatVector.broadcast(SPECIES, a[aRow + 24]);
+            acc00 = a3.fma(b30, acc00);
+            acc01 = a3.fma(b31, acc01);
+            a3 = FloatVector.broadcast(SPECIES, a[aRow + 25]);
+            acc10 = a3.fma(b30, acc10);
+            acc11 = a3.fma(b31, acc11);
+            a3 = FloatVector.broadcast(SPECIES, a[aRow + 26]);
+            acc20 = a3.fma(b30, acc20);
+            acc21 = a3.fma(b31, acc21);
+            a3 = FloatVector.broadcast(SPECIES, a[aRow + 27]);
+            acc30 = a3.fma(b30, acc30);
+            acc31 = a3.fma(b31, acc31);
+            a3 = FloatVector.broadcast(SPECIES, a[aRow + 28]);
+            acc40 = a3.fma(b30, acc40);
+            acc41 = a3.fma(b31, acc41);
+            a3 = FloatVector.broadcast(SPECIES, a[aRow + 29]);
+            acc50 = a3.fma(b30, acc50);
+            acc51 = a3.fma(b31, acc51);
+            a3 = FloatVector.broadcast(SPECIES, a[aRow + 30]);
+            acc60 = a3.fma(b30, acc60);
+            acc61 = a3.fma(b31, acc61);
+            a3 = FloatVector.broadcast(SPECIES, a[aRow + 31]);
+            acc70 = a3.fma(b30, acc70);
+            acc71 = a3.fma(b31, acc71);
         }
         acc00.intoArray(tile, 0);
         acc01.intoArray(tile, VLEN);
@@ -567,9 +662,11 @@ public final class Sgemm {
      */
     static void packA(boolean transA, float[] a, int aOff, int lda, int ic, int mc, int pc, int kc,
                       float alpha, float[] packed) {
+        int kp = paddedK(kc);
         for (int panelRow = 0; panelRow < mc; panelRow += MR) {
             int rows = Math.min(MR, mc - panelRow);
-            int dst = panelRow * kc;
+            int dst = panelRow * kp;
+            java.util.Arrays.fill(packed, dst + kc * MR, dst + kp * MR, 0f);
             int firstRow = ic + panelRow;
             if (transA && rows == MR && alpha == 1f) {
                 // op(A) row i is column i of the stored matrix: each p gives MR adjacent values,
@@ -627,9 +724,11 @@ public final class Sgemm {
      */
     static void packB(boolean transB, float[] b, int bOff, int ldb, int pc, int kc, int jc, int nc,
                       float[] packed, int packedOff) {
+        int kp = paddedK(kc);
         for (int panelCol = 0; panelCol < nc; panelCol += NR) {
             int cols = Math.min(NR, nc - panelCol);
-            int dst = packedOff + panelCol * kc;
+            int dst = packedOff + panelCol * kp;
+            java.util.Arrays.fill(packed, dst + kc * NR, dst + kp * NR, 0f);
             int firstCol = jc + panelCol;
             if (transB) {
                 // op(B) column j is row j of the stored matrix; read each stored row once.
@@ -710,6 +809,15 @@ public final class Sgemm {
             throw new IllegalArgumentException("leading dimension too small: lda=" + lda
                     + " ldb=" + ldb + " ldc=" + ldc + " for m=" + m + " n=" + n + " k=" + k);
         }
+    }
+
+    /**
+     * The depth of a packed k slice: kc rounded up to a multiple of {@link #K_UNROLL}, the extra
+     * rows of each A and B micro-panel being zeros (they add nothing), so the micro-kernel's
+     * unrolled loop needs no remainder loop.
+     */
+    static int paddedK(int kc) {
+        return roundUp(kc, K_UNROLL);
     }
 
     private static int roundUp(int value, int multiple) {

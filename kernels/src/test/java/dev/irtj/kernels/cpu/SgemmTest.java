@@ -14,8 +14,9 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * The packed SGEMM against its triple-loop reference (which accumulates in double): odd and
- * prime sizes, k beyond one k slice, all four transpose combinations, padded leading dimensions, offsets, α and β,
- * NaN in C when β = 0, and batches with a shared (stride 0) operand.
+ * prime sizes, every k from 1 to 13 on full and ragged tiles, k beyond one k slice, all four
+ * transpose combinations, padded leading dimensions, offsets, α and β, NaN in C when β = 0,
+ * and batches with a shared (stride 0) operand.
  *
  * <p>Tolerance |a − b| ≤ 1e-5·√k·max|A||B| + 1e-5·|b|: a k-term float dot product against one
  * accumulated in double.
@@ -86,6 +87,19 @@ class SgemmTest {
         for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) expected[i * n + j] += bias[biasOff + j];
         Sgemm.sgemm(transA, transB, m, n, k, 1f, a, 0, lda, b, 0, ldb, beta, actual, 0, n, bias, biasOff);
         check("bias " + m + "x" + n + "x" + k + " tA=" + transA + " tB=" + transB + " beta=" + beta, expected, actual, k);
+    }
+
+    /**
+     * Every k from 1 to 13 (a single k slice, so the micro-kernel sees k itself: each remainder
+     * of an unrolled k loop of 2, 3 or 4 steps, with and without whole unrolled iterations), on
+     * one full tile and on a ragged one, all transposes, β = 0 and 0.5.
+     */
+    @Property(tries = 60)
+    void everySmallKOnFullAndRaggedTiles(@ForAll @IntRange(min = 1, max = 13) int k, @ForAll boolean fullTile,
+                                          @ForAll boolean transA, @ForAll boolean transB, @ForAll boolean withBeta,
+                                          @ForAll long seed) {
+        int m = fullTile ? Sgemm.MR : Sgemm.MR + 3, n = fullTile ? Sgemm.NR : Sgemm.NR + 5;
+        matchesTheReference(m, n, k, transA, transB, 1, withBeta ? 2 : 0, seed);
     }
 
     @Provide
