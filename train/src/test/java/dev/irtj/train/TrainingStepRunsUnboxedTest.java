@@ -1,6 +1,7 @@
 package dev.irtj.train;
 
 import dev.irtj.autograd.Var;
+import dev.irtj.tensor.AllocatedBytes;
 import dev.irtj.tensor.Backends;
 import dev.irtj.tensor.DType;
 import dev.irtj.tensor.Device;
@@ -14,10 +15,6 @@ import dev.irtj.vit.Pooling;
 import dev.irtj.vit.ViTConfig;
 import dev.irtj.vit.VisionTransformer;
 import org.junit.jupiter.api.Test;
-
-import java.lang.management.ManagementFactory;
-import java.util.HashMap;
-import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -38,9 +35,6 @@ class TrainingStepRunsUnboxedTest {
     private static final long MAX_BYTES_PER_STEP = 64L << 20;
     private static final int MAX_STEPS = 60;
 
-    private static final com.sun.management.ThreadMXBean THREADS =
-            (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-
     @Test
     void aSmallViTTrainingStepReachesAnAllocationLightSteadyState() {
         assumeTrue(Backends.forKind(Device.Kind.CPU).name().equals("cpu"), "measures the Vector API backend only");
@@ -55,7 +49,7 @@ class TrainingStepRunsUnboxedTest {
         long best = Long.MAX_VALUE;
         int steps = 0;
         for (; steps < MAX_STEPS && best > MAX_BYTES_PER_STEP; steps++) {
-            Map<Long, Long> before = allocatedByThread();
+            AllocatedBytes allocated = AllocatedBytes.start();
             model.train(true);
             model.reseedStochasticDepth(1, steps);
             try (MemoryScope ignored = MemoryScope.open()) {
@@ -67,8 +61,7 @@ class TrainingStepRunsUnboxedTest {
                 optimizer.clipGradNorm(1.0);
                 optimizer.step();
             }
-            long total = 0;
-            for (Map.Entry<Long, Long> e : allocatedByThread().entrySet()) total += e.getValue() - before.getOrDefault(e.getKey(), 0L);
+            long total = allocated.sinceStart();
             best = Math.min(best, total);
             if (Boolean.getBoolean("irtj.test.verbose")) System.out.printf("step %d: %,d bytes%n", steps, total);
         }
@@ -76,15 +69,5 @@ class TrainingStepRunsUnboxedTest {
         assertTrue(best <= MAX_BYTES_PER_STEP, String.format(
                 "a small-ViT training step still allocates %,d bytes after %d steps (limit %,d): some kernel runs boxed",
                 best, steps, MAX_BYTES_PER_STEP));
-    }
-
-    // The same reading as KernelsRunUnboxedTest's: test classes of another module are not on this
-    // class path (there is no test jar), and five lines do not make one worth publishing.
-    private static Map<Long, Long> allocatedByThread() {
-        long[] ids = THREADS.getAllThreadIds();
-        long[] bytes = THREADS.getThreadAllocatedBytes(ids);
-        Map<Long, Long> m = new HashMap<>();
-        for (int i = 0; i < ids.length; i++) if (bytes[i] >= 0) m.put(ids[i], bytes[i]);
-        return m;
     }
 }

@@ -2,6 +2,7 @@ package dev.irtj.vit;
 
 import dev.irtj.autograd.NoGrad;
 import dev.irtj.autograd.Var;
+import dev.irtj.tensor.AllocatedBytes;
 import dev.irtj.tensor.Backends;
 import dev.irtj.tensor.DType;
 import dev.irtj.tensor.Device;
@@ -9,10 +10,6 @@ import dev.irtj.tensor.MemoryScope;
 import dev.irtj.tensor.Rng;
 import dev.irtj.tensor.Tensor;
 import org.junit.jupiter.api.Test;
-
-import java.lang.management.ManagementFactory;
-import java.util.HashMap;
-import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -35,9 +32,6 @@ class ForwardRunsUnboxedTest {
     private static final long MAX_BYTES_PER_FORWARD = 1L << 20;
     private static final int MAX_FORWARDS = 80;
 
-    private static final com.sun.management.ThreadMXBean THREADS =
-            (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-
     @Test
     void aDeitSShapedForwardReachesAnAllocationLightSteadyState() {
         assumeTrue(Backends.forKind(Device.Kind.CPU).name().equals("cpu"), "measures the Vector API backend only");
@@ -48,13 +42,12 @@ class ForwardRunsUnboxedTest {
         long best = Long.MAX_VALUE;
         int forwards = 0;
         for (; forwards < MAX_FORWARDS && best > MAX_BYTES_PER_FORWARD; forwards++) {
-            Map<Long, Long> before = allocatedByThread();
+            AllocatedBytes allocated = AllocatedBytes.start();
             try (NoGrad ignored = NoGrad.enter(); MemoryScope scope = MemoryScope.open()) {
                 double s = model.descriptor(Var.constant(images), Pooling.CLS).data().sum().item();
                 assertTrue(Double.isFinite(s), "the descriptors stay finite");
             }
-            long total = 0;
-            for (Map.Entry<Long, Long> e : allocatedByThread().entrySet()) total += e.getValue() - before.getOrDefault(e.getKey(), 0L);
+            long total = allocated.sinceStart();
             best = Math.min(best, total);
             if (Boolean.getBoolean("irtj.test.verbose")) System.out.printf("forward %d: %,d bytes%n", forwards, total);
         }
@@ -62,15 +55,5 @@ class ForwardRunsUnboxedTest {
         assertTrue(best <= MAX_BYTES_PER_FORWARD, String.format(
                 "a DeiT-S-shaped forward still allocates %,d bytes after %d forwards (limit %,d): some kernel runs boxed",
                 best, forwards, MAX_BYTES_PER_FORWARD));
-    }
-
-    // The same reading as the kernels' and the training step's allocation tests (test classes of
-    // other modules are not on this class path).
-    private static Map<Long, Long> allocatedByThread() {
-        long[] ids = THREADS.getAllThreadIds();
-        long[] bytes = THREADS.getThreadAllocatedBytes(ids);
-        Map<Long, Long> m = new HashMap<>();
-        for (int i = 0; i < ids.length; i++) if (bytes[i] >= 0) m.put(ids[i], bytes[i]);
-        return m;
     }
 }

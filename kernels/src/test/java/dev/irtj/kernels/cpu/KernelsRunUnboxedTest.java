@@ -1,5 +1,6 @@
 package dev.irtj.kernels.cpu;
 
+import dev.irtj.tensor.AllocatedBytes;
 import dev.irtj.tensor.Backend;
 import dev.irtj.tensor.BinaryOp;
 import dev.irtj.tensor.DType;
@@ -9,8 +10,6 @@ import dev.irtj.tensor.Tensor;
 import dev.irtj.tensor.UnaryOp;
 import org.junit.jupiter.api.Test;
 
-import java.lang.management.ManagementFactory;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.function.Supplier;
 
@@ -30,9 +29,6 @@ class KernelsRunUnboxedTest {
     private static final long MAX_BYTES_PER_CALL = 160 * 1024;
     private static final int MAX_CALLS = 3000;
     private static final int CALLS_PER_PROBE = 10;
-
-    private static final com.sun.management.ThreadMXBean THREADS =
-            (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
 
     private final Backend cpu = new SimdBackend();
     private final Rng rng = new Rng(7);
@@ -94,27 +90,16 @@ class KernelsRunUnboxedTest {
     private static long steadyStateAllocation(Supplier<Tensor> kernel) {
         long best = Long.MAX_VALUE;
         for (int calls = 0; calls < MAX_CALLS; calls += CALLS_PER_PROBE) {
-            Map<Long, Long> before = allocatedByThread();
+            AllocatedBytes allocated = AllocatedBytes.start();
             for (int i = 0; i < CALLS_PER_PROBE; i++) {
                 try (MemoryScope ignored = MemoryScope.open()) {
                     kernel.get();
                 }
             }
-            long total = 0;
-            for (Map.Entry<Long, Long> e : allocatedByThread().entrySet()) {
-                total += e.getValue() - before.getOrDefault(e.getKey(), 0L);
-            }
+            long total = allocated.sinceStart();
             best = Math.min(best, total / CALLS_PER_PROBE);
             if (best <= MAX_BYTES_PER_CALL) break;
         }
         return best;
-    }
-
-    private static Map<Long, Long> allocatedByThread() {
-        long[] ids = THREADS.getAllThreadIds();
-        long[] bytes = THREADS.getThreadAllocatedBytes(ids);
-        Map<Long, Long> m = new HashMap<>();
-        for (int i = 0; i < ids.length; i++) if (bytes[i] >= 0) m.put(ids[i], bytes[i]);
-        return m;
     }
 }
