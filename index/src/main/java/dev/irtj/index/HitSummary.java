@@ -65,31 +65,30 @@ final class HitSummary {
     /** The image (without its vector) of a summary written by {@link #encode}. */
     static IndexedImage decode(BytesRef summary, Supplier<String> where) throws IOException {
         ByteArrayDataInput in = input(summary, where);
-        String id = in.readString();
-        String path = in.readString();
-        byte flag = in.readByte();
-        if (flag != 0 && flag != 1) throw new IOException(where.get() + ": a hit summary with label flag " + flag + " (expected 0 or 1)");
-        Long label = flag == 1 ? in.readZLong() : null;
-        long bytes = in.readZLong();
-        long modified = in.readZLong();
+        Head head = Head.read(in, where);
         int width = in.readZInt();
         int height = in.readZInt();
         String json = in.readString();
         Map<String, String> metadata = json.isEmpty() ? Map.of() : JSON.readValue(json, METADATA);
-        return new IndexedImage(id, path, null, label, bytes, modified, width, height, metadata);
+        return new IndexedImage(head.id, head.path, null, head.label, head.bytes, head.modified, width, height, metadata);
     }
 
     /** The id and what says whether the file changed ({@link VectorIndex#stamps}), without decoding the metadata. */
     static Map.Entry<String, IndexedImage.Stamp> stamp(BytesRef summary, Supplier<String> where) throws IOException {
-        ByteArrayDataInput in = input(summary, where);
-        String id = in.readString();
-        String path = in.readString();
-        byte flag = in.readByte();
-        if (flag != 0 && flag != 1) throw new IOException(where.get() + ": a hit summary with label flag " + flag + " (expected 0 or 1)");
-        if (flag == 1) in.readZLong();
-        long bytes = in.readZLong();
-        long modified = in.readZLong();
-        return Map.entry(id, new IndexedImage.Stamp(path, bytes, modified));
+        Head head = Head.read(input(summary, where), where);
+        return Map.entry(head.id, new IndexedImage.Stamp(head.path, head.bytes, head.modified));
+    }
+
+    /** The fields before width, height and metadata, as {@link #encode} writes them: what both decoders read. */
+    private record Head(String id, String path, Long label, long bytes, long modified) {
+        static Head read(ByteArrayDataInput in, Supplier<String> where) throws IOException {
+            String id = in.readString();
+            String path = in.readString();
+            byte flag = in.readByte();
+            if (flag != 0 && flag != 1) throw new IOException(where.get() + ": a hit summary with label flag " + flag + " (expected 0 or 1)");
+            Long label = flag == 1 ? in.readZLong() : null;
+            return new Head(id, path, label, in.readZLong(), in.readZLong());
+        }
     }
 
     /** The id alone (the first field), for ordering ties without decoding the rest. */
