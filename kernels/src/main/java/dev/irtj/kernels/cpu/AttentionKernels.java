@@ -15,9 +15,9 @@ import static dev.irtj.kernels.cpu.ReductionKernels.dot;
  * ({@link Parallel#forEachItem}; a block is never split and writes only its own outputs, so
  * results do not depend on the thread count or timing). Reference: {@code dev.irtj.tensor.ReferenceAttention}.
  *
- * <p>Forward: tiles of {@link #BR_FORWARD} queries against tiles of {@link #BC} keys with the online
+ * <p>Forward: tiles of {@value #MR} queries against tiles of {@link #BC} keys with the online
  * softmax (running max m and sum l per row; the output accumulator rescaled by e^(m_old − m_new)
- * when the max grows), so no more than one [BR_FORWARD × BC] tile of scores exists at a time; it keeps
+ * when the max grows), so no more than one [MR × BC] tile of scores exists at a time; it keeps
  * the output and each row's log-sum-exp m + log l. Backward: per block of {@link #BR_BACKWARD}
  * queries and tile of keys, P = e^(scale·q·kᵀ − lse) is recomputed, dP = dO·vᵀ,
  * dS = scale·P∘(dP − D) with D_i = rowsum(dO∘O), and dq += dS·k, dk += dSᵀ·q, dv += Pᵀ·dO
@@ -57,7 +57,7 @@ public final class AttentionKernels {
     static final int K_UNROLL = 4;
     /**
      * Keys per tile: four register tiles wide (128 keys with AVX-512), so the output update's k
-     * loop is BC long; the score tile [BR_FORWARD × BC] and the backward's P and dS tiles
+     * loop is BC long; the score tile [MR × BC] (4 KiB) and the backward's P and dS tiles
      * [BR_BACKWARD × BC] (16 KiB each) stay in L1. Measured on DeiT-S shapes (AttentionBench,
      * CPU time, one thread): 64 keys 13.8–15.8 ms forward, 128 keys 12.1–12.8 ms, 256 keys no
      * better; N = 197 then takes two key tiles, so the online softmax's rescaling is exercised.
@@ -68,12 +68,6 @@ public final class AttentionKernels {
      * long (64 measured no faster, and doubles the tiles).
      */
     static final int BR_BACKWARD = 4 * MR;
-    /**
-     * Queries per forward tile: four register tiles, which share each panel of kᵀ and v while it
-     * is in L1 (with one register tile of queries per pass, the whole of kᵀ and v came from L2 for
-     * every 8 queries).
-     */
-    static final int BR_FORWARD = 4 * MR;
 
     private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
 
@@ -136,31 +130,20 @@ public final class AttentionKernels {
         packKeyPanels(k.a(), k.base(b, h), k.strideN(), n, hd, nP, hdP, ws.ktP);
         packColumnPanels(v.a(), v.base(b, h), v.strideN(), n, hd, nP, hdN, ws.vP);
         int ld = heads * hd;
-        for (int i0 = 0; i0 < n; i0 += BR_FORWARD) {
-            int rows = Math.min(BR_FORWARD, n - i0);
-            // Whole register tiles of queries; the padded ones (zero rows of qp) stay finite.
-            int rowsPadded = roundUp(rows, MR);
+        for (int i0 = 0; i0 < n; i0 += MR) {
+            int rows = Math.min(MR, n - i0);
             Arrays.fill(ws.m, Float.NEGATIVE_INFINITY);
             Arrays.fill(ws.l, 0f);
-            Arrays.fill(ws.acc, 0, BR_FORWARD * hdN, 0f);
+            Arrays.fill(ws.acc, 0, MR * hdN, 0f);
             for (int j0 = 0; j0 < n; j0 += BC) {
                 int kv = Math.min(BC, n - j0);
-                Arrays.fill(ws.s, 0, rowsPadded * BC, 0f);
-                // Key panel outside, query tiles inside: each 8 KiB panel of kᵀ is read from L2 once
-                // per BR_FORWARD queries and reused from L1 by the other register tiles.
-                for (int c = 0; c < kv; c += NR) {
-                    for (int g = 0; g < rowsPadded; g += MR) {
-                        tileRows(hdP, ws.qp, (i0 + g) * hdP, hdP, ws.ktP, (j0 + c) * hdP, ws.s, g * BC + c, BC);
-                    }
-                }
-                onlineSoftmax(ws, rowsPadded, kv, hdN, scale);
+                Arrays.fill(ws.s, 0f);
+                for (int c = 0; c < kv; c += NR) tileRows(hdP, ws.qp, i0 * hdP, hdP, ws.ktP, (j0 + c) * hdP, ws.s, c, BC);
+                // All MR rows, so padded query rows stay finite in the accumulator.
+                onlineSoftmax(ws, kv, hdN, scale);
                 // acc[r] += P[r, 0:kv]·v[j0 : j0 + kv]; P is 0 past kv, up to the next multiple of K_UNROLL.
                 int kc = roundUp(kv, K_UNROLL);
-                for (int d0 = 0; d0 < hd; d0 += NR) {
-                    for (int g = 0; g < rowsPadded; g += MR) {
-                        tileRows(kc, ws.s, g * BC, BC, ws.vP, d0 * nP + j0 * NR, ws.acc, g * hdN + d0, hdN);
-                    }
-                }
+                for (int d0 = 0; d0 < hd; d0 += NR) tileRows(kc, ws.s, 0, BC, ws.vP, d0 * nP + j0 * NR, ws.acc, d0, hdN);
             }
             for (int r = 0; r < rows; r++) {
                 int i = i0 + r;
@@ -176,8 +159,8 @@ public final class AttentionKernels {
      * accumulator row by the same factor. The exponent's affine map, the exponential and the sum
      * are one pass ({@link ExpKernel#expAffineSum}); the rescale is skipped where the max did not move.
      */
-    private static void onlineSoftmax(Workspace ws, int rows, int kv, int ldAcc, float scale) {
-        for (int r = 0; r < rows; r++) {
+    private static void onlineSoftmax(Workspace ws, int kv, int ldAcc, float scale) {
+        for (int r = 0; r < MR; r++) {
             int so = r * BC;
             float mOld = ws.m[r];
             float mNew = Math.max(mOld, maxScaled(ws.s, so, kv, scale));
@@ -219,11 +202,9 @@ public final class AttentionKernels {
                 int kc = roundUp(kv, K_UNROLL);
                 Arrays.fill(ws.p, 0f);
                 Arrays.fill(ws.dp, 0f);
-                // Key panel outside, query tiles inside, as in the forward: each panel of kᵀ and vᵀ
-                // is reused from L1 by the block's register tiles.
-                for (int c = 0; c < kv; c += NR) {
-                    for (int g = 0; g < iv; g += MR) {
-                        int ao = (i0 + g) * hdP;
+                for (int g = 0; g < iv; g += MR) {
+                    int ao = (i0 + g) * hdP;
+                    for (int c = 0; c < kv; c += NR) {
                         tileRows(hdP, ws.qp, ao, hdP, ws.ktP, (j0 + c) * hdP, ws.p, g * BC + c, BC);
                         tileRows(hdP, ws.dop, ao, hdP, ws.vtP, (j0 + c) * hdP, ws.dp, g * BC + c, BC);
                     }
@@ -629,8 +610,8 @@ public final class AttentionKernels {
 
     /** Per-thread buffers, grown on demand and reused across calls. */
     private static final class Workspace {
-        final float[] s = new float[BR_FORWARD * BC];
-        final float[] m = new float[BR_FORWARD], l = new float[BR_FORWARD];
+        final float[] s = new float[MR * BC];
+        final float[] m = new float[MR], l = new float[MR];
         final float[] lanes = new float[L];
         final float[] p = new float[BR_BACKWARD * BC], dp = new float[BR_BACKWARD * BC];
         /** A panels (row-major, [nP × hdP]) of q and dO. */
@@ -661,7 +642,7 @@ public final class AttentionKernels {
             vP = grow(vP, nP * hdN);
             qP = grow(qP, nP * hdN);
             doP = grow(doP, nP * hdN);
-            acc = grow(acc, BR_FORWARD * hdN);
+            acc = grow(acc, MR * hdN);
             dq = grow(dq, BR_BACKWARD * hdN);
             dk = grow(dk, keyRows * hdN);
             dv = grow(dv, keyRows * hdN);
