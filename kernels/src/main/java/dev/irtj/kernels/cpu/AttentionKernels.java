@@ -24,25 +24,22 @@ import static dev.irtj.kernels.cpu.ReductionKernels.dot;
  * (dk, dv for the whole block kept in the thread's workspace, then written once).
  *
  * <p>Packing, once per (batch, head) block (N·hd copies against the block's N²·hd products):
- * q (and dO in backward) into row-major A panels [nP × hdP]; kᵀ and vᵀ into B panels of
- * {@link #NR} keys ({@link #packKeyPanels}); v (forward), k, q and dO (backward) into B panels of
- * NR columns of head_dim ({@link #packColumnPanels}); hdP = head_dim rounded up to
- * {@value #K_UNROLL}, hdN to NR, nP = N rounded up to whole tiles, the padding zeros. Sgemm's
- * lessons, applied: every product runs a whole number of {@value #K_UNROLL}-step iterations
- * over zero-padded k (the unroll is worth ~10 %; a remainder loop, first entered after C2 compiled
- * the kernel, deoptimises and recompiles it), and B is read at a constant stride NR, so the
- * loads' bounds checks can be hoisted out of the k loop. The padding adds nothing: a padded
+ * q (and dO in backward) into row-major panels [nP × hdP], kᵀ and vᵀ into [hdP × nP], k and v
+ * into row-major [nP × hd], with hdP = head_dim rounded up to {@value #K_UNROLL} and nP = N
+ * rounded up to whole tiles, the padding zeros. Every product then runs a whole number of
+ * {@value #K_UNROLL}-step iterations over zero-padded k, as {@link Sgemm}'s micro-kernel does: its
+ * lesson was that the unroll is worth ~10 % and that a remainder loop (first entered after C2
+ * compiled the kernel) deoptimises and recompiles it. The padding adds nothing: a padded
  * query row is zero (its scores are 0, its softmax finite, its output never written), a padded
- * key is a zero column of kᵀ and vᵀ, a padded head_dim column is zero in every panel and only
- * its first hd columns are written out, and where a product's k runs past the keys or queries of
- * a ragged tile one of its two operands is zero there (the probabilities and dS of padded keys
- * are left at 0, the packed rows past N are 0), the other finite.
+ * key is a zero column of kᵀ and vᵀ, and where a product's k runs past the keys or queries of a
+ * ragged tile, one of its two operands is zero there (the probabilities and dS of padded keys are
+ * left at 0, the packed rows past N are 0), the other finite.
  *
  * <p>The products are two register-tiled kernels of {@value #MR} rows × 2 vectors, 16 independent
  * FMA chains as in Sgemm: {@link #tileRows} reads A along rows (q, dO, a tile of P or dS),
- * {@link #tileCols} down columns of a P or dS tile (Pᵀ and dSᵀ without a transposed copy: the
- * {@value #MR} values of one k step are contiguous, as in Sgemm's packed A). An odd head_dim's
- * last columns run as a whole zero-padded tile, so there is no scalar column tail.
+ * {@link #tileCols} down columns (Pᵀ and dSᵀ without a transposed copy: the {@value #MR} values of
+ * one k step are contiguous, as in Sgemm's packed A). B is read by rows of stride ldb. Columns
+ * that do not fill two vectors (an odd head_dim) take a scalar tail, {@link #tileTail}.
  * Hand-written rather than calling {@link Sgemm} per tile: Sgemm packs both operands of every
  * call, and these products are [8 × 32] tiles with k of 32 to 128.
  */
@@ -125,29 +122,31 @@ public final class AttentionKernels {
 
     private static void forwardBlock(Operand q, Operand k, Operand v, int b, int h, int heads, int n, int hd, float scale,
                                      float[] out, int outOff, float[] lse, int lseOff, Workspace ws) {
-        int nP = ws.nP, hdP = ws.hdP, hdN = ws.hdN;
+        int nP = ws.nP, hdP = ws.hdP;
         packRows(q.a(), q.base(b, h), q.strideN(), n, hd, nP, hdP, ws.qp);
-        packKeyPanels(k.a(), k.base(b, h), k.strideN(), n, hd, nP, hdP, ws.ktP);
-        packColumnPanels(v.a(), v.base(b, h), v.strideN(), n, hd, nP, hdN, ws.vP);
+        packTransposed(k.a(), k.base(b, h), k.strideN(), n, hd, nP, hdP, ws.kt);
+        packRows(v.a(), v.base(b, h), v.strideN(), n, hd, nP, hd, ws.vp);
         int ld = heads * hd;
         for (int i0 = 0; i0 < n; i0 += MR) {
             int rows = Math.min(MR, n - i0);
             Arrays.fill(ws.m, Float.NEGATIVE_INFINITY);
             Arrays.fill(ws.l, 0f);
-            Arrays.fill(ws.acc, 0, MR * hdN, 0f);
+            Arrays.fill(ws.acc, 0, MR * hd, 0f);
             for (int j0 = 0; j0 < n; j0 += BC) {
                 int kv = Math.min(BC, n - j0);
                 Arrays.fill(ws.s, 0f);
-                for (int c = 0; c < kv; c += NR) tileRows(hdP, ws.qp, i0 * hdP, hdP, ws.ktP, (j0 + c) * hdP, ws.s, c, BC);
+                for (int c = 0; c < kv; c += NR) tileRows(hdP, ws.qp, i0 * hdP, hdP, ws.kt, j0 + c, nP, ws.s, c, BC);
                 // All MR rows, so padded query rows stay finite in the accumulator.
-                onlineSoftmax(ws, kv, hdN, scale);
+                onlineSoftmax(ws, kv, hd, scale);
                 // acc[r] += P[r, 0:kv]·v[j0 : j0 + kv]; P is 0 past kv, up to the next multiple of K_UNROLL.
                 int kc = roundUp(kv, K_UNROLL);
-                for (int d0 = 0; d0 < hd; d0 += NR) tileRows(kc, ws.s, 0, BC, ws.vP, d0 * nP + j0 * NR, ws.acc, d0, hdN);
+                for (int d0 = 0; d0 < hd; d0 += NR) {
+                    productRows(kc, ws.s, 0, BC, ws.vp, j0 * hd + d0, hd, Math.min(NR, hd - d0), ws.acc, d0, hd);
+                }
             }
             for (int r = 0; r < rows; r++) {
                 int i = i0 + r;
-                scaleRow(ws.acc, r * hdN, hd, 1f / ws.l[r], out, outOff + (b * n + i) * ld + h * hd);
+                scaleRow(ws.acc, r * hd, hd, 1f / ws.l[r], out, outOff + (b * n + i) * ld + h * hd);
                 lse[lseOff + (b * heads + h) * n + i] = ws.m[r] + (float) Math.log(ws.l[r]);
             }
         }
@@ -159,7 +158,7 @@ public final class AttentionKernels {
      * accumulator row by the same factor. The exponent's affine map, the exponential and the sum
      * are one pass ({@link ExpKernel#expAffineSum}); the rescale is skipped where the max did not move.
      */
-    private static void onlineSoftmax(Workspace ws, int kv, int ldAcc, float scale) {
+    private static void onlineSoftmax(Workspace ws, int kv, int hd, float scale) {
         for (int r = 0; r < MR; r++) {
             int so = r * BC;
             float mOld = ws.m[r];
@@ -168,7 +167,7 @@ public final class AttentionKernels {
             float tileSum = ExpKernel.expAffineSum(ws.s, so, kv, scale, -mNew, ws.lanes);
             ws.l[r] = ws.l[r] * alpha + tileSum;
             ws.m[r] = mNew;
-            if (alpha != 1f) scaleRow(ws.acc, r * ldAcc, ldAcc, alpha, ws.acc, r * ldAcc);
+            if (alpha != 1f) scaleRow(ws.acc, r * hd, hd, alpha, ws.acc, r * hd);
         }
     }
 
@@ -179,24 +178,21 @@ public final class AttentionKernels {
                                       Operand dq, Operand dk, Operand dv, Workspace ws) {
         int ld = heads * hd, doBase = dOutOff + b * n * ld + h * hd, oBase = outOff + b * n * ld + h * hd;
         int lseBase = lseOff + (b * heads + h) * n;
-        int nP = ws.nP, hdP = ws.hdP, hdN = ws.hdN;
-        int qb = q.base(b, h), kb = k.base(b, h), vb = v.base(b, h);
-        packRows(q.a(), qb, q.strideN(), n, hd, nP, hdP, ws.qp);
+        int nP = ws.nP, hdP = ws.hdP;
+        packRows(q.a(), q.base(b, h), q.strideN(), n, hd, nP, hdP, ws.qp);
         packRows(dOut, doBase, ld, n, hd, nP, hdP, ws.dop);
-        packKeyPanels(k.a(), kb, k.strideN(), n, hd, nP, hdP, ws.ktP);
-        packKeyPanels(v.a(), vb, v.strideN(), n, hd, nP, hdP, ws.vtP);
-        packColumnPanels(q.a(), qb, q.strideN(), n, hd, nP, hdN, ws.qP);
-        packColumnPanels(dOut, doBase, ld, n, hd, nP, hdN, ws.doP);
-        packColumnPanels(k.a(), kb, k.strideN(), n, hd, nP, hdN, ws.kP);
+        packRows(k.a(), k.base(b, h), k.strideN(), n, hd, nP, hd, ws.kp);
+        packTransposed(k.a(), k.base(b, h), k.strideN(), n, hd, nP, hdP, ws.kt);
+        packTransposed(v.a(), v.base(b, h), v.strideN(), n, hd, nP, hdP, ws.vt);
         for (int i = 0; i < n; i++) ws.rowDot[i] = dot(dOut, doBase + i * ld, out, oBase + i * ld, hd, ws.lanes);
-        Arrays.fill(ws.dk, 0, ws.keyRows * hdN, 0f);
-        Arrays.fill(ws.dv, 0, ws.keyRows * hdN, 0f);
+        Arrays.fill(ws.dk, 0, ws.keyRows * hd, 0f);
+        Arrays.fill(ws.dv, 0, ws.keyRows * hd, 0f);
         for (int i0 = 0; i0 < n; i0 += BR_BACKWARD) {
             int iv = Math.min(BR_BACKWARD, n - i0);
             // Rows iv.. of the P and dS tiles are 0 (zero query and dO rows, or the fill): k of the
             // dk and dv updates may run to the next multiple of K_UNROLL.
             int ic = roundUp(iv, K_UNROLL);
-            Arrays.fill(ws.dq, 0, BR_BACKWARD * hdN, 0f);
+            Arrays.fill(ws.dq, 0, BR_BACKWARD * hd, 0f);
             for (int j0 = 0; j0 < n; j0 += BC) {
                 int kv = Math.min(BC, n - j0);
                 int kc = roundUp(kv, K_UNROLL);
@@ -205,34 +201,34 @@ public final class AttentionKernels {
                 for (int g = 0; g < iv; g += MR) {
                     int ao = (i0 + g) * hdP;
                     for (int c = 0; c < kv; c += NR) {
-                        tileRows(hdP, ws.qp, ao, hdP, ws.ktP, (j0 + c) * hdP, ws.p, g * BC + c, BC);
-                        tileRows(hdP, ws.dop, ao, hdP, ws.vtP, (j0 + c) * hdP, ws.dp, g * BC + c, BC);
+                        tileRows(hdP, ws.qp, ao, hdP, ws.kt, j0 + c, nP, ws.p, g * BC + c, BC);
+                        tileRows(hdP, ws.dop, ao, hdP, ws.vt, j0 + c, nP, ws.dp, g * BC + c, BC);
                     }
                 }
                 for (int r = 0; r < iv; r++) {
                     probabilitiesAndScoreGradient(ws, r * BC, kv, scale, lse[lseBase + i0 + r], ws.rowDot[i0 + r]);
                 }
                 for (int d0 = 0; d0 < hd; d0 += NR) {
-                    int panel = d0 * nP + i0 * NR;
+                    int cols = Math.min(NR, hd - d0);
                     for (int jg = 0; jg < kv; jg += MR) {
                         // Rows past the last key land in the padding of dk and dv, never written out.
                         // dv[j] += Σ_i P[i, j]·dO[i];  dk[j] += Σ_i dS[i, j]·q[i]: columns of the tiles
-                        tileCols(ic, ws.p, jg, ws.doP, panel, ws.dv, (j0 + jg) * hdN + d0, hdN);
-                        tileCols(ic, ws.dp, jg, ws.qP, panel, ws.dk, (j0 + jg) * hdN + d0, hdN);
+                        productCols(ic, ws.p, jg, BC, ws.dop, i0 * hdP + d0, hdP, cols, ws.dv, (j0 + jg) * hd + d0, hd);
+                        productCols(ic, ws.dp, jg, BC, ws.qp, i0 * hdP + d0, hdP, cols, ws.dk, (j0 + jg) * hd + d0, hd);
                     }
                     // dq[i] += Σ_j dS[i, j]·k[j]
                     for (int g = 0; g < iv; g += MR) {
-                        tileRows(kc, ws.dp, g * BC, BC, ws.kP, d0 * nP + j0 * NR, ws.dq, g * hdN + d0, hdN);
+                        productRows(kc, ws.dp, g * BC, BC, ws.kp, j0 * hd + d0, hd, cols, ws.dq, g * hd + d0, hd);
                     }
                 }
             }
             int dqb = dq.base(b, h);
-            for (int r = 0; r < iv; r++) System.arraycopy(ws.dq, r * hdN, dq.a(), dqb + (i0 + r) * dq.strideN(), hd);
+            for (int r = 0; r < iv; r++) System.arraycopy(ws.dq, r * hd, dq.a(), dqb + (i0 + r) * dq.strideN(), hd);
         }
         int dkb = dk.base(b, h), dvb = dv.base(b, h);
         for (int j = 0; j < n; j++) {
-            System.arraycopy(ws.dk, j * hdN, dk.a(), dkb + j * dk.strideN(), hd);
-            System.arraycopy(ws.dv, j * hdN, dv.a(), dvb + j * dv.strideN(), hd);
+            System.arraycopy(ws.dk, j * hd, dk.a(), dkb + j * dk.strideN(), hd);
+            System.arraycopy(ws.dv, j * hd, dv.a(), dvb + j * dv.strideN(), hd);
         }
     }
 
@@ -253,9 +249,23 @@ public final class AttentionKernels {
 
     // ---- the register tiles -------------------------------------------------------------------
 
+    /** {@link #tileRows} when cols is two whole vectors, else {@link #tileTail}. */
+    private static void productRows(int kc, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, int cols,
+                                    float[] c, int cOff, int ldc) {
+        if (cols == NR) tileRows(kc, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+        else tileTail(kc, a, aOff, lda, 1, b, bOff, ldb, cols, c, cOff, ldc);
+    }
+
+    /** {@link #tileCols} when cols is two whole vectors, else {@link #tileTail}. */
+    private static void productCols(int kc, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, int cols,
+                                    float[] c, int cOff, int ldc) {
+        if (cols == NR) tileCols(kc, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+        else tileTail(kc, a, aOff, 1, lda, b, bOff, ldb, cols, c, cOff, ldc);
+    }
+
     /**
-     * c[cOff + r·ldc + j] += Σ_{p < kc} a[aOff + r·lda + p]·b[bOff + p·NR + j] for r < MR,
-     * j < NR (b a packed panel), kc a multiple of {@value #K_UNROLL}: all MR rows of c must exist (callers size their
+     * c[cOff + r·ldc + j] += Σ_{p < kc} a[aOff + r·lda + p]·b[bOff + p·ldb + j] for r < MR,
+     * j < NR, kc a multiple of {@value #K_UNROLL}: all MR rows of c must exist (callers size their
      * buffers to whole tiles). The 16 accumulators are spelled out as locals so C2 keeps them in
      * registers (as in Sgemm's micro-kernel), and the k loop is unrolled {@value #K_UNROLL} times
      * by hand (C2 does not unroll a body this large; one k step per iteration left about fifteen
@@ -264,7 +274,7 @@ public final class AttentionKernels {
      * and an accumulation (dq, dk, dv, the output), with no scratch tile and no per-row copies.
      * The repeated blocks below are rows of A and k steps, not copies to factor out.
      */
-    private static void tileRows(int kc, float[] a, int aOff, int lda, float[] b, int bOff, float[] c, int cOff, int ldc) {
+    private static void tileRows(int kc, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
         int a0 = aOff, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda, a6 = a5 + lda, a7 = a6 + lda;
         int r0 = cOff, r1 = r0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc, r4 = r3 + ldc, r5 = r4 + ldc, r6 = r5 + ldc, r7 = r6 + ldc;
         FloatVector c00 = FloatVector.fromArray(S, c, r0), c01 = FloatVector.fromArray(S, c, r0 + L);
@@ -276,7 +286,7 @@ public final class AttentionKernels {
         FloatVector c60 = FloatVector.fromArray(S, c, r6), c61 = FloatVector.fromArray(S, c, r6 + L);
         FloatVector c70 = FloatVector.fromArray(S, c, r7), c71 = FloatVector.fromArray(S, c, r7 + L);
         for (int p = 0; p < kc; p += K_UNROLL) {
-            int bRow = bOff + p * NR;
+            int bRow = bOff + p * ldb;
             FloatVector b00 = FloatVector.fromArray(S, b, bRow);
             FloatVector b01 = FloatVector.fromArray(S, b, bRow + L);
             FloatVector x = FloatVector.broadcast(S, a[a0 + p]);
@@ -303,8 +313,8 @@ public final class AttentionKernels {
             x = FloatVector.broadcast(S, a[a7 + p]);
             c70 = x.fma(b00, c70);
             c71 = x.fma(b01, c71);
-            FloatVector b10 = FloatVector.fromArray(S, b, bRow + 1 * NR);
-            FloatVector b11 = FloatVector.fromArray(S, b, bRow + 1 * NR + L);
+            FloatVector b10 = FloatVector.fromArray(S, b, bRow + 1 * ldb);
+            FloatVector b11 = FloatVector.fromArray(S, b, bRow + 1 * ldb + L);
             x = FloatVector.broadcast(S, a[a0 + p + 1]);
             c00 = x.fma(b10, c00);
             c01 = x.fma(b11, c01);
@@ -329,8 +339,8 @@ public final class AttentionKernels {
             x = FloatVector.broadcast(S, a[a7 + p + 1]);
             c70 = x.fma(b10, c70);
             c71 = x.fma(b11, c71);
-            FloatVector b20 = FloatVector.fromArray(S, b, bRow + 2 * NR);
-            FloatVector b21 = FloatVector.fromArray(S, b, bRow + 2 * NR + L);
+            FloatVector b20 = FloatVector.fromArray(S, b, bRow + 2 * ldb);
+            FloatVector b21 = FloatVector.fromArray(S, b, bRow + 2 * ldb + L);
             x = FloatVector.broadcast(S, a[a0 + p + 2]);
             c00 = x.fma(b20, c00);
             c01 = x.fma(b21, c01);
@@ -355,8 +365,8 @@ public final class AttentionKernels {
             x = FloatVector.broadcast(S, a[a7 + p + 2]);
             c70 = x.fma(b20, c70);
             c71 = x.fma(b21, c71);
-            FloatVector b30 = FloatVector.fromArray(S, b, bRow + 3 * NR);
-            FloatVector b31 = FloatVector.fromArray(S, b, bRow + 3 * NR + L);
+            FloatVector b30 = FloatVector.fromArray(S, b, bRow + 3 * ldb);
+            FloatVector b31 = FloatVector.fromArray(S, b, bRow + 3 * ldb + L);
             x = FloatVector.broadcast(S, a[a0 + p + 3]);
             c00 = x.fma(b30, c00);
             c01 = x.fma(b31, c01);
@@ -402,10 +412,10 @@ public final class AttentionKernels {
 
     /**
      * {@link #tileRows} with A read down columns: c[cOff + r·ldc + j] += Σ_{p < kc}
-     * a[aOff + p·BC + r]·b[bOff + p·NR + j] (A is the transpose of a tile of P or dS; the
+     * a[aOff + p·lda + r]·b[bOff + p·ldb + j] (A is the transpose of a tile of P or dS; the
      * {@value #MR} values of one k step are contiguous). kc a multiple of {@value #K_UNROLL}.
      */
-    private static void tileCols(int kc, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int ldc) {
+    private static void tileCols(int kc, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
         int r0 = cOff, r1 = r0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc, r4 = r3 + ldc, r5 = r4 + ldc, r6 = r5 + ldc, r7 = r6 + ldc;
         FloatVector c00 = FloatVector.fromArray(S, c, r0), c01 = FloatVector.fromArray(S, c, r0 + L);
         FloatVector c10 = FloatVector.fromArray(S, c, r1), c11 = FloatVector.fromArray(S, c, r1 + L);
@@ -415,9 +425,8 @@ public final class AttentionKernels {
         FloatVector c50 = FloatVector.fromArray(S, c, r5), c51 = FloatVector.fromArray(S, c, r5 + L);
         FloatVector c60 = FloatVector.fromArray(S, c, r6), c61 = FloatVector.fromArray(S, c, r6 + L);
         FloatVector c70 = FloatVector.fromArray(S, c, r7), c71 = FloatVector.fromArray(S, c, r7 + L);
-        for (int p = 0; p < kc; p += K_UNROLL) {
-            int bRow = bOff + p * NR;
-            int ap = aOff + p * BC;
+        for (int p = 0, ap = aOff; p < kc; p += K_UNROLL, ap += K_UNROLL * lda) {
+            int bRow = bOff + p * ldb;
             FloatVector b00 = FloatVector.fromArray(S, b, bRow);
             FloatVector b01 = FloatVector.fromArray(S, b, bRow + L);
             FloatVector x = FloatVector.broadcast(S, a[ap]);
@@ -444,82 +453,82 @@ public final class AttentionKernels {
             x = FloatVector.broadcast(S, a[ap + 7]);
             c70 = x.fma(b00, c70);
             c71 = x.fma(b01, c71);
-            FloatVector b10 = FloatVector.fromArray(S, b, bRow + 1 * NR);
-            FloatVector b11 = FloatVector.fromArray(S, b, bRow + 1 * NR + L);
-            x = FloatVector.broadcast(S, a[ap + BC]);
+            FloatVector b10 = FloatVector.fromArray(S, b, bRow + 1 * ldb);
+            FloatVector b11 = FloatVector.fromArray(S, b, bRow + 1 * ldb + L);
+            x = FloatVector.broadcast(S, a[ap + lda]);
             c00 = x.fma(b10, c00);
             c01 = x.fma(b11, c01);
-            x = FloatVector.broadcast(S, a[ap + BC + 1]);
+            x = FloatVector.broadcast(S, a[ap + lda + 1]);
             c10 = x.fma(b10, c10);
             c11 = x.fma(b11, c11);
-            x = FloatVector.broadcast(S, a[ap + BC + 2]);
+            x = FloatVector.broadcast(S, a[ap + lda + 2]);
             c20 = x.fma(b10, c20);
             c21 = x.fma(b11, c21);
-            x = FloatVector.broadcast(S, a[ap + BC + 3]);
+            x = FloatVector.broadcast(S, a[ap + lda + 3]);
             c30 = x.fma(b10, c30);
             c31 = x.fma(b11, c31);
-            x = FloatVector.broadcast(S, a[ap + BC + 4]);
+            x = FloatVector.broadcast(S, a[ap + lda + 4]);
             c40 = x.fma(b10, c40);
             c41 = x.fma(b11, c41);
-            x = FloatVector.broadcast(S, a[ap + BC + 5]);
+            x = FloatVector.broadcast(S, a[ap + lda + 5]);
             c50 = x.fma(b10, c50);
             c51 = x.fma(b11, c51);
-            x = FloatVector.broadcast(S, a[ap + BC + 6]);
+            x = FloatVector.broadcast(S, a[ap + lda + 6]);
             c60 = x.fma(b10, c60);
             c61 = x.fma(b11, c61);
-            x = FloatVector.broadcast(S, a[ap + BC + 7]);
+            x = FloatVector.broadcast(S, a[ap + lda + 7]);
             c70 = x.fma(b10, c70);
             c71 = x.fma(b11, c71);
-            FloatVector b20 = FloatVector.fromArray(S, b, bRow + 2 * NR);
-            FloatVector b21 = FloatVector.fromArray(S, b, bRow + 2 * NR + L);
-            x = FloatVector.broadcast(S, a[ap + 2 * BC]);
+            FloatVector b20 = FloatVector.fromArray(S, b, bRow + 2 * ldb);
+            FloatVector b21 = FloatVector.fromArray(S, b, bRow + 2 * ldb + L);
+            x = FloatVector.broadcast(S, a[ap + 2 * lda]);
             c00 = x.fma(b20, c00);
             c01 = x.fma(b21, c01);
-            x = FloatVector.broadcast(S, a[ap + 2 * BC + 1]);
+            x = FloatVector.broadcast(S, a[ap + 2 * lda + 1]);
             c10 = x.fma(b20, c10);
             c11 = x.fma(b21, c11);
-            x = FloatVector.broadcast(S, a[ap + 2 * BC + 2]);
+            x = FloatVector.broadcast(S, a[ap + 2 * lda + 2]);
             c20 = x.fma(b20, c20);
             c21 = x.fma(b21, c21);
-            x = FloatVector.broadcast(S, a[ap + 2 * BC + 3]);
+            x = FloatVector.broadcast(S, a[ap + 2 * lda + 3]);
             c30 = x.fma(b20, c30);
             c31 = x.fma(b21, c31);
-            x = FloatVector.broadcast(S, a[ap + 2 * BC + 4]);
+            x = FloatVector.broadcast(S, a[ap + 2 * lda + 4]);
             c40 = x.fma(b20, c40);
             c41 = x.fma(b21, c41);
-            x = FloatVector.broadcast(S, a[ap + 2 * BC + 5]);
+            x = FloatVector.broadcast(S, a[ap + 2 * lda + 5]);
             c50 = x.fma(b20, c50);
             c51 = x.fma(b21, c51);
-            x = FloatVector.broadcast(S, a[ap + 2 * BC + 6]);
+            x = FloatVector.broadcast(S, a[ap + 2 * lda + 6]);
             c60 = x.fma(b20, c60);
             c61 = x.fma(b21, c61);
-            x = FloatVector.broadcast(S, a[ap + 2 * BC + 7]);
+            x = FloatVector.broadcast(S, a[ap + 2 * lda + 7]);
             c70 = x.fma(b20, c70);
             c71 = x.fma(b21, c71);
-            FloatVector b30 = FloatVector.fromArray(S, b, bRow + 3 * NR);
-            FloatVector b31 = FloatVector.fromArray(S, b, bRow + 3 * NR + L);
-            x = FloatVector.broadcast(S, a[ap + 3 * BC]);
+            FloatVector b30 = FloatVector.fromArray(S, b, bRow + 3 * ldb);
+            FloatVector b31 = FloatVector.fromArray(S, b, bRow + 3 * ldb + L);
+            x = FloatVector.broadcast(S, a[ap + 3 * lda]);
             c00 = x.fma(b30, c00);
             c01 = x.fma(b31, c01);
-            x = FloatVector.broadcast(S, a[ap + 3 * BC + 1]);
+            x = FloatVector.broadcast(S, a[ap + 3 * lda + 1]);
             c10 = x.fma(b30, c10);
             c11 = x.fma(b31, c11);
-            x = FloatVector.broadcast(S, a[ap + 3 * BC + 2]);
+            x = FloatVector.broadcast(S, a[ap + 3 * lda + 2]);
             c20 = x.fma(b30, c20);
             c21 = x.fma(b31, c21);
-            x = FloatVector.broadcast(S, a[ap + 3 * BC + 3]);
+            x = FloatVector.broadcast(S, a[ap + 3 * lda + 3]);
             c30 = x.fma(b30, c30);
             c31 = x.fma(b31, c31);
-            x = FloatVector.broadcast(S, a[ap + 3 * BC + 4]);
+            x = FloatVector.broadcast(S, a[ap + 3 * lda + 4]);
             c40 = x.fma(b30, c40);
             c41 = x.fma(b31, c41);
-            x = FloatVector.broadcast(S, a[ap + 3 * BC + 5]);
+            x = FloatVector.broadcast(S, a[ap + 3 * lda + 5]);
             c50 = x.fma(b30, c50);
             c51 = x.fma(b31, c51);
-            x = FloatVector.broadcast(S, a[ap + 3 * BC + 6]);
+            x = FloatVector.broadcast(S, a[ap + 3 * lda + 6]);
             c60 = x.fma(b30, c60);
             c61 = x.fma(b31, c61);
-            x = FloatVector.broadcast(S, a[ap + 3 * BC + 7]);
+            x = FloatVector.broadcast(S, a[ap + 3 * lda + 7]);
             c70 = x.fma(b30, c70);
             c71 = x.fma(b31, c71);
         }
@@ -541,6 +550,22 @@ public final class AttentionKernels {
         c71.intoArray(c, r7 + L);
     }
 
+    /**
+     * c[cOff + r·ldc + j] += Σ_{p < kc} a[aOff + r·aRow + p·aStep]·b[bOff + p·ldb + j] for r < MR,
+     * j < cols < NR, in scalar loops (only an odd head_dim gets here).
+     */
+    private static void tileTail(int kc, float[] a, int aOff, int aRow, int aStep, float[] b, int bOff, int ldb, int cols,
+                                 float[] c, int cOff, int ldc) {
+        for (int r = 0; r < MR; r++) {
+            int ar = aOff + r * aRow;
+            for (int j = 0; j < cols; j++) {
+                float s = c[cOff + r * ldc + j];
+                for (int p = 0; p < kc; p++) s = Math.fma(a[ar + p * aStep], b[bOff + p * ldb + j], s);
+                c[cOff + r * ldc + j] = s;
+            }
+        }
+    }
+
     // ---- row helpers --------------------------------------------------------------------------
 
     /**
@@ -555,31 +580,13 @@ public final class AttentionKernels {
         Arrays.fill(dst, n * width, rows * width, 0f);
     }
 
-    /**
-     * B panels of a product with kᵀ (or vᵀ) on the right, one per {@link #NR} keys: key j, dim d
-     * at dst[(j / NR)·hdP·NR + d·NR + j % NR] = x[base + j·stride + d] for j < n, d < hd, 0 in the
-     * rest of [nP × hdP]. Row-contiguous NR-wide panels give the register tile a constant B
-     * stride, as Sgemm's packed B does (so C2 can hoist its bounds checks out of the k loop).
-     */
-    private static void packKeyPanels(float[] x, int base, int stride, int n, int hd, int nP, int hdP, float[] dst) {
-        Arrays.fill(dst, 0, nP * hdP, 0f);
+    /** kt[d·nP + j] = x[base + j·stride + d] for j < n, d < hd; 0 elsewhere in [hdP × nP]. */
+    private static void packTransposed(float[] x, int base, int stride, int n, int hd, int nP, int hdP, float[] kt) {
+        for (int d = 0; d < hd; d++) Arrays.fill(kt, d * nP + n, (d + 1) * nP, 0f);
+        Arrays.fill(kt, hd * nP, hdP * nP, 0f);
         for (int j = 0; j < n; j++) {
-            int src = base + j * stride, to = (j / NR) * hdP * NR + j % NR;
-            for (int d = 0; d < hd; d++) dst[to + d * NR] = x[src + d];
-        }
-    }
-
-    /**
-     * B panels of a product with x on the right (v, k, q, dO), one per {@link #NR} columns of
-     * head_dim: row j, dim d at dst[(d / NR)·nP·NR + j·NR + d % NR] = x[base + j·stride + d] for
-     * j < n, d < hd, 0 in the rest of [nP × hdN] (so an odd head_dim's last columns are a zero-padded
-     * whole tile, and no product needs a scalar column tail).
-     */
-    private static void packColumnPanels(float[] x, int base, int stride, int n, int hd, int nP, int hdN, float[] dst) {
-        Arrays.fill(dst, 0, nP * hdN, 0f);
-        for (int d0 = 0; d0 < hd; d0 += NR) {
-            int w = Math.min(NR, hd - d0), to = d0 * nP;
-            for (int j = 0; j < n; j++) System.arraycopy(x, base + j * stride + d0, dst, to + j * NR, w);
+            int src = base + j * stride;
+            for (int d = 0; d < hd; d++) kt[d * nP + j] = x[src + d];
         }
     }
 
@@ -614,43 +621,37 @@ public final class AttentionKernels {
         final float[] m = new float[MR], l = new float[MR];
         final float[] lanes = new float[L];
         final float[] p = new float[BR_BACKWARD * BC], dp = new float[BR_BACKWARD * BC];
-        /** A panels (row-major, [nP × hdP]) of q and dO. */
-        float[] qp = new float[0], dop = new float[0];
-        /** B panels of kᵀ, vᵀ ([nP × hdP], {@link #packKeyPanels}) and of k, v, q, dO ([nP × hdN], {@link #packColumnPanels}). */
-        float[] ktP = new float[0], vtP = new float[0], kP = new float[0], vP = new float[0], qP = new float[0], doP = new float[0];
-        /** Accumulators with rows of hdN: the output tile, dq of a backward block, dk and dv of all keys. */
-        float[] acc = new float[0], dq = new float[0], dk = new float[0], dv = new float[0];
-        float[] rowDot = new float[0];
+        float[] qp = new float[0], dop = new float[0], kp = new float[0], vp = new float[0];
+        float[] kt = new float[0], vt = new float[0], acc = new float[0], dq = new float[0];
+        float[] dk = new float[0], dv = new float[0], rowDot = new float[0];
         /**
          * Tokens rounded up to whole register-tile columns and backward query blocks (the packed
-         * panels' rows), head_dim to K_UNROLL (hdP: the k of q·kᵀ and dO·vᵀ) and to whole tile
-         * columns (hdN: the rows of the accumulators and the width of the column panels), keys to
-         * whole key tiles (dk, dv).
+         * panels' rows, kᵀ's and vᵀ's columns), head_dim to K_UNROLL (the k of q·kᵀ and dO·vᵀ),
+         * keys to whole key tiles (dk, dv).
          */
-        int nP, hdP, hdN, keyRows;
+        int nP, hdP, keyRows;
 
         void ensure(int n, int hd) {
             nP = roundUp(n, Math.max(NR, BR_BACKWARD));
             hdP = roundUp(hd, K_UNROLL);
-            hdN = roundUp(hd, NR);
+            if (qp.length < nP * hdP) {
+                qp = new float[nP * hdP];
+                dop = new float[nP * hdP];
+                kt = new float[hdP * nP];
+                vt = new float[hdP * nP];
+            }
+            if (kp.length < nP * hd) {
+                kp = new float[nP * hd];
+                vp = new float[nP * hd];
+            }
+            if (acc.length < MR * hd) acc = new float[MR * hd];
+            if (dq.length < BR_BACKWARD * hd) dq = new float[BR_BACKWARD * hd];
             keyRows = roundUp(n, BC);
-            qp = grow(qp, nP * hdP);
-            dop = grow(dop, nP * hdP);
-            ktP = grow(ktP, nP * hdP);
-            vtP = grow(vtP, nP * hdP);
-            kP = grow(kP, nP * hdN);
-            vP = grow(vP, nP * hdN);
-            qP = grow(qP, nP * hdN);
-            doP = grow(doP, nP * hdN);
-            acc = grow(acc, MR * hdN);
-            dq = grow(dq, BR_BACKWARD * hdN);
-            dk = grow(dk, keyRows * hdN);
-            dv = grow(dv, keyRows * hdN);
-            rowDot = grow(rowDot, n);
-        }
-
-        private static float[] grow(float[] a, int size) {
-            return a.length < size ? new float[size] : a;
+            if (dk.length < keyRows * hd) {
+                dk = new float[keyRows * hd];
+                dv = new float[keyRows * hd];
+            }
+            if (rowDot.length < n) rowDot = new float[n];
         }
     }
 }
