@@ -8,6 +8,7 @@ import java.util.Arrays;
 
 import static dev.irtj.kernels.cpu.KernelBlocks.checkBlock;
 import static dev.irtj.kernels.cpu.ReductionKernels.dot;
+import static dev.irtj.kernels.cpu.ReductionKernels.sum;
 
 /**
  * Fused attention softmax(scale·q·kᵀ)·v in F32, flash-attention style, one (batch, head) block
@@ -23,23 +24,15 @@ import static dev.irtj.kernels.cpu.ReductionKernels.dot;
  * dS = scale·P∘(dP − D) with D_i = rowsum(dO∘O), and dq += dS·k, dk += dSᵀ·q, dv += Pᵀ·dO
  * (dk, dv for the whole block kept in the thread's workspace, then written once).
  *
- * <p>Packing, once per (batch, head) block (N·hd copies against the block's N²·hd products):
- * q (and dO in backward) into row-major panels [nP × hdP], kᵀ and vᵀ into [hdP × nP], k and v
- * into row-major [nP × hd], with hdP = head_dim rounded up to {@value #K_UNROLL} and nP = N
- * rounded up to whole tiles, the padding zeros. Every product then runs a whole number of
- * {@value #K_UNROLL}-step iterations over zero-padded k, as {@link Sgemm}'s micro-kernel does: its
- * lesson was that the unroll is worth ~10 % and that a remainder loop (first entered after C2
- * compiled the kernel) deoptimises and recompiles it. The padding adds nothing: a padded
- * query row is zero (its scores are 0, its softmax finite, its output never written), a padded
- * key is a zero column of kᵀ and vᵀ, and where a product's k runs past the keys or queries of a
- * ragged tile, one of its two operands is zero there (the probabilities and dS of padded keys are
- * left at 0, the packed rows past N are 0), the other finite.
- *
- * <p>The products are two register-tiled kernels of {@value #MR} rows × 2 vectors, 16 independent
- * FMA chains as in Sgemm: {@link #tileRows} reads A along rows (q, dO, a tile of P or dS),
- * {@link #tileCols} down columns (Pᵀ and dSᵀ without a transposed copy: the {@value #MR} values of
- * one k step are contiguous, as in Sgemm's packed A). B is read by rows of stride ldb. Columns
- * that do not fill two vectors (an odd head_dim) take a scalar tail, {@link #tileTail}.
+ * <p>q, k, v are read strided where they are (for the packed qkv projection: row i of head h at
+ * {@code base + i·3D + h·hd}), the output is written with heads interleaved ([B, N, H·hd]), and
+ * the gradients go straight into their destinations (slices of one qkv gradient). Every product
+ * is one register-tiled kernel, {@link #tile}: {@value #MR} rows × 2 vectors, 16 independent FMA
+ * chains as in {@link Sgemm}'s micro-kernel, accumulating into its destination; A is read at any
+ * row offsets along rows or down columns (so strided q rows need no packing, and Pᵀ, dSᵀ no
+ * transposed copy), B by rows of stride ldb. Products with k or v as the right operand of a
+ * transpose (q·kᵀ, dO·vᵀ) read kᵀ/vᵀ packed once per block, zero-padded to whole vectors.
+ * Columns that do not fill two vectors (an odd head_dim) take a scalar tail, {@link #tileTail}.
  * Hand-written rather than calling {@link Sgemm} per tile: Sgemm packs both operands of every
  * call, and these products are [8 × 32] tiles with k of 32 to 128.
  */
@@ -50,8 +43,6 @@ public final class AttentionKernels {
     static final int MR = 8;
     /** Columns of the register tile: two vectors. */
     static final int NR = 2 * L;
-    /** k steps per iteration of the register tiles; every k they get is a multiple of it. */
-    static final int K_UNROLL = 4;
     /**
      * Keys per tile: four register tiles wide (128 keys with AVX-512), so the output update's k
      * loop is BC long; the score tile [MR × BC] (4 KiB) and the backward's P and dS tiles
@@ -122,28 +113,28 @@ public final class AttentionKernels {
 
     private static void forwardBlock(Operand q, Operand k, Operand v, int b, int h, int heads, int n, int hd, float scale,
                                      float[] out, int outOff, float[] lse, int lseOff, Workspace ws) {
-        int nP = ws.nP, hdP = ws.hdP;
-        packRows(q.a(), q.base(b, h), q.strideN(), n, hd, nP, hdP, ws.qp);
-        packTransposed(k.a(), k.base(b, h), k.strideN(), n, hd, nP, hdP, ws.kt);
-        packRows(v.a(), v.base(b, h), v.strideN(), n, hd, nP, hd, ws.vp);
-        int ld = heads * hd;
+        int qb = q.base(b, h), kb = k.base(b, h), vb = v.base(b, h);
+        int nPad = ws.nPad;
+        packTransposed(k.a(), kb, k.strideN(), n, hd, nPad, ws.kt);
         for (int i0 = 0; i0 < n; i0 += MR) {
             int rows = Math.min(MR, n - i0);
+            for (int r = 0; r < MR; r++) ws.rowOff[r] = qb + Math.min(i0 + r, n - 1) * q.strideN();
             Arrays.fill(ws.m, Float.NEGATIVE_INFINITY);
             Arrays.fill(ws.l, 0f);
             Arrays.fill(ws.acc, 0, MR * hd, 0f);
             for (int j0 = 0; j0 < n; j0 += BC) {
                 int kv = Math.min(BC, n - j0);
                 Arrays.fill(ws.s, 0f);
-                for (int c = 0; c < kv; c += NR) tileRows(hdP, ws.qp, i0 * hdP, hdP, ws.kt, j0 + c, nP, ws.s, c, BC);
-                // All MR rows, so padded query rows stay finite in the accumulator.
-                onlineSoftmax(ws, kv, hd, scale);
-                // acc[r] += P[r, 0:kv]·v[j0 : j0 + kv]; P is 0 past kv, up to the next multiple of K_UNROLL.
-                int kc = roundUp(kv, K_UNROLL);
+                for (int c = 0; c < kv; c += NR) tile(hd, q.a(), ws.rowOff, 1, ws.kt, j0 + c, nPad, ws.s, c, BC);
+                // All MR rows, so rows past the last query (copies of it) stay finite in the accumulator.
+                onlineSoftmax(ws, MR, kv, hd, scale);
+                // acc[r] += P[r, 0:kv]·v[j0 : j0 + kv]
                 for (int d0 = 0; d0 < hd; d0 += NR) {
-                    productRows(kc, ws.s, 0, BC, ws.vp, j0 * hd + d0, hd, Math.min(NR, hd - d0), ws.acc, d0, hd);
+                    product(kv, ws.s, ws.tileRowsOfS, 1, v.a(), vb + j0 * v.strideN() + d0, v.strideN(), Math.min(NR, hd - d0),
+                            ws.acc, d0, hd);
                 }
             }
+            int ld = heads * hd;
             for (int r = 0; r < rows; r++) {
                 int i = i0 + r;
                 scaleRow(ws.acc, r * hd, hd, 1f / ws.l[r], out, outOff + (b * n + i) * ld + h * hd);
@@ -155,17 +146,17 @@ public final class AttentionKernels {
     /**
      * Turns the scores tile s[r, 0:kv] into e^(scale·s − m_new) with m_new the running max, adds
      * the tile's sum into l (after scaling l by e^(m_old − m_new)), and rescales the output
-     * accumulator row by the same factor. The exponent's affine map, the exponential and the sum
-     * are one pass ({@link ExpKernel#expAffineSum}); the rescale is skipped where the max did not move.
+     * accumulator row by the same factor.
      */
-    private static void onlineSoftmax(Workspace ws, int kv, int hd, float scale) {
-        for (int r = 0; r < MR; r++) {
+    private static void onlineSoftmax(Workspace ws, int rows, int kv, int hd, float scale) {
+        for (int r = 0; r < rows; r++) {
             int so = r * BC;
             float mOld = ws.m[r];
             float mNew = Math.max(mOld, maxScaled(ws.s, so, kv, scale));
             float alpha = mOld == Float.NEGATIVE_INFINITY ? 0f : ExpKernel.exp(mOld - mNew);
-            float tileSum = ExpKernel.expAffineSum(ws.s, so, kv, scale, -mNew, ws.lanes);
-            ws.l[r] = ws.l[r] * alpha + tileSum;
+            shift(ws.s, so, kv, scale, -mNew);
+            ExpKernel.exp(ws.s, so, ws.s, so, kv);
+            ws.l[r] = ws.l[r] * alpha + sum(ws.s, so, kv, ws.lanes);
             ws.m[r] = mNew;
             if (alpha != 1f) scaleRow(ws.acc, r * hd, hd, alpha, ws.acc, r * hd);
         }
@@ -176,49 +167,49 @@ public final class AttentionKernels {
     private static void backwardBlock(Operand q, Operand k, Operand v, int b, int h, int heads, int n, int hd, float scale,
                                       float[] out, int outOff, float[] lse, int lseOff, float[] dOut, int dOutOff,
                                       Operand dq, Operand dk, Operand dv, Workspace ws) {
+        int qb = q.base(b, h), kb = k.base(b, h), vb = v.base(b, h);
         int ld = heads * hd, doBase = dOutOff + b * n * ld + h * hd, oBase = outOff + b * n * ld + h * hd;
         int lseBase = lseOff + (b * heads + h) * n;
-        int nP = ws.nP, hdP = ws.hdP;
-        packRows(q.a(), q.base(b, h), q.strideN(), n, hd, nP, hdP, ws.qp);
-        packRows(dOut, doBase, ld, n, hd, nP, hdP, ws.dop);
-        packRows(k.a(), k.base(b, h), k.strideN(), n, hd, nP, hd, ws.kp);
-        packTransposed(k.a(), k.base(b, h), k.strideN(), n, hd, nP, hdP, ws.kt);
-        packTransposed(v.a(), v.base(b, h), v.strideN(), n, hd, nP, hdP, ws.vt);
+        int nPad = ws.nPad;
+        packTransposed(k.a(), kb, k.strideN(), n, hd, nPad, ws.kt);
+        packTransposed(v.a(), vb, v.strideN(), n, hd, nPad, ws.vt);
         for (int i = 0; i < n; i++) ws.rowDot[i] = dot(dOut, doBase + i * ld, out, oBase + i * ld, hd, ws.lanes);
         Arrays.fill(ws.dk, 0, ws.keyRows * hd, 0f);
         Arrays.fill(ws.dv, 0, ws.keyRows * hd, 0f);
         for (int i0 = 0; i0 < n; i0 += BR_BACKWARD) {
             int iv = Math.min(BR_BACKWARD, n - i0);
-            // Rows iv.. of the P and dS tiles are 0 (zero query and dO rows, or the fill): k of the
-            // dk and dv updates may run to the next multiple of K_UNROLL.
-            int ic = roundUp(iv, K_UNROLL);
             Arrays.fill(ws.dq, 0, BR_BACKWARD * hd, 0f);
             for (int j0 = 0; j0 < n; j0 += BC) {
                 int kv = Math.min(BC, n - j0);
-                int kc = roundUp(kv, K_UNROLL);
                 Arrays.fill(ws.p, 0f);
                 Arrays.fill(ws.dp, 0f);
                 for (int g = 0; g < iv; g += MR) {
-                    int ao = (i0 + g) * hdP;
+                    for (int r = 0; r < MR; r++) {
+                        int i = Math.min(i0 + g + r, n - 1);
+                        ws.rowOff[r] = qb + i * q.strideN();
+                        ws.rowOff2[r] = doBase + i * ld;
+                    }
                     for (int c = 0; c < kv; c += NR) {
-                        tileRows(hdP, ws.qp, ao, hdP, ws.kt, j0 + c, nP, ws.p, g * BC + c, BC);
-                        tileRows(hdP, ws.dop, ao, hdP, ws.vt, j0 + c, nP, ws.dp, g * BC + c, BC);
+                        tile(hd, q.a(), ws.rowOff, 1, ws.kt, j0 + c, nPad, ws.p, g * BC + c, BC);
+                        tile(hd, dOut, ws.rowOff2, 1, ws.vt, j0 + c, nPad, ws.dp, g * BC + c, BC);
                     }
                 }
                 for (int r = 0; r < iv; r++) {
-                    probabilitiesAndScoreGradient(ws, r * BC, kv, scale, lse[lseBase + i0 + r], ws.rowDot[i0 + r]);
+                    probabilitiesAndScoreGradient(ws.p, ws.dp, r * BC, kv, scale, lse[lseBase + i0 + r], ws.rowDot[i0 + r]);
                 }
                 for (int d0 = 0; d0 < hd; d0 += NR) {
                     int cols = Math.min(NR, hd - d0);
                     for (int jg = 0; jg < kv; jg += MR) {
                         // Rows past the last key land in the padding of dk and dv, never written out.
+                        for (int r = 0; r < MR; r++) ws.rowOff[r] = jg + r;
                         // dv[j] += Σ_i P[i, j]·dO[i];  dk[j] += Σ_i dS[i, j]·q[i]: columns of the tiles
-                        productCols(ic, ws.p, jg, BC, ws.dop, i0 * hdP + d0, hdP, cols, ws.dv, (j0 + jg) * hd + d0, hd);
-                        productCols(ic, ws.dp, jg, BC, ws.qp, i0 * hdP + d0, hdP, cols, ws.dk, (j0 + jg) * hd + d0, hd);
+                        product(iv, ws.p, ws.rowOff, BC, dOut, doBase + i0 * ld + d0, ld, cols, ws.dv, (j0 + jg) * hd + d0, hd);
+                        product(iv, ws.dp, ws.rowOff, BC, q.a(), qb + i0 * q.strideN() + d0, q.strideN(), cols, ws.dk, (j0 + jg) * hd + d0, hd);
                     }
                     // dq[i] += Σ_j dS[i, j]·k[j]
                     for (int g = 0; g < iv; g += MR) {
-                        productRows(kc, ws.dp, g * BC, BC, ws.kp, j0 * hd + d0, hd, cols, ws.dq, g * hd + d0, hd);
+                        for (int r = 0; r < MR; r++) ws.rowOff[r] = (g + r) * BC;
+                        product(kv, ws.dp, ws.rowOff, 1, k.a(), kb + j0 * k.strideN() + d0, k.strideN(), cols, ws.dq, g * hd + d0, hd);
                     }
                 }
             }
@@ -236,9 +227,9 @@ public final class AttentionKernels {
      * Row po of the tiles: p[j] = e^(scale·s[j] − lse) (the probabilities, from the scores s held
      * in p), dp[j] = scale·p[j]·(dp[j] − D) (the gradient wrt the unscaled scores), j < kv.
      */
-    private static void probabilitiesAndScoreGradient(Workspace ws, int po, int kv, float scale, float lse, float rowDot) {
-        float[] p = ws.p, dp = ws.dp;
-        ExpKernel.expAffineSum(p, po, kv, scale, -lse, ws.lanes);
+    private static void probabilitiesAndScoreGradient(float[] p, float[] dp, int po, int kv, float scale, float lse, float rowDot) {
+        shift(p, po, kv, scale, -lse);
+        ExpKernel.exp(p, po, p, po, kv);
         int j = 0;
         for (; j <= kv - L; j += L) {
             FloatVector pv = FloatVector.fromArray(S, p, po + j);
@@ -247,35 +238,28 @@ public final class AttentionKernels {
         for (; j < kv; j++) dp[po + j] = (dp[po + j] - rowDot) * p[po + j] * scale;
     }
 
-    // ---- the register tiles -------------------------------------------------------------------
+    // ---- the register tile --------------------------------------------------------------------
 
-    /** {@link #tileRows} when cols is two whole vectors, else {@link #tileTail}. */
-    private static void productRows(int kc, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, int cols,
-                                    float[] c, int cOff, int ldc) {
-        if (cols == NR) tileRows(kc, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
-        else tileTail(kc, a, aOff, lda, 1, b, bOff, ldb, cols, c, cOff, ldc);
-    }
-
-    /** {@link #tileCols} when cols is two whole vectors, else {@link #tileTail}. */
-    private static void productCols(int kc, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, int cols,
-                                    float[] c, int cOff, int ldc) {
-        if (cols == NR) tileCols(kc, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
-        else tileTail(kc, a, aOff, 1, lda, b, bOff, ldb, cols, c, cOff, ldc);
+    /** {@link #tile} when cols is two whole vectors, else {@link #tileTail}. */
+    private static void product(int kc, float[] a, int[] rowOff, int aStep, float[] b, int bOff, int ldb, int cols,
+                                float[] c, int cOff, int ldc) {
+        if (cols == NR) tile(kc, a, rowOff, aStep, b, bOff, ldb, c, cOff, ldc);
+        else tileTail(kc, a, rowOff, aStep, b, bOff, ldb, cols, c, cOff, ldc);
     }
 
     /**
-     * c[cOff + r·ldc + j] += Σ_{p < kc} a[aOff + r·lda + p]·b[bOff + p·ldb + j] for r < MR,
-     * j < NR, kc a multiple of {@value #K_UNROLL}: all MR rows of c must exist (callers size their
-     * buffers to whole tiles). The 16 accumulators are spelled out as locals so C2 keeps them in
-     * registers (as in Sgemm's micro-kernel), and the k loop is unrolled {@value #K_UNROLL} times
-     * by hand (C2 does not unroll a body this large; one k step per iteration left about fifteen
-     * scalar instructions beside every 16 FMAs). The accumulators start from c and go back to
-     * it, so the same kernel serves a fresh product (c zeroed first, one fill per tile of scores)
-     * and an accumulation (dq, dk, dv, the output), with no scratch tile and no per-row copies.
-     * The repeated blocks below are rows of A and k steps, not copies to factor out.
+     * c[cOff + r·ldc + j] += Σ_{p < kc} a[rowOff[r] + p·aStep]·b[bOff + p·ldb + j] for r < MR,
+     * j < NR: all MR rows of c must exist (callers size their buffers to whole tiles). A is read
+     * along rows (aStep 1: q, dO, a tile of P or dS) or down columns (aStep = the tile's row
+     * length: Pᵀ and dSᵀ without a transposed copy). The 16
+     * accumulators are spelled out as locals so C2 keeps them in registers (as in Sgemm's
+     * micro-kernel); they start from c and go back to it, so the same kernel serves a fresh
+     * product (c zeroed first, one fill per tile of scores) and an accumulation (dq, dk, dv, the
+     * output), with no scratch tile and no per-row copies.
      */
-    private static void tileRows(int kc, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
-        int a0 = aOff, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda, a6 = a5 + lda, a7 = a6 + lda;
+    private static void tile(int kc, float[] a, int[] rowOff, int aStep, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+        int a0 = rowOff[0], a1 = rowOff[1], a2 = rowOff[2], a3 = rowOff[3];
+        int a4 = rowOff[4], a5 = rowOff[5], a6 = rowOff[6], a7 = rowOff[7];
         int r0 = cOff, r1 = r0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc, r4 = r3 + ldc, r5 = r4 + ldc, r6 = r5 + ldc, r7 = r6 + ldc;
         FloatVector c00 = FloatVector.fromArray(S, c, r0), c01 = FloatVector.fromArray(S, c, r0 + L);
         FloatVector c10 = FloatVector.fromArray(S, c, r1), c11 = FloatVector.fromArray(S, c, r1 + L);
@@ -285,112 +269,34 @@ public final class AttentionKernels {
         FloatVector c50 = FloatVector.fromArray(S, c, r5), c51 = FloatVector.fromArray(S, c, r5 + L);
         FloatVector c60 = FloatVector.fromArray(S, c, r6), c61 = FloatVector.fromArray(S, c, r6 + L);
         FloatVector c70 = FloatVector.fromArray(S, c, r7), c71 = FloatVector.fromArray(S, c, r7 + L);
-        for (int p = 0; p < kc; p += K_UNROLL) {
+        for (int p = 0, ap = 0; p < kc; p++, ap += aStep) {
             int bRow = bOff + p * ldb;
-            FloatVector b00 = FloatVector.fromArray(S, b, bRow);
-            FloatVector b01 = FloatVector.fromArray(S, b, bRow + L);
-            FloatVector x = FloatVector.broadcast(S, a[a0 + p]);
-            c00 = x.fma(b00, c00);
-            c01 = x.fma(b01, c01);
-            x = FloatVector.broadcast(S, a[a1 + p]);
-            c10 = x.fma(b00, c10);
-            c11 = x.fma(b01, c11);
-            x = FloatVector.broadcast(S, a[a2 + p]);
-            c20 = x.fma(b00, c20);
-            c21 = x.fma(b01, c21);
-            x = FloatVector.broadcast(S, a[a3 + p]);
-            c30 = x.fma(b00, c30);
-            c31 = x.fma(b01, c31);
-            x = FloatVector.broadcast(S, a[a4 + p]);
-            c40 = x.fma(b00, c40);
-            c41 = x.fma(b01, c41);
-            x = FloatVector.broadcast(S, a[a5 + p]);
-            c50 = x.fma(b00, c50);
-            c51 = x.fma(b01, c51);
-            x = FloatVector.broadcast(S, a[a6 + p]);
-            c60 = x.fma(b00, c60);
-            c61 = x.fma(b01, c61);
-            x = FloatVector.broadcast(S, a[a7 + p]);
-            c70 = x.fma(b00, c70);
-            c71 = x.fma(b01, c71);
-            FloatVector b10 = FloatVector.fromArray(S, b, bRow + 1 * ldb);
-            FloatVector b11 = FloatVector.fromArray(S, b, bRow + 1 * ldb + L);
-            x = FloatVector.broadcast(S, a[a0 + p + 1]);
-            c00 = x.fma(b10, c00);
-            c01 = x.fma(b11, c01);
-            x = FloatVector.broadcast(S, a[a1 + p + 1]);
-            c10 = x.fma(b10, c10);
-            c11 = x.fma(b11, c11);
-            x = FloatVector.broadcast(S, a[a2 + p + 1]);
-            c20 = x.fma(b10, c20);
-            c21 = x.fma(b11, c21);
-            x = FloatVector.broadcast(S, a[a3 + p + 1]);
-            c30 = x.fma(b10, c30);
-            c31 = x.fma(b11, c31);
-            x = FloatVector.broadcast(S, a[a4 + p + 1]);
-            c40 = x.fma(b10, c40);
-            c41 = x.fma(b11, c41);
-            x = FloatVector.broadcast(S, a[a5 + p + 1]);
-            c50 = x.fma(b10, c50);
-            c51 = x.fma(b11, c51);
-            x = FloatVector.broadcast(S, a[a6 + p + 1]);
-            c60 = x.fma(b10, c60);
-            c61 = x.fma(b11, c61);
-            x = FloatVector.broadcast(S, a[a7 + p + 1]);
-            c70 = x.fma(b10, c70);
-            c71 = x.fma(b11, c71);
-            FloatVector b20 = FloatVector.fromArray(S, b, bRow + 2 * ldb);
-            FloatVector b21 = FloatVector.fromArray(S, b, bRow + 2 * ldb + L);
-            x = FloatVector.broadcast(S, a[a0 + p + 2]);
-            c00 = x.fma(b20, c00);
-            c01 = x.fma(b21, c01);
-            x = FloatVector.broadcast(S, a[a1 + p + 2]);
-            c10 = x.fma(b20, c10);
-            c11 = x.fma(b21, c11);
-            x = FloatVector.broadcast(S, a[a2 + p + 2]);
-            c20 = x.fma(b20, c20);
-            c21 = x.fma(b21, c21);
-            x = FloatVector.broadcast(S, a[a3 + p + 2]);
-            c30 = x.fma(b20, c30);
-            c31 = x.fma(b21, c31);
-            x = FloatVector.broadcast(S, a[a4 + p + 2]);
-            c40 = x.fma(b20, c40);
-            c41 = x.fma(b21, c41);
-            x = FloatVector.broadcast(S, a[a5 + p + 2]);
-            c50 = x.fma(b20, c50);
-            c51 = x.fma(b21, c51);
-            x = FloatVector.broadcast(S, a[a6 + p + 2]);
-            c60 = x.fma(b20, c60);
-            c61 = x.fma(b21, c61);
-            x = FloatVector.broadcast(S, a[a7 + p + 2]);
-            c70 = x.fma(b20, c70);
-            c71 = x.fma(b21, c71);
-            FloatVector b30 = FloatVector.fromArray(S, b, bRow + 3 * ldb);
-            FloatVector b31 = FloatVector.fromArray(S, b, bRow + 3 * ldb + L);
-            x = FloatVector.broadcast(S, a[a0 + p + 3]);
-            c00 = x.fma(b30, c00);
-            c01 = x.fma(b31, c01);
-            x = FloatVector.broadcast(S, a[a1 + p + 3]);
-            c10 = x.fma(b30, c10);
-            c11 = x.fma(b31, c11);
-            x = FloatVector.broadcast(S, a[a2 + p + 3]);
-            c20 = x.fma(b30, c20);
-            c21 = x.fma(b31, c21);
-            x = FloatVector.broadcast(S, a[a3 + p + 3]);
-            c30 = x.fma(b30, c30);
-            c31 = x.fma(b31, c31);
-            x = FloatVector.broadcast(S, a[a4 + p + 3]);
-            c40 = x.fma(b30, c40);
-            c41 = x.fma(b31, c41);
-            x = FloatVector.broadcast(S, a[a5 + p + 3]);
-            c50 = x.fma(b30, c50);
-            c51 = x.fma(b31, c51);
-            x = FloatVector.broadcast(S, a[a6 + p + 3]);
-            c60 = x.fma(b30, c60);
-            c61 = x.fma(b31, c61);
-            x = FloatVector.broadcast(S, a[a7 + p + 3]);
-            c70 = x.fma(b30, c70);
-            c71 = x.fma(b31, c71);
+            FloatVector b0 = FloatVector.fromArray(S, b, bRow);
+            FloatVector b1 = FloatVector.fromArray(S, b, bRow + L);
+            FloatVector x = FloatVector.broadcast(S, a[a0 + ap]);
+            c00 = x.fma(b0, c00);
+            c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(S, a[a1 + ap]);
+            c10 = x.fma(b0, c10);
+            c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(S, a[a2 + ap]);
+            c20 = x.fma(b0, c20);
+            c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(S, a[a3 + ap]);
+            c30 = x.fma(b0, c30);
+            c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(S, a[a4 + ap]);
+            c40 = x.fma(b0, c40);
+            c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(S, a[a5 + ap]);
+            c50 = x.fma(b0, c50);
+            c51 = x.fma(b1, c51);
+            x = FloatVector.broadcast(S, a[a6 + ap]);
+            c60 = x.fma(b0, c60);
+            c61 = x.fma(b1, c61);
+            x = FloatVector.broadcast(S, a[a7 + ap]);
+            c70 = x.fma(b0, c70);
+            c71 = x.fma(b1, c71);
         }
         c00.intoArray(c, r0);
         c01.intoArray(c, r0 + L);
@@ -410,157 +316,13 @@ public final class AttentionKernels {
         c71.intoArray(c, r7 + L);
     }
 
-    /**
-     * {@link #tileRows} with A read down columns: c[cOff + r·ldc + j] += Σ_{p < kc}
-     * a[aOff + p·lda + r]·b[bOff + p·ldb + j] (A is the transpose of a tile of P or dS; the
-     * {@value #MR} values of one k step are contiguous). kc a multiple of {@value #K_UNROLL}.
-     */
-    private static void tileCols(int kc, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
-        int r0 = cOff, r1 = r0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc, r4 = r3 + ldc, r5 = r4 + ldc, r6 = r5 + ldc, r7 = r6 + ldc;
-        FloatVector c00 = FloatVector.fromArray(S, c, r0), c01 = FloatVector.fromArray(S, c, r0 + L);
-        FloatVector c10 = FloatVector.fromArray(S, c, r1), c11 = FloatVector.fromArray(S, c, r1 + L);
-        FloatVector c20 = FloatVector.fromArray(S, c, r2), c21 = FloatVector.fromArray(S, c, r2 + L);
-        FloatVector c30 = FloatVector.fromArray(S, c, r3), c31 = FloatVector.fromArray(S, c, r3 + L);
-        FloatVector c40 = FloatVector.fromArray(S, c, r4), c41 = FloatVector.fromArray(S, c, r4 + L);
-        FloatVector c50 = FloatVector.fromArray(S, c, r5), c51 = FloatVector.fromArray(S, c, r5 + L);
-        FloatVector c60 = FloatVector.fromArray(S, c, r6), c61 = FloatVector.fromArray(S, c, r6 + L);
-        FloatVector c70 = FloatVector.fromArray(S, c, r7), c71 = FloatVector.fromArray(S, c, r7 + L);
-        for (int p = 0, ap = aOff; p < kc; p += K_UNROLL, ap += K_UNROLL * lda) {
-            int bRow = bOff + p * ldb;
-            FloatVector b00 = FloatVector.fromArray(S, b, bRow);
-            FloatVector b01 = FloatVector.fromArray(S, b, bRow + L);
-            FloatVector x = FloatVector.broadcast(S, a[ap]);
-            c00 = x.fma(b00, c00);
-            c01 = x.fma(b01, c01);
-            x = FloatVector.broadcast(S, a[ap + 1]);
-            c10 = x.fma(b00, c10);
-            c11 = x.fma(b01, c11);
-            x = FloatVector.broadcast(S, a[ap + 2]);
-            c20 = x.fma(b00, c20);
-            c21 = x.fma(b01, c21);
-            x = FloatVector.broadcast(S, a[ap + 3]);
-            c30 = x.fma(b00, c30);
-            c31 = x.fma(b01, c31);
-            x = FloatVector.broadcast(S, a[ap + 4]);
-            c40 = x.fma(b00, c40);
-            c41 = x.fma(b01, c41);
-            x = FloatVector.broadcast(S, a[ap + 5]);
-            c50 = x.fma(b00, c50);
-            c51 = x.fma(b01, c51);
-            x = FloatVector.broadcast(S, a[ap + 6]);
-            c60 = x.fma(b00, c60);
-            c61 = x.fma(b01, c61);
-            x = FloatVector.broadcast(S, a[ap + 7]);
-            c70 = x.fma(b00, c70);
-            c71 = x.fma(b01, c71);
-            FloatVector b10 = FloatVector.fromArray(S, b, bRow + 1 * ldb);
-            FloatVector b11 = FloatVector.fromArray(S, b, bRow + 1 * ldb + L);
-            x = FloatVector.broadcast(S, a[ap + lda]);
-            c00 = x.fma(b10, c00);
-            c01 = x.fma(b11, c01);
-            x = FloatVector.broadcast(S, a[ap + lda + 1]);
-            c10 = x.fma(b10, c10);
-            c11 = x.fma(b11, c11);
-            x = FloatVector.broadcast(S, a[ap + lda + 2]);
-            c20 = x.fma(b10, c20);
-            c21 = x.fma(b11, c21);
-            x = FloatVector.broadcast(S, a[ap + lda + 3]);
-            c30 = x.fma(b10, c30);
-            c31 = x.fma(b11, c31);
-            x = FloatVector.broadcast(S, a[ap + lda + 4]);
-            c40 = x.fma(b10, c40);
-            c41 = x.fma(b11, c41);
-            x = FloatVector.broadcast(S, a[ap + lda + 5]);
-            c50 = x.fma(b10, c50);
-            c51 = x.fma(b11, c51);
-            x = FloatVector.broadcast(S, a[ap + lda + 6]);
-            c60 = x.fma(b10, c60);
-            c61 = x.fma(b11, c61);
-            x = FloatVector.broadcast(S, a[ap + lda + 7]);
-            c70 = x.fma(b10, c70);
-            c71 = x.fma(b11, c71);
-            FloatVector b20 = FloatVector.fromArray(S, b, bRow + 2 * ldb);
-            FloatVector b21 = FloatVector.fromArray(S, b, bRow + 2 * ldb + L);
-            x = FloatVector.broadcast(S, a[ap + 2 * lda]);
-            c00 = x.fma(b20, c00);
-            c01 = x.fma(b21, c01);
-            x = FloatVector.broadcast(S, a[ap + 2 * lda + 1]);
-            c10 = x.fma(b20, c10);
-            c11 = x.fma(b21, c11);
-            x = FloatVector.broadcast(S, a[ap + 2 * lda + 2]);
-            c20 = x.fma(b20, c20);
-            c21 = x.fma(b21, c21);
-            x = FloatVector.broadcast(S, a[ap + 2 * lda + 3]);
-            c30 = x.fma(b20, c30);
-            c31 = x.fma(b21, c31);
-            x = FloatVector.broadcast(S, a[ap + 2 * lda + 4]);
-            c40 = x.fma(b20, c40);
-            c41 = x.fma(b21, c41);
-            x = FloatVector.broadcast(S, a[ap + 2 * lda + 5]);
-            c50 = x.fma(b20, c50);
-            c51 = x.fma(b21, c51);
-            x = FloatVector.broadcast(S, a[ap + 2 * lda + 6]);
-            c60 = x.fma(b20, c60);
-            c61 = x.fma(b21, c61);
-            x = FloatVector.broadcast(S, a[ap + 2 * lda + 7]);
-            c70 = x.fma(b20, c70);
-            c71 = x.fma(b21, c71);
-            FloatVector b30 = FloatVector.fromArray(S, b, bRow + 3 * ldb);
-            FloatVector b31 = FloatVector.fromArray(S, b, bRow + 3 * ldb + L);
-            x = FloatVector.broadcast(S, a[ap + 3 * lda]);
-            c00 = x.fma(b30, c00);
-            c01 = x.fma(b31, c01);
-            x = FloatVector.broadcast(S, a[ap + 3 * lda + 1]);
-            c10 = x.fma(b30, c10);
-            c11 = x.fma(b31, c11);
-            x = FloatVector.broadcast(S, a[ap + 3 * lda + 2]);
-            c20 = x.fma(b30, c20);
-            c21 = x.fma(b31, c21);
-            x = FloatVector.broadcast(S, a[ap + 3 * lda + 3]);
-            c30 = x.fma(b30, c30);
-            c31 = x.fma(b31, c31);
-            x = FloatVector.broadcast(S, a[ap + 3 * lda + 4]);
-            c40 = x.fma(b30, c40);
-            c41 = x.fma(b31, c41);
-            x = FloatVector.broadcast(S, a[ap + 3 * lda + 5]);
-            c50 = x.fma(b30, c50);
-            c51 = x.fma(b31, c51);
-            x = FloatVector.broadcast(S, a[ap + 3 * lda + 6]);
-            c60 = x.fma(b30, c60);
-            c61 = x.fma(b31, c61);
-            x = FloatVector.broadcast(S, a[ap + 3 * lda + 7]);
-            c70 = x.fma(b30, c70);
-            c71 = x.fma(b31, c71);
-        }
-        c00.intoArray(c, r0);
-        c01.intoArray(c, r0 + L);
-        c10.intoArray(c, r1);
-        c11.intoArray(c, r1 + L);
-        c20.intoArray(c, r2);
-        c21.intoArray(c, r2 + L);
-        c30.intoArray(c, r3);
-        c31.intoArray(c, r3 + L);
-        c40.intoArray(c, r4);
-        c41.intoArray(c, r4 + L);
-        c50.intoArray(c, r5);
-        c51.intoArray(c, r5 + L);
-        c60.intoArray(c, r6);
-        c61.intoArray(c, r6 + L);
-        c70.intoArray(c, r7);
-        c71.intoArray(c, r7 + L);
-    }
-
-    /**
-     * c[cOff + r·ldc + j] += Σ_{p < kc} a[aOff + r·aRow + p·aStep]·b[bOff + p·ldb + j] for r < MR,
-     * j < cols < NR, in scalar loops (only an odd head_dim gets here).
-     */
-    private static void tileTail(int kc, float[] a, int aOff, int aRow, int aStep, float[] b, int bOff, int ldb, int cols,
+    /** {@link #tile} for cols < NR columns, in scalar loops (only an odd head_dim gets here). */
+    private static void tileTail(int kc, float[] a, int[] rowOff, int aStep, float[] b, int bOff, int ldb, int cols,
                                  float[] c, int cOff, int ldc) {
         for (int r = 0; r < MR; r++) {
-            int ar = aOff + r * aRow;
             for (int j = 0; j < cols; j++) {
                 float s = c[cOff + r * ldc + j];
-                for (int p = 0; p < kc; p++) s = Math.fma(a[ar + p * aStep], b[bOff + p * ldb + j], s);
+                for (int p = 0; p < kc; p++) s = Math.fma(a[rowOff[r] + p * aStep], b[bOff + p * ldb + j], s);
                 c[cOff + r * ldc + j] = s;
             }
         }
@@ -568,25 +330,12 @@ public final class AttentionKernels {
 
     // ---- row helpers --------------------------------------------------------------------------
 
-    /**
-     * dst[j·width + d] = x[base + j·stride + d] for j < n, d < hd; 0 for hd ≤ d < width and for
-     * the rows n ≤ j < rows.
-     */
-    private static void packRows(float[] x, int base, int stride, int n, int hd, int rows, int width, float[] dst) {
-        for (int j = 0; j < n; j++) {
-            System.arraycopy(x, base + j * stride, dst, j * width, hd);
-            if (width > hd) Arrays.fill(dst, j * width + hd, (j + 1) * width, 0f);
-        }
-        Arrays.fill(dst, n * width, rows * width, 0f);
-    }
-
-    /** kt[d·nP + j] = x[base + j·stride + d] for j < n, d < hd; 0 elsewhere in [hdP × nP]. */
-    private static void packTransposed(float[] x, int base, int stride, int n, int hd, int nP, int hdP, float[] kt) {
-        for (int d = 0; d < hd; d++) Arrays.fill(kt, d * nP + n, (d + 1) * nP, 0f);
-        Arrays.fill(kt, hd * nP, hdP * nP, 0f);
+    /** kt[d·nPad + j] = x[base + j·stride + d] for j < n, 0 for n ≤ j < nPad. */
+    private static void packTransposed(float[] x, int base, int stride, int n, int hd, int nPad, float[] kt) {
+        for (int d = 0; d < hd; d++) Arrays.fill(kt, d * nPad + n, (d + 1) * nPad, 0f);
         for (int j = 0; j < n; j++) {
             int src = base + j * stride;
-            for (int d = 0; d < hd; d++) kt[d * nP + j] = x[src + d];
+            for (int d = 0; d < hd; d++) kt[d * nPad + j] = x[src + d];
         }
     }
 
@@ -595,6 +344,13 @@ public final class AttentionKernels {
         int j = 0;
         for (; j <= len - L; j += L) FloatVector.fromArray(S, src, so + j).mul(c).intoArray(dst, dOff + j);
         for (; j < len; j++) dst[dOff + j] = src[so + j] * c;
+    }
+
+    /** z[zo + j] = scale·z[zo + j] + shift, in place. */
+    private static void shift(float[] z, int zo, int len, float scale, float shift) {
+        int j = 0;
+        for (; j <= len - L; j += L) FloatVector.fromArray(S, z, zo + j).fma(scale, shift).intoArray(z, zo + j);
+        for (; j < len; j++) z[zo + j] = Math.fma(z[zo + j], scale, shift);
     }
 
     /** max_j scale·x[xo + j]; exact in any order. */
@@ -611,42 +367,33 @@ public final class AttentionKernels {
         return max;
     }
 
-    private static int roundUp(int value, int multiple) {
-        return (value + multiple - 1) / multiple * multiple;
-    }
-
     /** Per-thread buffers, grown on demand and reused across calls. */
     private static final class Workspace {
+        final int[] rowOff = new int[MR], rowOff2 = new int[MR];
+        /** Row offsets of the forward's score tile, as A of the output update. */
+        final int[] tileRowsOfS = new int[MR];
         final float[] s = new float[MR * BC];
         final float[] m = new float[MR], l = new float[MR];
         final float[] lanes = new float[L];
         final float[] p = new float[BR_BACKWARD * BC], dp = new float[BR_BACKWARD * BC];
-        float[] qp = new float[0], dop = new float[0], kp = new float[0], vp = new float[0];
         float[] kt = new float[0], vt = new float[0], acc = new float[0], dq = new float[0];
         float[] dk = new float[0], dv = new float[0], rowDot = new float[0];
-        /**
-         * Tokens rounded up to whole register-tile columns and backward query blocks (the packed
-         * panels' rows, kᵀ's and vᵀ's columns), head_dim to K_UNROLL (the k of q·kᵀ and dO·vᵀ),
-         * keys to whole key tiles (dk, dv).
-         */
-        int nP, hdP, keyRows;
+        /** Keys rounded up to whole columns of two vectors (kᵀ, vᵀ) and to whole key tiles (dk, dv). */
+        int nPad, keyRows;
+
+        Workspace() {
+            for (int r = 0; r < MR; r++) tileRowsOfS[r] = r * BC;
+        }
 
         void ensure(int n, int hd) {
-            nP = roundUp(n, Math.max(NR, BR_BACKWARD));
-            hdP = roundUp(hd, K_UNROLL);
-            if (qp.length < nP * hdP) {
-                qp = new float[nP * hdP];
-                dop = new float[nP * hdP];
-                kt = new float[hdP * nP];
-                vt = new float[hdP * nP];
-            }
-            if (kp.length < nP * hd) {
-                kp = new float[nP * hd];
-                vp = new float[nP * hd];
+            nPad = (n + NR - 1) / NR * NR;
+            if (kt.length < hd * nPad) {
+                kt = new float[hd * nPad];
+                vt = new float[hd * nPad];
             }
             if (acc.length < MR * hd) acc = new float[MR * hd];
             if (dq.length < BR_BACKWARD * hd) dq = new float[BR_BACKWARD * hd];
-            keyRows = roundUp(n, BC);
+            keyRows = (n + BC - 1) / BC * BC;
             if (dk.length < keyRows * hd) {
                 dk = new float[keyRows * hd];
                 dv = new float[keyRows * hd];

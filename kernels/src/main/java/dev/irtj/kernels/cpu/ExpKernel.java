@@ -93,56 +93,6 @@ final class ExpKernel {
         }
     }
 
-    /**
-     * z[zo + j] = e^(scale·z[zo + j] + shift) in place for j in [0, n), and returns the sum of the
-     * results (lanes summed by {@link ReductionKernels#addLanes}, then the tail in order: a fixed
-     * order, whatever the thread count). One pass for what the fused attention did in three (the
-     * affine map, {@link #exp(float[], int, float[], int, int)}, a sum); the exponent is the same
-     * F32 {@code fma(z, scale, shift)} as before, so the values are the same. Its tail is written
-     * out for the reason given in {@link #exp(float[], int, float[], int, int)}: to stay above
-     * C2's FreqInlineSize, compiled once on its own rather than inlined into the softmax loops.
-     */
-    static float expAffineSum(float[] z, int zo, int n, float scale, float shift, float[] lanes) {
-        FloatVector one = FloatVector.broadcast(S, 1f), nLn2Hi = FloatVector.broadcast(S, -LN2_HI);
-        FloatVector nLn2Lo = FloatVector.broadcast(S, -LN2_LO), q2 = FloatVector.broadcast(S, EQ2);
-        FloatVector q1 = FloatVector.broadcast(S, EQ1), q0 = FloatVector.broadcast(S, EQ0);
-        FloatVector sum = FloatVector.zero(S);
-        int j = 0;
-        for (; j <= n - L; j += L) {
-            FloatVector zv = FloatVector.fromArray(S, z, zo + j).fma(scale, shift);
-            FloatVector zc = zv.max(EXP_LO).min(EXP_HI);
-            FloatVector t = zc.fma(LOG2E, ROUND_MAGIC);
-            FloatVector k = t.sub(ROUND_MAGIC);
-            FloatVector rr = k.fma(nLn2Lo, k.fma(nLn2Hi, zc));
-            FloatVector p = rr.fma(EQ4, EQ3).fma(rr, q2).fma(rr, q1).fma(rr, q0).fma(rr, one).fma(rr, one);
-            FloatVector twoK = (FloatVector) ((IntVector) t.reinterpretShape(INT_SPECIES, 0)).mul(1 << 23).add(127 << 23)
-                    .reinterpretShape(S, 0);
-            FloatVector e = p.mul(twoK).blend(0f, zv.lt(EXP_LO));
-            e.intoArray(z, zo + j);
-            sum = sum.add(e);
-        }
-        sum.intoArray(lanes, 0);
-        float s = ReductionKernels.addLanes(lanes);
-        for (; j < n; j++) {
-            float zj = Math.fma(z[zo + j], scale, shift);
-            float zc = Math.min(Math.max(zj, EXP_LO), EXP_HI);
-            float t = Math.fma(zc, LOG2E, ROUND_MAGIC);
-            float k = t - ROUND_MAGIC;
-            float r = Math.fma(k, -LN2_LO, Math.fma(k, -LN2_HI, zc));
-            float q = Math.fma(r, EQ4, EQ3);
-            q = Math.fma(q, r, EQ2);
-            q = Math.fma(q, r, EQ1);
-            q = Math.fma(q, r, EQ0);
-            q = Math.fma(q, r, 1f);
-            q = Math.fma(q, r, 1f);
-            float twoK = Float.intBitsToFloat((Float.floatToRawIntBits(t) << 23) + (127 << 23));
-            float e = zj < EXP_LO ? 0f : q * twoK;
-            z[zo + j] = e;
-            s += e;
-        }
-        return s;
-    }
-
     /** e^z by the vector lanes' exact operations. */
     static float exp(float z) {
         float zc = Math.min(Math.max(z, EXP_LO), EXP_HI);
