@@ -137,6 +137,26 @@ class AttentionKernelsTest {
         check(make(seed, 1, 2, tokens, 32, packed, 8.0), 10);
     }
 
+    /**
+     * Every head_dim from 1 to 20 (the padded k of q·kᵀ and dO·vᵀ: 0 to 3 zero columns; the
+     * scalar column tail of the output and gradients), and the wider ones around the register
+     * tile's two vectors, on token counts that fill the tiles exactly (8, 32, 128, 256: whole
+     * query tiles, backward blocks, key tiles) and that leave every kind of ragged tile (1, 5, 31,
+     * 33, 129, 197: a last query tile, backward block and key tile of 1 to 3 past a multiple of
+     * four, so the padded k of P·v, dS·k, Pᵀ·dO and dSᵀ·q runs over zero rows).
+     */
+    @ParameterizedTest(name = "N={0}")
+    @CsvSource({"1", "5", "8", "31", "32", "33", "128", "129", "197", "256"})
+    void everySmallHeadDimOnFullAndRaggedTiles(int tokens) {
+        int[] wide = {24, 31, 47, 48, 63, 65, 96, 127};
+        for (int hd = 1; hd <= 20 + wide.length; hd++) {
+            int headDim = hd <= 20 ? hd : wide[hd - 21];
+            // The long rows only at a few token counts: the reference composition is in double.
+            if (headDim > 20 && tokens > 33 && tokens != 197) continue;
+            check(make(977L * tokens + headDim, 1, 2, tokens, headDim, (headDim & 1) == 0, 1.0), 1);
+        }
+    }
+
     /** The sizes: N = 1, 17, 197, 257; head_dim 64 and an odd one; heads 1, 3, 6; batch 1 and more. */
     @ParameterizedTest(name = "B={0} H={1} N={2} hd={3} packed={4}")
     @CsvSource({
