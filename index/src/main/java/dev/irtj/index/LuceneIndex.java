@@ -270,7 +270,8 @@ public final class LuceneIndex implements VectorIndex {
     private final LinkedHashMap<String, Pending> pending = new LinkedHashMap<>();
     private long pendingBytes;
 
-    private record Pending(IndexedImage image, BytesRef summary) {
+    /** A pending image: its id, its vector (a copy: the caller may reuse its array, as Lucene copies it at once) and its summary. */
+    private record Pending(String id, float[] vector, BytesRef summary) {
     }
 
     private LuceneIndex(Path dir, Directory directory, IndexWriter writer, SearcherManager manager, Identity identity, Options options) {
@@ -564,13 +565,13 @@ public final class LuceneIndex implements VectorIndex {
             return;
         }
         List<Pending> encoded = new ArrayList<>(images.size());
-        for (IndexedImage img : images) encoded.add(new Pending(img, HitSummary.encode(img)));
+        for (IndexedImage img : images) encoded.add(new Pending(img.id(), img.vector().clone(), HitSummary.encode(img)));
         boolean full;
         synchronized (pending) {
             for (Pending p : encoded) {
-                Pending old = pending.remove(p.image().id());
+                Pending old = pending.remove(p.id());
                 if (old != null) pendingBytes -= bytes(old);
-                pending.put(p.image().id(), p);
+                pending.put(p.id(), p);
                 pendingBytes += bytes(p);
             }
             full = pendingBytes >= PENDING_BYTES;
@@ -580,7 +581,7 @@ public final class LuceneIndex implements VectorIndex {
 
     /** About what a pending image holds in memory. */
     private static long bytes(Pending p) {
-        return 4L * p.image().vector().length + p.summary().length + 2L * p.image().id().length() + 96;
+        return 4L * p.vector().length + p.summary().length + 2L * p.id().length() + 96;
     }
 
     /**
@@ -598,10 +599,10 @@ public final class LuceneIndex implements VectorIndex {
             List<float[]> vectors = new ArrayList<>(n);
             Term[] terms = new Term[n];
             for (Pending p : pending.values()) {
-                terms[ids.size()] = new Term(F_ID, p.image().id());
-                ids.add(p.image().id());
+                terms[ids.size()] = new Term(F_ID, p.id());
+                ids.add(p.id());
                 summaries.add(p.summary());
-                vectors.add(p.image().vector());
+                vectors.add(p.vector());
             }
             IndexWriter w = writable();
             w.deleteDocuments(terms);

@@ -23,6 +23,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -254,6 +255,20 @@ class BatchWritesTest {
             check.setInfoStream(new PrintStream(log, true, StandardCharsets.UTF_8));
             CheckIndex.Status status = check.checkIndex();
             assertTrue(status.clean, "CheckIndex:\n" + log.toString(StandardCharsets.UTF_8));
+        }
+    }
+
+    /** A pending image keeps the vector it was upserted with, whatever the caller does to its array before the write. */
+    @Test
+    void aPendingImageKeepsItsVectorWhenTheCallerReusesTheArray(@TempDir Path dir) throws IOException {
+        float[] v = Vectors.unit(new Rng(11), DIMS), kept = v.clone();
+        try (LuceneIndex index = LuceneIndex.open(dir, Vectors.MODEL_A, LuceneIndex.Options.defaults())) {
+            index.batch(true);
+            index.upsert(List.of(Vectors.image("a", v)));
+            Arrays.fill(v, 0f);
+            v[0] = 1f;
+            index.commit();
+            assertArrayEquals(kept, index.get("a").orElseThrow().vector());
         }
     }
 
