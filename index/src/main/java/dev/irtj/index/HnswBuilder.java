@@ -64,6 +64,10 @@ final class HnswBuilder {
     private final int[] addNodes;
     private final float[] addSims;
     private final long[] pruneKeys;
+    /** Rows to score together ({@link VectorDot#rows}) and their scores. */
+    private final int[] batch;
+    private final float[] scored;
+    private final int[] one = new int[1];
 
     private HnswBuilder(float[] vectors, int size, int dims, int m, int beamWidth, long seed) {
         this.vectors = vectors;
@@ -116,6 +120,8 @@ final class HnswBuilder {
         addNodes = new int[2 * m];
         addSims = new float[2 * m];
         pruneKeys = new long[2 * m + 1];
+        batch = new int[2 * m + 1];
+        scored = new float[2 * m + 1];
     }
 
     /**
@@ -191,9 +197,10 @@ final class HnswBuilder {
                 int row = l == 0 ? ep : rowOf[l][ep];
                 int c = cap(l), from = row * c, to = from + counts[l][row];
                 int[] ls = links[l];
+                VectorDot.rows(vectors, q, ls, from, to, dims, scored);
                 for (int i = from; i < to; i++) {
                     int friend = ls[i];
-                    float s = dot(q, friend);
+                    float s = scored[i - from];
                     if (s > epSim || (s == epSim && friend < ep)) {
                         epSim = s;
                         ep = friend;
@@ -247,11 +254,17 @@ final class HnswBuilder {
             if (results.size() >= beamWidth && best < results.top()) break;
             int node = HnswWalk.ord(best);
             int row = rows == null ? node : rows[node];
+            // The unvisited links first, then their scores in one call, then the heaps in link order.
+            int fresh = 0;
             for (int i = row * c, end = i + cnt[row]; i < end; i++) {
                 int friend = ls[i];
                 if (visited[friend] == s) continue;
                 visited[friend] = s;
-                long k = HnswWalk.key(dot(q, friend), friend);
+                batch[fresh++] = friend;
+            }
+            VectorDot.rows(vectors, q, batch, 0, fresh, dims, scored);
+            for (int j = 0; j < fresh; j++) {
+                long k = HnswWalk.key(scored[j], batch[j]);
                 if (results.size() < beamWidth || k > results.top()) {
                     candidates.push(~k);
                     offer(k);
@@ -334,9 +347,11 @@ final class HnswBuilder {
             while (keys[p] != added) p++;
             int q = node * dims, nonDiverse = 0;
             drop = -1;
+            for (int i = 0; i <= n; i++) batch[i] = HnswWalk.ord(keys[i]);
+            VectorDot.rows(vectors, q, batch, 0, n + 1, dims, scored);
             for (int i = 0; i <= n; i++) {
                 if (i == p) continue;
-                float d = dot(q, HnswWalk.ord(keys[i]));
+                float d = scored[i];
                 boolean bad = i < p ? d > sim : d > HnswWalk.score(keys[i]);
                 if (!bad) continue;
                 int victim = i < p ? p : i;
@@ -439,8 +454,11 @@ final class HnswBuilder {
         return level == 0 ? node : rowOf[level][node];
     }
 
+    /** Row q (an offset) against node's row: {@link VectorDot#rows} of one, the builder's only dot product code. */
     private float dot(int q, int node) {
-        return VectorDot.dot(vectors, q, vectors, node * dims, dims);
+        one[0] = node;
+        VectorDot.rows(vectors, q, one, 0, 1, dims, scored);
+        return scored[0];
     }
 
     private int nextStamp() {

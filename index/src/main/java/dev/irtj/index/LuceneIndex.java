@@ -29,6 +29,7 @@ import org.apache.lucene.index.LeafReaderContext;
 import org.apache.lucene.index.NumericDocValues;
 import org.apache.lucene.index.ReaderUtil;
 import org.apache.lucene.index.SegmentInfos;
+import org.apache.lucene.index.SlowCodecReaderWrapper;
 import org.apache.lucene.index.SortedDocValues;
 import org.apache.lucene.index.Term;
 import org.apache.lucene.index.VectorSimilarityFunction;
@@ -128,6 +129,18 @@ public final class LuceneIndex implements VectorIndex {
      * the same candidates on one segment; the benchmark compares their speed).
      */
     static final boolean WALK_DEFAULT = Boolean.parseBoolean(System.getProperty("irtj.index.walk", "true"));
+
+    /**
+     * Whether the writer keeps upserted images of the current layout pending and writes them as
+     * one segment in one piece ({@link BatchReader}, {@code IndexWriter.addIndexes}) at the next
+     * commit, search, merge or close, rather than handing each to Lucene's per-document indexing
+     * chain; {@code -Dirtj.index.batch=false} turns it off (the two write the same documents;
+     * the benchmark compares their cost).
+     */
+    static final boolean BATCH_DEFAULT = Boolean.parseBoolean(System.getProperty("irtj.index.batch", "true"));
+
+    /** Pending images are written once their vectors and summaries reach this (the writer's RAM buffer). */
+    static final long PENDING_BYTES = 64L << 20;
 
     /** What made the descriptors of an index: {@link ImageDescriber}'s identity, as recorded. */
     public record Identity(String fingerprint, String description, String source, int dims) {
@@ -248,6 +261,18 @@ public final class LuceneIndex implements VectorIndex {
      * older layout left) has none ({@link #document}).
      */
     private boolean idDocValues;
+    private volatile boolean batch = BATCH_DEFAULT;
+    /**
+     * Writer, batch mode: images upserted since the last write of the batch, by id in upsert
+     * order (an id upserted again moves to the end, as its document would), with their encoded
+     * summaries. Guarded by itself; every read of the index writes them first.
+     */
+    private final LinkedHashMap<String, Pending> pending = new LinkedHashMap<>();
+    private long pendingBytes;
+
+    /** A pending image: its id, its vector (a copy: the caller may reuse its array, as Lucene copies it at once) and its summary. */
+    private record Pending(String id, float[] vector, BytesRef summary) {
+    }
 
     private LuceneIndex(Path dir, Directory directory, IndexWriter writer, SearcherManager manager, Identity identity, Options options) {
         this.dir = dir;
@@ -465,6 +490,7 @@ public final class LuceneIndex implements VectorIndex {
         // Read-only, a new commit always comes with a new segments_N file: one directory listing
         // says whether to refresh, where maybeRefresh would read and checksum the latest
         // segments file at every search.
+        if (writer != null) writePending();
         if (writer != null || SegmentInfos.getLastCommitGeneration(directory.listAll()) != commitGeneration) manager.maybeRefresh();
         IndexSearcher s = manager.acquire();
         if (writer == null && s.getIndexReader() != commitReader) {
@@ -477,6 +503,16 @@ public final class LuceneIndex implements VectorIndex {
 
     public Path directory() {
         return dir;
+    }
+
+    /**
+     * Tests: upserts kept pending and written as one segment (true, the default unless
+     * -Dirtj.index.batch=false) or handed to Lucene document by document. Pending images are
+     * written first.
+     */
+    void batch(boolean on) throws IOException {
+        writePending();
+        batch = on;
     }
 
     /** Tests: HNSW searches by {@link HnswWalk} (true, the default unless -Dirtj.index.walk=false) or by Lucene. */
@@ -520,7 +556,60 @@ public final class LuceneIndex implements VectorIndex {
         int dims = identity.dims();
         // Check every image before writing any, so a bad one leaves the batch unwritten.
         for (IndexedImage img : images) check(img, dims);
-        for (IndexedImage img : images) w.updateDocument(new Term(F_ID, img.id()), document(img, idDocValues));
+        if (!batch || idDocValues || options.quantization() != Quantization.NONE) {
+            // Indexes holding the first two layouts keep the id's sorted doc values, which the
+            // batch does not write. Int8 indexes too: their graph is Lucene's, built as documents
+            // arrive, and Lucene's quantizer at a merge (the batch's way in) does not give the
+            // flush's graph, so the two writes would not search alike.
+            for (IndexedImage img : images) w.updateDocument(new Term(F_ID, img.id()), document(img, idDocValues));
+            return;
+        }
+        List<Pending> encoded = new ArrayList<>(images.size());
+        for (IndexedImage img : images) encoded.add(new Pending(img.id(), img.vector().clone(), HitSummary.encode(img)));
+        boolean full;
+        synchronized (pending) {
+            for (Pending p : encoded) {
+                Pending old = pending.remove(p.id());
+                if (old != null) pendingBytes -= bytes(old);
+                pending.put(p.id(), p);
+                pendingBytes += bytes(p);
+            }
+            full = pendingBytes >= PENDING_BYTES;
+        }
+        if (full) writePending();
+    }
+
+    /** About what a pending image holds in memory. */
+    private static long bytes(Pending p) {
+        return 4L * p.vector().length + p.summary().length + 2L * p.id().length() + 96;
+    }
+
+    /**
+     * Writes the pending images (batch mode) as one new segment: the older documents of their
+     * ids deleted, then the batch added by {@code addIndexes} (which first applies the deletes
+     * buffered before it, so they never reach the batch's own documents). Uncommitted, as the
+     * documents of {@code updateDocument} are until the next commit.
+     */
+    private void writePending() throws IOException {
+        synchronized (pending) {
+            if (pending.isEmpty()) return;
+            int n = pending.size();
+            List<String> ids = new ArrayList<>(n);
+            List<BytesRef> summaries = new ArrayList<>(n);
+            List<float[]> vectors = new ArrayList<>(n);
+            Term[] terms = new Term[n];
+            for (Pending p : pending.values()) {
+                terms[ids.size()] = new Term(F_ID, p.id());
+                ids.add(p.id());
+                summaries.add(p.summary());
+                vectors.add(p.vector());
+            }
+            IndexWriter w = writable();
+            w.deleteDocuments(terms);
+            w.addIndexes(SlowCodecReaderWrapper.wrap(new BatchReader(ids, summaries, vectors, identity.dims())));
+            pending.clear();
+            pendingBytes = 0;
+        }
     }
 
     private void check(IndexedImage img, int dims) {
@@ -573,12 +662,19 @@ public final class LuceneIndex implements VectorIndex {
     public void delete(Collection<String> ids) throws IOException {
         IndexWriter w = writable();
         Term[] terms = ids.stream().map(id -> new Term(F_ID, id)).toArray(Term[]::new);
+        synchronized (pending) {
+            for (String id : ids) {
+                Pending old = pending.remove(id);
+                if (old != null) pendingBytes -= bytes(old);
+            }
+        }
         if (terms.length > 0) w.deleteDocuments(terms);
     }
 
     @Override
     public void commit() throws IOException {
         IndexWriter w = writable();
+        writePending();
         w.setLiveCommitData(commitData(identity, options).entrySet());
         w.commit();
         manager.maybeRefreshBlocking();
@@ -1066,6 +1162,15 @@ public final class LuceneIndex implements VectorIndex {
 
     @Override
     public void close() throws IOException {
+        try {
+            // Written before the writer closes, which commits (as it commits its buffered documents).
+            if (writer != null) writePending();
+        } finally {
+            closeAll();
+        }
+    }
+
+    private void closeAll() throws IOException {
         try {
             manager.close();
         } finally {

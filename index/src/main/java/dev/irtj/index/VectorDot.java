@@ -91,6 +91,54 @@ final class VectorDot {
         return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
     }
 
+    /**
+     * The dot products of row {@code q} (at {@code m[q .. q + n)}) with rows {@code ids[from ..
+     * to)} of the same matrix (row {@code r} at {@code m[r * n ..]}), into {@code out[0 .. to -
+     * from)}: bit for bit {@link #dot(float[], int, float[], int, int)} of each pair (the same
+     * loops in the same order).
+     *
+     * <p>Why one method for a row against many, with the eight-accumulator loop written out here
+     * rather than called: it is the graph builder's one way to score (its beam search, descent,
+     * selection and pruning all come here), and written out it puts this method's bytecode above
+     * C2's FreqInlineSize (325 bytes), so C2 compiles the loop once on its own instead of
+     * inlining a copy into each of the builder's callers (as kernels' ExpKernel does for its exp).
+     * In a fresh JVM those copies were compiler time the index build paid: a diagnostic run that
+     * kept the dot product out of its callers took the builder alone from 0.61 to 0.53 CPU s
+     * (bench/README.md, branch coldbuild).
+     */
+    static void rows(float[] m, int q, int[] ids, int from, int to, int n, float[] out) {
+        if (q < 0 || q > m.length - n || from < 0 || to > ids.length || to - from > out.length) {
+            throw new IndexOutOfBoundsException("row at " + q + " of " + n + " floats against ids [" + from + ", " + to + ") of "
+                    + ids.length + " into " + out.length + " scores, in an array of " + m.length);
+        }
+        if (VECTOR && n >= SHORT_ROWS) {
+            for (int j = from; j < to; j++) out[j - from] = Simd.dot(m, q, m, ids[j] * n, n);
+            return;
+        }
+        for (int j = from; j < to; j++) {
+            int r = ids[j] * n;
+            if (r < 0 || r > m.length - n) {
+                throw new IndexOutOfBoundsException("row " + ids[j] + " of " + n + " floats in an array of " + m.length);
+            }
+            // shortRows's loop, written out (see above).
+            float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+            int i = 0;
+            for (; i <= n - 8; i += 8) {
+                int x = q + i, y = r + i;
+                s0 += m[x] * m[y];
+                s1 += m[x + 1] * m[y + 1];
+                s2 += m[x + 2] * m[y + 2];
+                s3 += m[x + 3] * m[y + 3];
+                s4 += m[x + 4] * m[y + 4];
+                s5 += m[x + 5] * m[y + 5];
+                s6 += m[x + 6] * m[y + 6];
+                s7 += m[x + 7] * m[y + 7];
+            }
+            for (; i < n; i++) s0 += m[q + i] * m[r + i];
+            out[j - from] = ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
+        }
+    }
+
     /** Whether {@link #dot} runs the Vector API loop. */
     static boolean vectorized() {
         return VECTOR;

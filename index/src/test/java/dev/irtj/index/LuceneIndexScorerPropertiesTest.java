@@ -5,6 +5,7 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -74,6 +75,34 @@ class LuceneIndexScorerPropertiesTest {
         assertTrue(Math.abs(used - ref) <= tol, () -> "dims " + dims + ": row dot " + used + " ref " + ref);
         assertTrue(Math.abs(plain - ref) <= tol, () -> "dims " + dims + ": eight-accumulator loop " + plain + " ref " + ref);
         assertTrue(Math.abs(simd - ref) <= tol, () -> "dims " + dims + ": vector loop " + simd + " ref " + ref);
+    }
+
+    /**
+     * The builder's one-row-against-many scoring ({@link VectorDot#rows}): bit for bit the row dot
+     * product of each pair (the same loops in the same order, written out there), and so within
+     * the reference's tolerance; rows of a matrix in one array, ids in any order and repeated.
+     */
+    @Property(tries = 200)
+    void rowsAreTheRowDotOfEachPair(@ForAll @IntRange(min = 1, max = 200) int dims, @ForAll @IntRange(min = 1, max = 40) int rowCount,
+                                    @ForAll @IntRange(min = 0, max = 33) int count, @ForAll long seed) {
+        Rng rng = new Rng(seed);
+        float[] m = new float[rowCount * dims];
+        for (int i = 0; i < m.length; i++) m[i] = (float) rng.nextGaussian();
+        int q = (int) Math.floorMod(rng.nextLong(), (long) rowCount) * dims;
+        int[] ids = new int[count + 3];
+        for (int i = 0; i < ids.length; i++) ids[i] = (int) Math.floorMod(rng.nextLong(), (long) rowCount);
+        float[] out = new float[count + 1];
+        VectorDot.rows(m, q, ids, 2, 2 + count, dims, out);
+        for (int j = 0; j < count; j++) {
+            int r = ids[2 + j] * dims;
+            float pair = VectorDot.dot(m, q, m, r, dims);
+            assertEquals(Float.floatToIntBits(pair), Float.floatToIntBits(out[j]), "dims " + dims + " score " + j);
+            float[] ra = java.util.Arrays.copyOfRange(m, q, q + dims), rb = java.util.Arrays.copyOfRange(m, r, r + dims);
+            double mag = 0;
+            for (int i = 0; i < dims; i++) mag += Math.abs((double) ra[i] * rb[i]);
+            float ref = VectorDot.scalar(ra, rb);
+            assertTrue(Math.abs(out[j] - ref) <= ATOL * mag + RTOL * Math.abs(ref), "dims " + dims + ": " + out[j] + " ref " + ref);
+        }
     }
 
     @Property(tries = 100)
