@@ -138,12 +138,13 @@ class AttentionKernelsTest {
     }
 
     /**
-     * Every head_dim from 1 to 20 (the padded k of q·kᵀ and dO·vᵀ: 0 to 3 zero columns; the
-     * scalar column tail of the output and gradients), and the wider ones around the register
-     * tile's two vectors, on token counts that fill the tiles exactly (8, 32, 128, 256: whole
-     * query tiles, backward blocks, key tiles) and that leave every kind of ragged tile (1, 5, 31,
-     * 33, 129, 197: a last query tile, backward block and key tile of 1 to 3 past a multiple of
-     * four, so the padded k of P·v, dS·k, Pᵀ·dO and dSᵀ·q runs over zero rows).
+     * Every head_dim from 1 to 20 (columns that do not fill the register tile's two vectors, so
+     * the scalar column tail {@code tileTail} of the output and the gradients, and kᵀ, vᵀ packed
+     * with zero padding to whole vectors), and the wider ones around two vectors, on token counts
+     * that fill the tiles exactly (8, 32, 128, 256: whole forward query tiles, backward blocks,
+     * key tiles) and that leave ragged ones (1, 5, 31, 33, 129, 197: a last query tile, backward
+     * block or key tile that is only partly filled). Written on branch attn2 for its padded-k
+     * variants (since reverted); it holds main's kernel to the same sizes.
      */
     @ParameterizedTest(name = "N={0}")
     @CsvSource({"1", "5", "8", "31", "32", "33", "128", "129", "197", "256"})
