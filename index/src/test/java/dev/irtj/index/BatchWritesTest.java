@@ -7,7 +7,6 @@ import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
-import org.apache.lucene.index.CheckIndex;
 import org.apache.lucene.index.DirectoryReader;
 import org.apache.lucene.index.FieldInfo;
 import org.apache.lucene.index.FieldInfos;
@@ -16,10 +15,7 @@ import org.apache.lucene.store.FSDirectory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -101,7 +97,7 @@ class BatchWritesTest {
                     LuceneIndex plain = LuceneIndex.openReadOnly(root.resolve("plain"))) {
                 assertSameIndex(plain, batch);
             }
-            assertClean(root.resolve("batch"));
+            CleanIndex.assertClean(root.resolve("batch"));
         } finally {
             try (Stream<Path> files = Files.walk(root)) {
                 for (Path p : files.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
@@ -146,7 +142,7 @@ class BatchWritesTest {
                 assertSameIndex(plain, batch);
             }
             assertSameSchema(p, b);
-            assertClean(b);
+            CleanIndex.assertClean(b);
         }
     }
 
@@ -192,7 +188,7 @@ class BatchWritesTest {
             assertSameIndex(plain, mixed);
             for (float[] q : Vectors.units(8, 30, DIMS)) assertSameHits(plain.search(q, 10), mixed.search(q, 10));
         }
-        assertClean(dir.resolve("mixed"));
+        CleanIndex.assertClean(dir.resolve("mixed"));
     }
 
     /** Every image of both, field by field, and exact-score hits for each image's own vector. */
@@ -246,15 +242,6 @@ class BatchWritesTest {
             }
             out.sort(null);
             return out;
-        }
-    }
-
-    private static void assertClean(Path dir) throws IOException {
-        ByteArrayOutputStream log = new ByteArrayOutputStream();
-        try (Directory d = FSDirectory.open(dir); CheckIndex check = new CheckIndex(d)) {
-            check.setInfoStream(new PrintStream(log, true, StandardCharsets.UTF_8));
-            CheckIndex.Status status = check.checkIndex();
-            assertTrue(status.clean, "CheckIndex:\n" + log.toString(StandardCharsets.UTF_8));
         }
     }
 

@@ -13,7 +13,6 @@ import org.apache.lucene.document.KnnFloatVectorField;
 import org.apache.lucene.document.NumericDocValuesField;
 import org.apache.lucene.document.StoredField;
 import org.apache.lucene.document.StringField;
-import org.apache.lucene.index.CheckIndex;
 import org.apache.lucene.index.DirectoryReader;
 import org.apache.lucene.index.FieldInfo;
 import org.apache.lucene.index.FieldInfos;
@@ -41,10 +40,7 @@ import org.apache.lucene.store.IOContext;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -174,7 +170,7 @@ class IrtjHnswVectorsWriterTest {
                 }
             }
         }
-        assertClean(dir);
+        CleanIndex.assertClean(dir);
     }
 
     @Test
@@ -218,7 +214,7 @@ class IrtjHnswVectorsWriterTest {
                     if (sorted) assertEquals(n - 1, ids[0], "the index sort put the last id first");
                 }
             }
-            assertClean(p);
+            CleanIndex.assertClean(p);
         }
     }
 
@@ -286,14 +282,5 @@ class IrtjHnswVectorsWriterTest {
         int[] out = new int[Math.min(K, keys.length)];
         for (int i = 0; i < out.length; i++) out[i] = ids[order[i]];
         return out;
-    }
-
-    private static void assertClean(Path dir) throws IOException {
-        ByteArrayOutputStream log = new ByteArrayOutputStream();
-        try (Directory d = FSDirectory.open(dir); CheckIndex check = new CheckIndex(d)) {
-            check.setInfoStream(new PrintStream(log, true, StandardCharsets.UTF_8));
-            CheckIndex.Status status = check.checkIndex();
-            assertTrue(status.clean, "CheckIndex:\n" + log.toString(StandardCharsets.UTF_8));
-        }
     }
 }
