@@ -242,7 +242,7 @@ final class BatchReader extends LeafReader {
     }
 
     /** Docs 0 .. n-1 in order (every document has each field). */
-    private abstract class AllDocs extends DocIdSetIterator {
+    private final class AllDocs extends DocIdSetIterator {
         int doc = -1;
 
         @Override
@@ -268,7 +268,7 @@ final class BatchReader extends LeafReader {
     }
 
     private final class Summaries extends BinaryDocValues {
-        private final AllDocs docs = new AllDocs() { };
+        private final AllDocs docs = new AllDocs();
 
         @Override
         public BytesRef binaryValue() {
@@ -303,7 +303,7 @@ final class BatchReader extends LeafReader {
     }
 
     private final class Vectors extends FloatVectorValues {
-        private final AllDocs docs = new AllDocs() { };
+        private final AllDocs docs = new AllDocs();
 
         @Override
         public int dimension() {

@@ -569,14 +569,19 @@ public final class LuceneIndex implements VectorIndex {
         boolean full;
         synchronized (pending) {
             for (Pending p : encoded) {
-                Pending old = pending.remove(p.id());
-                if (old != null) pendingBytes -= bytes(old);
+                unpend(p.id());
                 pending.put(p.id(), p);
                 pendingBytes += bytes(p);
             }
             full = pendingBytes >= PENDING_BYTES;
         }
         if (full) writePending();
+    }
+
+    /** Drops id's pending image, if any, from the batch and its byte count; the caller holds {@code pending}'s lock. */
+    private void unpend(String id) {
+        Pending old = pending.remove(id);
+        if (old != null) pendingBytes -= bytes(old);
     }
 
     /** About what a pending image holds in memory. */
@@ -663,10 +668,7 @@ public final class LuceneIndex implements VectorIndex {
         IndexWriter w = writable();
         Term[] terms = ids.stream().map(id -> new Term(F_ID, id)).toArray(Term[]::new);
         synchronized (pending) {
-            for (String id : ids) {
-                Pending old = pending.remove(id);
-                if (old != null) pendingBytes -= bytes(old);
-            }
+            for (String id : ids) unpend(id);
         }
         if (terms.length > 0) w.deleteDocuments(terms);
     }
