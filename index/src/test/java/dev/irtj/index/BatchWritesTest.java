@@ -245,6 +245,44 @@ class BatchWritesTest {
         }
     }
 
+    /**
+     * The first batch into an empty index is written without delete terms (none of its ids can
+     * be there); every later batch still replaces: the same ids upserted again after an NRT read,
+     * after a commit and after a reopen leave each image once, with its latest vector.
+     */
+    @Test
+    void batchesAfterTheFirstStillReplaceTheirIds(@TempDir Path dir) throws IOException {
+        Rng rng = new Rng(5);
+        List<String> ids = List.of("a", "b", "c", "d");
+        Map<String, float[]> latest = new TreeMap<>();
+        try (LuceneIndex index = LuceneIndex.open(dir, Vectors.MODEL_A, LuceneIndex.Options.defaults())) {
+            index.batch(true);
+            for (int round = 0; round < 3; round++) {
+                List<IndexedImage> batch = new ArrayList<>();
+                for (String id : ids) {
+                    float[] v = Vectors.unit(rng, DIMS);
+                    latest.put(id, v);
+                    batch.add(Vectors.image(id, v));
+                }
+                index.upsert(batch);
+                if (round == 0) index.search(latest.get("a"), 2);   // the first batch written by an NRT read
+                if (round == 1) index.commit();
+            }
+            index.commit();
+        }
+        try (LuceneIndex index = LuceneIndex.open(dir, Vectors.MODEL_A, LuceneIndex.Options.defaults())) {
+            index.batch(true);
+            float[] v = Vectors.unit(rng, DIMS);
+            latest.put("a", v);
+            index.upsert(List.of(Vectors.image("a", v)));
+            index.commit();
+            assertEquals(ids.size(), index.info().count(), "documents in the index");
+            assertEquals(ids.size(), index.search(latest.get("b"), 10).size(), "every image once in the hits");
+            for (String id : ids) assertArrayEquals(latest.get(id), index.get(id).orElseThrow().vector(), id);
+        }
+        CleanIndex.assertClean(dir);
+    }
+
     /** A pending image keeps the vector it was upserted with, whatever the caller does to its array before the write. */
     @Test
     void aPendingImageKeepsItsVectorWhenTheCallerReusesTheArray(@TempDir Path dir) throws IOException {
