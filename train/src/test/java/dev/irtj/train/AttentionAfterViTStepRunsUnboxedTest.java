@@ -27,7 +27,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * methods C2 has already compiled, and into what, changes its inlining decisions for the
  * attention's callers, so the kernel-alone test cannot see it. Here a DeiT-Ti-wide ViT step
  * (D = 192, 3 heads of 64, 197 tokens) is run until warm first, then the attention at the same
- * shapes is measured: after warm-up a forward + backward pair must reach
+ * shapes is measured: after warm-up a forward + backward pair must allocate at most
  * {@value #MAX_BYTES_PER_PAIR} bytes (per-call scratch such as the log-sum-exp and packed panels;
  * boxed, one pair allocates megabytes).
  *
