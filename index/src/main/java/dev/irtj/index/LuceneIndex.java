@@ -602,9 +602,7 @@ public final class LuceneIndex implements VectorIndex {
             List<String> ids = new ArrayList<>(n);
             List<BytesRef> summaries = new ArrayList<>(n);
             List<float[]> vectors = new ArrayList<>(n);
-            Term[] terms = new Term[n];
             for (Pending p : pending.values()) {
-                terms[ids.size()] = new Term(F_ID, p.id());
                 ids.add(p.id());
                 summaries.add(p.summary());
                 vectors.add(p.vector());
@@ -615,7 +613,7 @@ public final class LuceneIndex implements VectorIndex {
             // build's 0.8 CPU s, most of it the JIT compiling Lucene's delete code (bench/README.md,
             // "A first build without delete terms"). maxDoc counts buffered and deleted documents
             // too, so any document that could hold one of the ids keeps the delete.
-            if (w.getDocStats().maxDoc > 0) w.deleteDocuments(terms);
+            if (w.getDocStats().maxDoc > 0) w.deleteDocuments(idTerms(ids));
             w.addIndexes(SlowCodecReaderWrapper.wrap(new BatchReader(ids, summaries, vectors, identity.dims())));
             pending.clear();
             pendingBytes = 0;
@@ -671,11 +669,16 @@ public final class LuceneIndex implements VectorIndex {
     @Override
     public void delete(Collection<String> ids) throws IOException {
         IndexWriter w = writable();
-        Term[] terms = ids.stream().map(id -> new Term(F_ID, id)).toArray(Term[]::new);
+        Term[] terms = idTerms(ids);
         synchronized (pending) {
             for (String id : ids) unpend(id);
         }
         if (terms.length > 0) w.deleteDocuments(terms);
+    }
+
+    /** The id terms that find (and delete) the documents of these ids. */
+    private static Term[] idTerms(Collection<String> ids) {
+        return ids.stream().map(id -> new Term(F_ID, id)).toArray(Term[]::new);
     }
 
     @Override
