@@ -56,8 +56,9 @@ final class HnswBuilder {
     // Scratch, reused by every insertion.
     private final int[] visited;
     private int stamp;
-    private final HnswWalk.LongHeap candidates = new HnswWalk.LongHeap();
-    private final HnswWalk.LongHeap results = new HnswWalk.LongHeap();
+    /** The beam of {@link #searchLevel}: its keys, best first, and which have been expanded. */
+    private final long[] beam;
+    private final boolean[] expanded;
     private long[] found = new long[16];
     private final int[] pickNodes;
     private final float[] pickSims;
@@ -114,6 +115,8 @@ final class HnswBuilder {
             diverse[l] = new boolean[rows];
         }
         visited = new int[size];
+        beam = new long[beamWidth];
+        expanded = new boolean[beamWidth];
         int most = Math.max(2 * m, beamWidth) + 1;
         pickNodes = new int[most];
         pickSims = new float[most];
@@ -234,27 +237,38 @@ final class HnswBuilder {
     }
 
     /**
-     * Beam search on level for row q from the nFound entry keys in {@link #found}; leaves the
-     * best beamWidth keys in found (no order) and returns their count.
+     * Beam search on level for row q from the nFound entry keys in {@link #found} (at most
+     * beamWidth); leaves the best beamWidth keys found in found, best first, and returns their
+     * count.
+     *
+     * <p>The beam is one sorted array rather than the textbook pair of heaps (candidates to
+     * expand, best first, and results, worst on top): every key that could still be expanded is
+     * among the beamWidth best found so far, so the beam array with an expanded flag per entry
+     * holds both. Each step expands the best entry not yet expanded; a key that enters the beam
+     * goes in by binary search and one array shift. This expands the same nodes in the same order
+     * as the two heaps (the best unexpanded candidate is either in the beam, or worse than all of
+     * it, which is when the heaps' loop stops), so the graph is the same; it is faster (the heaps'
+     * sift loops were ~30% of a build's time) and smaller to compile (HnswBuilderTest checks it
+     * against a plain two-heap search).
      */
     private int searchLevel(int q, int level, int nFound) {
         int s = nextStamp();
-        candidates.clear();
-        results.clear();
+        long[] pool = beam;
+        boolean[] done = expanded;
+        int size = 0;
         for (int i = 0; i < nFound; i++) {
             long k = found[i];
             visited[HnswWalk.ord(k)] = s;
-            candidates.push(~k);
-            offer(k);
+            size = admit(k, size);
         }
         int c = cap(level);
         int[] ls = links[level], cnt = counts[level], rows = rowOf[level];
-        while (candidates.size() > 0) {
-            long best = ~candidates.pop();
-            if (results.size() >= beamWidth && best < results.top()) break;
-            int node = HnswWalk.ord(best);
+        int next = 0;
+        while (next < size) {
+            done[next] = true;
+            int node = HnswWalk.ord(pool[next]);
             int row = rows == null ? node : rows[node];
-            // The unvisited links first, then their scores in one call, then the heaps in link order.
+            // The unvisited links first, then their scores in one call, then the beam in link order.
             int fresh = 0;
             for (int i = row * c, end = i + cnt[row]; i < end; i++) {
                 int friend = ls[i];
@@ -263,26 +277,64 @@ final class HnswBuilder {
                 batch[fresh++] = friend;
             }
             VectorDot.rows(vectors, q, batch, 0, fresh, dims, scored);
+            int from = next + 1;
             for (int j = 0; j < fresh; j++) {
                 long k = HnswWalk.key(scored[j], batch[j]);
-                if (results.size() < beamWidth || k > results.top()) {
-                    candidates.push(~k);
-                    offer(k);
+                if (size < beamWidth || k > pool[size - 1]) {
+                    int at = insertionPoint(pool, size, k);
+                    size = admitAt(k, at, size);
+                    if (at < from) from = at;
                 }
             }
+            next = from;
+            while (next < size && done[next]) next++;
         }
-        int n = results.size();
-        if (found.length < n) found = new long[Math.max(n, 2 * found.length)];
-        for (int i = n - 1; i >= 0; i--) found[i] = results.pop();
-        return n;
+        if (found.length < size) found = new long[Math.max(size, 2 * found.length)];
+        System.arraycopy(pool, 0, found, 0, size);
+        return size;
     }
 
-    private void offer(long k) {
-        if (results.size() < beamWidth) {
-            results.push(k);
-        } else if (k > results.top()) {
-            results.replaceTop(k);
+    /**
+     * The beam search an insertion runs on level, for row {@code row} of the vectors (in the
+     * graph or not) from entryNode alone: the keys it leaves, best first (for tests).
+     */
+    long[] beamSearch(int row, int level, int entryNode) {
+        found[0] = HnswWalk.key(dot(row * dims, entryNode), entryNode);
+        int n = searchLevel(row * dims, level, 1); // first: it may replace found by a larger array
+        return Arrays.copyOf(found, n);
+    }
+
+    /** Puts key k into the beam of size entries if it is among the beamWidth best; returns the new size. */
+    private int admit(long k, int size) {
+        if (size == beamWidth && k <= beam[size - 1]) return size;
+        return admitAt(k, insertionPoint(beam, size, k), size);
+    }
+
+    /** Inserts k, not expanded, at position at of the beam (dropping the worst entry when full); returns the new size. */
+    private int admitAt(long k, int at, int size) {
+        int moved = Math.min(size, beamWidth - 1) - at;
+        if (moved > 0) {
+            System.arraycopy(beam, at, beam, at + 1, moved);
+            System.arraycopy(expanded, at, expanded, at + 1, moved);
         }
+        beam[at] = k;
+        expanded[at] = false;
+        return Math.min(size + 1, beamWidth);
+    }
+
+    /**
+     * The position of the first of pool[0 .. size) (descending) below k: where k goes. Written
+     * without a data-dependent branch (each step a conditional move): where a key goes is
+     * random, and a mispredicted branch per halving made this a seventh of a build.
+     */
+    private static int insertionPoint(long[] pool, int size, long k) {
+        int lo = 0, n = size;
+        while (n > 1) {
+            int half = n >>> 1;
+            lo = pool[lo + half - 1] > k ? lo + half : lo;
+            n -= half;
+        }
+        return n == 1 && pool[lo] > k ? lo + 1 : lo;
     }
 
     /**

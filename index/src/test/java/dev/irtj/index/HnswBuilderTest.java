@@ -173,6 +173,65 @@ class HnswBuilderTest {
         return out;
     }
 
+    /**
+     * The builder's beam search (one sorted array with expanded flags) against the textbook
+     * two-heap search written here, on the builder's own graphs and scores: the same keys in the
+     * same order, from entries on every level, for rows in the graph and rows outside it, with
+     * beams that fill (and drop keys) and beams that do not. Exact equality, not a tolerance:
+     * the two must expand the same nodes, or the builder's graph would change.
+     */
+    @Test
+    void theBeamSearchFindsWhatTwoHeapsFind() {
+        for (int beam : new int[] {1, 5, BEAM}) {
+            for (int n : new int[] {1, 17, 600}) {
+                for (int d : new int[] {48, 13}) {
+                    float[] all = (n % 2 == 0 ? random(n * 41L + d + beam, n + 40, d) : clustered(n * 43L + d + beam, n + 40, d));
+                    HnswBuilder g = HnswBuilder.build(all, n, d, M, beam, 7);
+                    for (int row = 0; row < n + 40; row += 3) {
+                        for (int l = 0; l < g.levels(); l++) {
+                            int[] on = g.nodesOnLevel(l);
+                            int entry = on[(row * 7) % on.length];
+                            long[] expected = twoHeapSearch(g, all, d, row, l, entry, beam);
+                            assertArrayEquals(expected, g.beamSearch(row, l, entry),
+                                    "beam " + beam + ", n " + n + ", d " + d + ", row " + row + ", level " + l + ", entry " + entry);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * The textbook beam search (Malkov and Yashunin's SEARCH-LAYER): a max-heap of candidates to
+     * expand and a min-heap of the ef best results, stopping when the best candidate is worse
+     * than the worst result of a full beam; keys and scores as the builder makes them.
+     */
+    private static long[] twoHeapSearch(HnswBuilder g, float[] all, int d, int row, int level, int entry, int ef) {
+        java.util.PriorityQueue<Long> candidates = new java.util.PriorityQueue<>(java.util.Comparator.reverseOrder());
+        java.util.PriorityQueue<Long> results = new java.util.PriorityQueue<>();
+        Set<Integer> seen = new HashSet<>();
+        long first = HnswWalk.key(VectorDot.dot(all, row * d, all, entry * d, d), entry);
+        candidates.add(first);
+        results.add(first);
+        seen.add(entry);
+        while (!candidates.isEmpty()) {
+            long best = candidates.poll();
+            if (results.size() >= ef && best < results.peek()) break;
+            for (int x : g.neighbours(level, HnswWalk.ord(best))) {
+                if (!seen.add(x)) continue;
+                long k = HnswWalk.key(VectorDot.dot(all, row * d, all, x * d, d), x);
+                if (results.size() < ef || k > results.peek()) {
+                    candidates.add(k);
+                    results.add(k);
+                    if (results.size() > ef) results.poll();
+                }
+            }
+        }
+        long[] out = new long[results.size()];
+        for (int i = out.length - 1; i >= 0; i--) out[i] = results.poll();
+        return out;
+    }
+
     /** A plain HNSW search over the builder's graph (a reference written for the test: lists, no packed keys). */
     static int[] search(HnswBuilder g, float[] v, int d, float[] q, int k) {
         int ep = g.entryNode();
