@@ -4,10 +4,11 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.lucene.store.ByteArrayDataInput;
-import org.apache.lucene.store.ByteBuffersDataOutput;
 import org.apache.lucene.util.BytesRef;
+import org.apache.lucene.util.UnicodeUtil;
 
 import java.io.IOException;
+import java.util.Arrays;
 import java.util.function.Supplier;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -37,29 +38,63 @@ final class HitSummary {
     }
 
     static BytesRef encode(IndexedImage img) throws JsonProcessingException {
-        ByteBuffersDataOutput out = new ByteBuffersDataOutput();
-        try {
-            out.writeByte(VERSION);
-            out.writeString(img.id());
-            out.writeString(img.path());
-            if (img.label() == null) {
-                out.writeByte((byte) 0);
-            } else {
-                out.writeByte((byte) 1);
-                out.writeZLong(img.label());
-            }
-            out.writeZLong(img.bytes());
-            out.writeZLong(img.modified());
-            out.writeZInt(img.width());
-            out.writeZInt(img.height());
-            out.writeString(img.metadata().isEmpty() ? "" : JSON.writeValueAsString(img.metadata()));
-        } catch (JsonProcessingException e) {
-            throw e;
-        } catch (IOException e) {
-            // ByteBuffersDataOutput writes to memory and declares IOException only through DataOutput.
-            throw new IllegalStateException("writing to memory failed", e);
+        String metadata = img.metadata().isEmpty() ? "" : JSON.writeValueAsString(img.metadata());
+        Writer out = new Writer();
+        out.writeByte(VERSION);
+        out.writeString(img.id());
+        out.writeString(img.path());
+        if (img.label() == null) {
+            out.writeByte(0);
+        } else {
+            out.writeByte(1);
+            out.writeZLong(img.label());
         }
-        return new BytesRef(out.toArrayCopy());
+        out.writeZLong(img.bytes());
+        out.writeZLong(img.modified());
+        out.writeZLong(img.width());
+        out.writeZLong(img.height());
+        out.writeString(metadata);
+        return new BytesRef(out.bytes, 0, out.length);
+    }
+
+    /**
+     * Lucene's DataOutput encodings that {@link #encode} uses, byte for byte (the decoders are
+     * Lucene's DataInput), over one array: a string as the vint length of its UTF-8 bytes, then
+     * the bytes; a zig-zag vlong as its zig-zag value in 7-bit groups, low first, the high bit of
+     * a byte saying another follows (a zig-zag vint of a width or height is the same bytes as the
+     * zig-zag vlong of the same value). Why not Lucene's ByteBuffersDataOutput itself: one per
+     * summary is a block list and buffers to allocate, and in a fresh JVM its writers were
+     * ~40 ms of the JIT's time in a 9000-image index build (bench/README.md, "The build's
+     * beam and its summaries"). HitSummaryTest checks the bytes against Lucene's.
+     */
+    private static final class Writer {
+        byte[] bytes = new byte[64];
+        int length;
+
+        void writeByte(int b) {
+            if (length == bytes.length) bytes = Arrays.copyOf(bytes, 2 * length);
+            bytes[length++] = (byte) b;
+        }
+
+        /** Lucene's own UTF-8 conversion, so that even an unpaired surrogate becomes the same bytes (U+FFFD). */
+        void writeString(String s) {
+            int utf8 = UnicodeUtil.calcUTF16toUTF8Length(s, 0, s.length());
+            writeUnsigned(utf8);
+            if (bytes.length - length < utf8) bytes = Arrays.copyOf(bytes, Math.max(2 * bytes.length, length + utf8));
+            length = UnicodeUtil.UTF16toUTF8(s, 0, s.length(), bytes, length);
+        }
+
+        void writeZLong(long v) {
+            writeUnsigned((v << 1) ^ (v >> 63));
+        }
+
+        private void writeUnsigned(long v) {
+            while ((v & ~0x7FL) != 0) {
+                writeByte((int) ((v & 0x7F) | 0x80));
+                v >>>= 7;
+            }
+            writeByte((int) v);
+        }
     }
 
     /** The image (without its vector) of a summary written by {@link #encode}. */

@@ -230,10 +230,13 @@ final class HnswBuilder {
             System.arraycopy(pickSims, 0, addSims, 0, kept);
             for (int i = 0; i < kept; i++) linkBack(l, addNodes[i], node, addSims[i]);
         }
-        if (top > maxLevel) {
-            entry = node;
-            maxLevel = top;
-        }
+        // A node above the graph's top level becomes the entry. Without a branch: that happens a
+        // few times in a whole build, so C2 compiled the branch as a trap, and the first node to
+        // take it deoptimized insert and cost a recompilation (levels are 0 to 30: raise is -1
+        // when top > maxLevel, else 0).
+        int raise = (maxLevel - top) >> 31;
+        entry = (node & raise) | (entry & ~raise);
+        maxLevel = Math.max(maxLevel, top);
     }
 
     /**
@@ -269,12 +272,14 @@ final class HnswBuilder {
             int node = HnswWalk.ord(pool[next]);
             int row = rows == null ? node : rows[node];
             // The unvisited links first, then their scores in one call, then the beam in link order.
+            // Without a branch on visited (written always, kept only when new): whether a link
+            // was seen is a coin toss a branch predictor loses about half the time.
             int fresh = 0;
             for (int i = row * c, end = i + cnt[row]; i < end; i++) {
                 int friend = ls[i];
-                if (visited[friend] == s) continue;
+                batch[fresh] = friend;
+                fresh += visited[friend] != s ? 1 : 0;
                 visited[friend] = s;
-                batch[fresh++] = friend;
             }
             VectorDot.rows(vectors, q, batch, 0, fresh, dims, scored);
             int from = next + 1;
@@ -384,12 +389,7 @@ final class HnswBuilder {
         for (int i = 0; i < n; i++) keys[i] = HnswWalk.key(ss[from + i], ls[from + i]);
         long added = HnswWalk.key(sim, node);
         keys[n] = added;
-        Arrays.sort(keys, 0, n + 1);
-        for (int i = 0, j = n; i < j; i++, j--) {
-            long t = keys[i];
-            keys[i] = keys[j];
-            keys[j] = t;
-        }
+        sortDescending(keys, n + 1);
         int drop = n;
         boolean nowDiverse;
         if (diverse[level][row]) {
@@ -436,6 +436,23 @@ final class HnswBuilder {
         }
         counts[level][row] = n;
         diverse[level][row] = nowDiverse;
+    }
+
+    /**
+     * Insertion sort, greatest first, of keys[0 .. n) (at most 2M + 1 of them, distinct). Not
+     * Arrays.sort and a reversal: C2 inlined the JDK's whole sort dispatch into linkBack, whose
+     * compilation was then the build's largest (~30 ms of a fresh JVM's compiler time).
+     */
+    static void sortDescending(long[] keys, int n) {
+        for (int i = 1; i < n; i++) {
+            long k = keys[i];
+            int j = i - 1;
+            while (j >= 0 && keys[j] < k) {
+                keys[j + 1] = keys[j];
+                j--;
+            }
+            keys[j + 1] = k;
+        }
     }
 
     /**

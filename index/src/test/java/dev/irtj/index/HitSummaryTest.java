@@ -40,6 +40,59 @@ class HitSummaryTest {
         }
     }
 
+    /**
+     * The summary's bytes are those Lucene's DataOutput writes for the same fields (the layout
+     * HitSummary's comment gives, written here with ByteBuffersDataOutput: what summaries were
+     * before their writer was our own), for random images: any long, any int, strings of any
+     * chars, unpaired surrogates included, and metadata.
+     */
+    @Test
+    void theBytesAreLuceneDataOutputs() throws IOException {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(11);
+        long[] edges = {0, 1, -1, 63, 64, -64, -65, 127, 128, Integer.MAX_VALUE, Integer.MIN_VALUE, Long.MAX_VALUE, Long.MIN_VALUE};
+        for (int t = 0; t < 2000; t++) {
+            Map<String, String> meta = t % 3 == 0 ? Map.of() : Map.of(randomString(r), randomString(r));
+            IndexedImage img = new IndexedImage(randomString(r), randomString(r), null,
+                    t % 4 == 0 ? null : Long.valueOf(anyLong(r, edges)), anyLong(r, edges), anyLong(r, edges),
+                    (int) anyLong(r, edges), (int) anyLong(r, edges), meta);
+            org.apache.lucene.store.ByteBuffersDataOutput lucene = new org.apache.lucene.store.ByteBuffersDataOutput();
+            lucene.writeByte((byte) 1);
+            lucene.writeString(img.id());
+            lucene.writeString(img.path());
+            lucene.writeByte((byte) (img.label() == null ? 0 : 1));
+            if (img.label() != null) lucene.writeZLong(img.label());
+            lucene.writeZLong(img.bytes());
+            lucene.writeZLong(img.modified());
+            lucene.writeZInt(img.width());
+            lucene.writeZInt(img.height());
+            lucene.writeString(meta.isEmpty() ? "" : new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(meta));
+            assertEquals(new BytesRef(lucene.toArrayCopy()), HitSummary.encode(img), "image " + t + ": " + img);
+        }
+    }
+
+    private static long anyLong(java.util.SplittableRandom r, long[] edges) {
+        switch (r.nextInt(3)) {
+            case 0: return edges[r.nextInt(edges.length)];
+            case 1: return r.nextLong() >> r.nextInt(64);
+            default: return r.nextLong();
+        }
+    }
+
+    /** Up to 200 chars: ASCII, Latin-1, BMP, surrogate pairs and lone surrogates mixed. */
+    private static String randomString(java.util.SplittableRandom r) {
+        StringBuilder b = new StringBuilder();
+        for (int i = r.nextInt(r.nextBoolean() ? 8 : 200); i > 0; i--) {
+            switch (r.nextInt(5)) {
+                case 0: b.append((char) r.nextInt(0x20, 0x7f)); break;
+                case 1: b.append((char) r.nextInt(0x80, 0x800)); break;
+                case 2: b.append((char) r.nextInt(0x800, 0xd800)); break;
+                case 3: b.appendCodePoint(r.nextInt(0x10000, 0x110000)); break;
+                default: b.append((char) r.nextInt(0xd800, 0xe000)); break;
+            }
+        }
+        return b.toString();
+    }
+
     @Test
     void anotherVersionIsOneLineNamingWhere() {
         IOException e = assertThrows(IOException.class, () -> HitSummary.decode(new BytesRef(new byte[] {9, 0}), () -> "idx document 3"));
