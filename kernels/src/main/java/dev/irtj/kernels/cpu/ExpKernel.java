@@ -93,6 +93,43 @@ final class ExpKernel {
         }
     }
 
+    /**
+     * e[eo + j] = e^(scale·z[zo + j] + shift) for j in [0, n), and returns their sum: the online
+     * softmax's one pass over a row of scores (it had been four: scale and shift, exp, and a sum,
+     * each a loop of its own; bench/README.md, branch attn4). The exponent is the fma the separate
+     * pass computed, so each e is the value {@link #exp(float[], int, float[], int, int)} gives it;
+     * the sum adds the lanes of one vector accumulator ({@link ReductionKernels#addLanes}, through
+     * {@code lanes}), then the tail. {@code e} may be the very same block as {@code z}.
+     */
+    static float expScaledSum(float[] z, int zo, float scale, float shift, float[] e, int eo, int n, float[] lanes) {
+        FloatVector one = FloatVector.broadcast(S, 1f), nLn2Hi = FloatVector.broadcast(S, -LN2_HI);
+        FloatVector nLn2Lo = FloatVector.broadcast(S, -LN2_LO), q2 = FloatVector.broadcast(S, EQ2);
+        FloatVector q1 = FloatVector.broadcast(S, EQ1), q0 = FloatVector.broadcast(S, EQ0);
+        FloatVector acc = FloatVector.zero(S);
+        int j = 0;
+        for (; j <= n - L; j += L) {
+            FloatVector zv = FloatVector.fromArray(S, z, zo + j).fma(scale, shift);
+            FloatVector zc = zv.max(EXP_LO).min(EXP_HI);
+            FloatVector t = zc.fma(LOG2E, ROUND_MAGIC);
+            FloatVector k = t.sub(ROUND_MAGIC);
+            FloatVector rr = k.fma(nLn2Lo, k.fma(nLn2Hi, zc));
+            FloatVector p = rr.fma(EQ4, EQ3).fma(rr, q2).fma(rr, q1).fma(rr, q0).fma(rr, one).fma(rr, one);
+            FloatVector twoK = (FloatVector) ((IntVector) t.reinterpretShape(INT_SPECIES, 0)).mul(1 << 23).add(127 << 23)
+                    .reinterpretShape(S, 0);
+            FloatVector ev = p.mul(twoK).blend(0f, zv.lt(EXP_LO));
+            ev.intoArray(e, eo + j);
+            acc = acc.add(ev);
+        }
+        acc.intoArray(lanes, 0);
+        float sum = ReductionKernels.addLanes(lanes);
+        for (; j < n; j++) {
+            float v = exp(Math.fma(z[zo + j], scale, shift));
+            e[eo + j] = v;
+            sum += v;
+        }
+        return sum;
+    }
+
     /** e^z by the vector lanes' exact operations. */
     static float exp(float z) {
         float zc = Math.min(Math.max(z, EXP_LO), EXP_HI);

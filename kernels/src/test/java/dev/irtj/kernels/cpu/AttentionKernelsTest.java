@@ -158,6 +158,17 @@ class AttentionKernelsTest {
         }
     }
 
+    /**
+     * Scales that are not positive: the forward and backward pad a ragged key tile's scores with
+     * -inf only for a positive scale (-inf·scale is +inf or NaN otherwise), so these run the
+     * scalar tails; N = 69 and 197 leave a key tile of 69 keys, not a whole number of vectors.
+     */
+    @ParameterizedTest(name = "scoreScale={0} N={1}")
+    @CsvSource({"-1.0, 69", "-1.0, 197", "0.0, 197", "-8.0, 69"})
+    void nonPositiveScalesKeepTheScalarTails(double scoreScale, int tokens) {
+        check(make(7L * tokens + 3, 2, 2, tokens, 64, true, scoreScale), scoreScale < -1 ? 10 : 1);
+    }
+
     /** The sizes: N = 1, 17, 197, 257; head_dim 64 and an odd one; heads 1, 3, 6; batch 1 and more. */
     @ParameterizedTest(name = "B={0} H={1} N={2} hd={3} packed={4}")
     @CsvSource({
