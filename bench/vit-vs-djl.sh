@@ -50,8 +50,10 @@
 #   THREADS   "1 2"
 #   ROUNDS    3      fresh irtj + DJL processes per case and thread count
 #   REPS      5      timed repetitions per phase (median; keep it odd: both sides take the
-#                    upper middle one of an even count); WARMUP 2 untimed first (DJL's
-#                    TorchScript profiling executor optimizes its graphs during the first two calls)
+#                    upper middle one of an even count); WARMUP 3 untimed first (DJL's
+#                    TorchScript profiling executor optimizes its graphs during the first two calls;
+#                    irtj's JIT, at 1 thread on DeiT-S, was still compiling during its third forward:
+#                    3.9-5.8 s against 2.8-3.2 from the fourth on, and 1.5 GB allocated by it)
 #   ATTENTION sdpa   or manual: DJL runs bench/vit_pytorch.py's materialized softmax(q kᵀ) v
 #   OMP_WAIT  PASSIVE  DJL's OMP_WAIT_POLICY. libtorch's OpenMP (libgomp) by default spins its
 #                    waiting threads: on a machine shared with other processes that burns CPU the
@@ -74,7 +76,7 @@ CASES="${CASES:-deit_s_b8 deit_s_b32 deit_s_b64 deit_ti_b32 small_b128}"
 THREADS="${THREADS:-1 2}"
 ROUNDS="${ROUNDS:-3}"
 REPS="${REPS:-5}"
-WARMUP="${WARMUP:-2}"
+WARMUP="${WARMUP:-3}"
 ATTENTION="${ATTENTION:-sdpa}"
 CHECK="${CHECK:-1}"
 OMP_WAIT="${OMP_WAIT:-PASSIVE}"
