@@ -34,9 +34,9 @@ import static dev.irtj.kernels.cpu.ReductionKernels.dot;
  * k, q, dO ({@link #packRowPanels}) for P·v, dS·k, dSᵀ·q and Pᵀ·dO. Both kernels index A and B
  * with compile-time strides (1 or {@link #BC}, and NR): C2 takes range checks out of a loop only
  * for an index that is a constant multiple of the loop variable plus an invariant, and the one
- * kernel with the strides as arguments, before branch attn4, could not have that (the panels
- * took ~8 % off the forward; bench/README.md). Columns that do not fill two vectors (an odd head_dim) take a scalar tail,
- * {@link #tileTail}.
+ * kernel with the strides as arguments, before branch attn4, could not have that (with the rest
+ * of that branch, +5–9 % on a ViT training step; bench/README.md). Columns that do not fill two
+ * vectors (an odd head_dim) take a scalar tail, {@link #tileTail}.
  * Hand-written rather than calling {@link Sgemm} per tile: Sgemm packs both operands of every
  * call, and these products are [8 × 32] tiles with k of 32 to 128.
  */
@@ -285,8 +285,8 @@ public final class AttentionKernels {
         int a0 = rowOff[0], a1 = rowOff[1], a2 = rowOff[2], a3 = rowOff[3];
         int a4 = rowOff[4], a5 = rowOff[5], a6 = rowOff[6], a7 = rowOff[7];
         int r0 = cOff, r1 = r0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc, r4 = r3 + ldc, r5 = r4 + ldc, r6 = r5 + ldc, r7 = r6 + ldc;
-        // A fresh tile starts from a constant zero tile rather than from c: no fill of c first,
-        // and no load of what a store has just written (bench/README.md, branch attn4).
+        // A fresh tile starts from a constant zero tile rather than from c, so c needs no fill
+        // first (one pass over the tile fewer; no gain measured on its own).
         float[] from = fresh ? ZERO_TILE : c;
         int f0 = fresh ? 0 : cOff, fld = fresh ? NR : ldc;
         int f1 = f0 + fld, f2 = f1 + fld, f3 = f2 + fld, f4 = f3 + fld, f5 = f4 + fld, f6 = f5 + fld, f7 = f6 + fld;
