@@ -100,6 +100,12 @@ final class ExpKernel {
      * pass computed, so each e is the value {@link #exp(float[], int, float[], int, int)} gives it;
      * the sum adds the lanes of one vector accumulator ({@link ReductionKernels#addLanes}, through
      * {@code lanes}), then the tail. {@code e} may be the very same block as {@code z}.
+     *
+     * <p>Like the array {@code exp}, it must stay above C2's FreqInlineSize (325 bytes of
+     * bytecode; it is 347) so that it is compiled on its own and never inlined into the online
+     * softmax, whose Vector API helpers then ran boxed (see the class comment). Its vector body
+     * repeats the array exp's rather than sharing a helper for the same reason: a vector passed
+     * to or returned from a method that is not inlined is boxed.
      */
     static float expScaledSum(float[] z, int zo, float scale, float shift, float[] e, int eo, int n, float[] lanes) {
         FloatVector one = FloatVector.broadcast(S, 1f), nLn2Hi = FloatVector.broadcast(S, -LN2_HI);
